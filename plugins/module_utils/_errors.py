@@ -1,0 +1,177 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Internal use only: this file is not a public API of the collection and may change without notice.
+
+"""Typed errors raised by the domain layer, and the mapping of Azure SDK errors onto them."""
+
+from __future__ import annotations
+
+import contextlib
+
+try:
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+except ImportError:  # the module layer reports the missing library through missing_required_lib
+    ClientAuthenticationError = HttpResponseError = ServiceRequestError = ServiceResponseError = None
+
+
+class AzureModuleError(Exception):
+    """Base of every error the collection raises.
+
+    ``partial`` is what was done before the error (a dict the module returns beside ``msg``),
+    the other attributes describe the Azure response when there was one.
+    """
+
+    hint = None
+
+    def __init__(self, message, partial=None, code=None, status=None, request_id=None,
+                 correlation_id=None, hint=None):
+        super().__init__(message)
+        self.message = message
+        self.partial = dict(partial or {})
+        self.code = code
+        self.status = status
+        self.request_id = request_id
+        self.correlation_id = correlation_id
+        if hint is not None:
+            self.hint = hint
+
+    def details(self):
+        """The error as a result dict; keys without a value are left out."""
+        out = {
+            "code": self.code,
+            "status": self.status,
+            "request_id": self.request_id,
+            "correlation_id": self.correlation_id,
+            "hint": self.hint,
+        }
+        return {key: value for key, value in out.items() if value is not None}
+
+
+class NotFoundError(AzureModuleError):
+    hint = "Check the resource group and resource names, and that the subscription is the right one."
+
+
+class ConflictError(AzureModuleError):
+    hint = ("Another operation is changing this resource, or its current state does not allow the change; "
+            "wait for it to finish and run again.")
+
+
+class PreconditionError(AzureModuleError):
+    hint = "The resource is not in a state that allows this step; the message says which condition failed."
+
+
+class AuthenticationError(AzureModuleError):
+    hint = ("Check the credentials (client_id/secret/tenant or their AZURE_* environment variables), "
+            "auth_source and cloud_environment.")
+
+
+class AuthorizationError(AzureModuleError):
+    hint = "The identity is signed in but lacks a role assignment for this operation on this scope."
+
+
+class ThrottledError(AzureModuleError):
+    hint = "Azure Resource Manager throttled the requests; run again later or with fewer hosts per batch."
+
+
+class BadRequestError(AzureModuleError):
+    hint = "Azure rejected the request; the code and message name the property that is wrong."
+
+
+class ConnectionFailedError(AzureModuleError):
+    hint = ("Azure Resource Manager could not be reached: check cloud_environment, the network, and "
+            "REQUESTS_CA_BUNDLE when the endpoint uses a private CA.")
+
+
+class TimeoutError(AzureModuleError):  # pylint: disable=redefined-builtin
+    hint = "Raise the timeout, or run again: the task continues from where it stopped."
+
+
+_BY_STATUS = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: AuthorizationError,
+    404: NotFoundError,
+    409: ConflictError,
+    412: PreconditionError,
+    429: ThrottledError,
+}
+
+
+def _header(response, name):
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    try:
+        return headers.get(name)
+    except AttributeError:
+        return None
+
+
+def classify(exc):
+    """Map any exception onto an ``AzureModuleError`` subclass (returned, not raised)."""
+    if isinstance(exc, AzureModuleError):
+        return exc
+    if ClientAuthenticationError is not None and isinstance(exc, ClientAuthenticationError) \
+            and getattr(exc, "response", None) is None:
+        return AuthenticationError(_first_line(exc))
+    status = getattr(exc, "status_code", None)
+    if HttpResponseError is not None and isinstance(exc, HttpResponseError) or status is not None:
+        error = getattr(exc, "error", None)
+        code = getattr(error, "code", None)
+        message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
+        response = getattr(exc, "response", None)
+        cls = _BY_STATUS.get(status)
+        if cls is None:
+            cls = AzureModuleError
+            if code == "ResourceNotFound":
+                cls = NotFoundError
+        return cls(
+            _first_line(message),
+            code=code,
+            status=status,
+            request_id=_header(response, "x-ms-request-id"),
+            correlation_id=_header(response, "x-ms-correlation-request-id"),
+            hint=None if cls is not AzureModuleError else (
+                "Azure reported a server-side failure; run again, and open a support case with the "
+                "correlation id if it persists." if status and status >= 500 else None),
+        )
+    if ServiceRequestError is not None and isinstance(exc, (ServiceRequestError, ServiceResponseError)):
+        return ConnectionFailedError(_first_line(exc))
+    return AzureModuleError(_first_line(exc) or exc.__class__.__name__)
+
+
+def is_not_found(exc):
+    return isinstance(classify(exc), NotFoundError)
+
+
+def _first_line(value):
+    text = str(value).strip()
+    # SDK messages append the whole response body after a blank line; the first lines are enough.
+    return text.split("\n\n", 1)[0].strip()
+
+
+class _Outcome:
+    found = True
+
+
+@contextlib.contextmanager
+def ignore_not_found():
+    """Treat "not found" as success (idempotent deletes).
+
+    ``with ignore_not_found() as outcome: client.begin_delete(...)``; afterwards ``outcome.found``
+    is False when the resource was already gone. Any other error propagates unchanged.
+    """
+    outcome = _Outcome()
+    try:
+        yield outcome
+    except Exception as exc:  # pylint: disable=broad-except
+        if not is_not_found(exc):
+            raise
+        outcome.found = False

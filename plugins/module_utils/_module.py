@@ -1,0 +1,253 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Internal use only: this file is not a public API of the collection and may change without notice.
+
+"""``AzureModule``: the one wrapper every module of the collection uses (composition over AnsibleModule)."""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import traceback
+from email.utils import parsedate_to_datetime
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ._auth import AUTH_ARGUMENT_SPEC, AuthConfigError, build_credential, resolve_settings
+from ._errors import AzureModuleError, classify
+
+COLLECTION_VERSION = "0.1.0"
+USER_AGENT = "ansible-goldenimage.avd/%s" % COLLECTION_VERSION
+
+_SDK_PACKAGES = (
+    ("azure-core", "azure.core"),
+    ("azure-identity", "azure.identity"),
+    ("azure-mgmt-compute", "azure.mgmt.compute"),
+    ("azure-mgmt-desktopvirtualization", "azure.mgmt.desktopvirtualization"),
+)
+
+
+def auth_argument_spec():
+    """A fresh copy of the shared authentication options."""
+    return {name: dict(spec) for name, spec in AUTH_ARGUMENT_SPEC.items()}
+
+
+def to_wire(obj):
+    """Turn an SDK response into its wire-format dict (camelCase, as the REST API sends it).
+
+    Handles TypeSpec models (azure-mgmt-compute >= 39: ``as_dict()`` already gives the wire
+    form), msrest models (azure-mgmt-desktopvirtualization 2.0.0: ``serialize(keep_readonly=True)``;
+    their ``as_dict()`` would give snake_case attribute names), dicts, lists and scalars.
+    """
+    if obj is None or isinstance(obj, (bool, int, float)):
+        return obj
+    if isinstance(obj, enum.Enum):
+        return to_wire(obj.value)
+    if isinstance(obj, str):
+        return str(obj)
+    if isinstance(obj, (datetime.datetime, datetime.date)):
+        return obj.isoformat()
+    # msrest models carry an _attribute_map; check them first, they also have an as_dict()
+    if hasattr(obj, "_attribute_map") and callable(getattr(obj, "serialize", None)):
+        return to_wire(obj.serialize(keep_readonly=True))
+    if callable(getattr(obj, "as_dict", None)) and not isinstance(obj, dict):
+        return to_wire(obj.as_dict())
+    if hasattr(obj, "items") and callable(obj.items):
+        return {str(key): to_wire(value) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_wire(item) for item in obj]
+    return obj
+
+
+def sdk_versions():
+    """Installed versions of the Azure packages (for error reports)."""
+    out = {}
+    try:
+        from importlib.metadata import PackageNotFoundError, version  # pylint: disable=import-outside-toplevel
+    except ImportError:
+        return out
+    for dist, _import_name in _SDK_PACKAGES:
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = None
+    return out
+
+
+class AzureModule:
+    """Wraps ``AnsibleModule``: shared auth options, lazily built clients, the ARM clock, exits.
+
+    ``AzureModule(argument_spec, supports_check_mode=True, **ansible_module_kwargs)``
+    """
+
+    def __init__(self, argument_spec=None, supports_check_mode=True, **kwargs):
+        spec = auth_argument_spec()
+        for name, option in (argument_spec or {}).items():
+            if name in spec:
+                raise ValueError("Option %r is a shared authentication option; do not redefine it." % name)
+            spec[name] = option
+        self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
+        self._settings = None
+        self._credential = None
+        self._compute = None
+        self._desktop = None
+        self._server_date = None
+
+    # ------------------------------------------------------------------------------ basics
+    @property
+    def params(self):
+        return self.module.params
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    @property
+    def diff_mode(self):
+        return self.module._diff  # pylint: disable=protected-access
+
+    # ------------------------------------------------------------------------------ auth
+    @property
+    def auth(self):
+        """The resolved ``AuthSettings`` (source, identity, subscription, cloud)."""
+        if self._settings is None:
+            try:
+                self._settings = resolve_settings(self.params)
+            except AuthConfigError as exc:
+                self.fail(str(exc))
+            if self._settings.secret:
+                # a secret from the environment is not a module option, so Ansible would not mask it
+                self.module.no_log_values.add(self._settings.secret)
+        return self._settings
+
+    @property
+    def subscription_id(self):
+        return self.auth.subscription_id
+
+    @property
+    def cloud(self):
+        return self.auth.cloud
+
+    @property
+    def credential(self):
+        if self._credential is None:
+            settings = self.auth
+            try:
+                self._credential = build_credential(settings)
+            except ImportError:
+                self.fail(missing_required_lib("azure-identity"), exception=traceback.format_exc())
+            except ValueError as exc:
+                self.fail("Cannot build the %s credential: %s" % (settings.kind, exc))
+        return self._credential
+
+    def _client_kwargs(self):
+        return dict(
+            base_url=self.cloud.resource_manager,
+            credential_scopes=list(self.cloud.credential_scopes),
+            raw_response_hook=self._record_response,
+            user_agent=USER_AGENT,
+        )
+
+    @property
+    def compute(self):
+        """``azure.mgmt.compute.ComputeManagementClient`` for the resolved cloud and subscription."""
+        if self._compute is None:
+            try:
+                from azure.mgmt.compute import ComputeManagementClient  # pylint: disable=import-outside-toplevel
+            except ImportError:
+                self.fail(missing_required_lib("azure-mgmt-compute"), exception=traceback.format_exc())
+            self._compute = ComputeManagementClient(self.credential, self.subscription_id, **self._client_kwargs())
+        return self._compute
+
+    @property
+    def desktop(self):
+        """``azure.mgmt.desktopvirtualization.DesktopVirtualizationMgmtClient`` for the resolved cloud."""
+        if self._desktop is None:
+            try:
+                from azure.mgmt.desktopvirtualization import (  # pylint: disable=import-outside-toplevel
+                    DesktopVirtualizationMgmtClient,
+                )
+            except ImportError:
+                self.fail(missing_required_lib("azure-mgmt-desktopvirtualization"), exception=traceback.format_exc())
+            self._desktop = DesktopVirtualizationMgmtClient(self.credential, self.subscription_id,
+                                                            **self._client_kwargs())
+        return self._desktop
+
+    # ------------------------------------------------------------------------------ ARM clock
+    def _record_response(self, pipeline_response):
+        headers = getattr(pipeline_response.http_response, "headers", None) or {}
+        value = headers.get("Date")
+        if not value:
+            return
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+        self._server_date = parsed.astimezone(datetime.timezone.utc)
+
+    def server_now(self):
+        """The ARM clock: UTC time of the latest ARM response (its ``Date`` header), else local UTC.
+
+        Use it for every timestamp written to Azure; the simulator's clock runs faster than real
+        time and a local clock may be skewed.
+        """
+        if self._server_date is not None:
+            return self._server_date
+        return datetime.datetime.now(datetime.timezone.utc)
+
+    # ------------------------------------------------------------------------------ results
+    @staticmethod
+    def make_diff(before, after):
+        """``{before, after}`` for ``--diff``; pass what the resource was and would be/is."""
+        return {"before": before if before is not None else {}, "after": after if after is not None else {}}
+
+    def exit(self, changed, diff=None, **result):
+        """Exit successfully; ``diff`` is returned only when --diff is on."""
+        if diff is not None and self.diff_mode:
+            result["diff"] = diff
+        self.module.exit_json(changed=bool(changed), **result)
+
+    def fail(self, msg, **kwargs):
+        self.module.fail_json(msg=msg, **kwargs)
+
+    def fail_json_azure(self, exc, msg=None, **result):
+        """Fail with an Azure error: code, message, HTTP status, request and correlation ids, a hint.
+
+        ``exc`` may be an SDK exception or one of the typed errors of ``_errors.py``; its
+        ``partial`` result (what was done before the error) is returned too.
+        """
+        error = classify(exc)
+        out = dict(error.partial)
+        out.update(result)
+        details = error.details()
+        text = error.message
+        if details.get("code"):
+            text = "%s (%s%s)" % (text, details["code"],
+                                  ", HTTP %s" % details["status"] if details.get("status") else "")
+        elif details.get("status"):
+            text = "%s (HTTP %s)" % (text, details["status"])
+        if msg:
+            text = "%s: %s" % (msg, text)
+        if details.get("hint"):
+            text = "%s %s" % (text, details["hint"])
+        out["azure_error"] = details
+        if not isinstance(exc, AzureModuleError):
+            out["sdk_versions"] = sdk_versions()
+            out.setdefault("exception", "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        self.module.fail_json(msg=text, **out)
+
+    def run(self, handler):
+        """Run ``handler(self)`` and turn errors into failures: ``ValueError`` is bad input
+        (failed before anything changed), everything else is an Azure error."""
+        try:
+            handler(self)
+        except AuthConfigError as exc:
+            self.fail(str(exc))
+        except ValueError as exc:
+            self.fail(str(exc))
+        except Exception as exc:  # pylint: disable=broad-except
+            self.fail_json_azure(exc)

@@ -1,0 +1,101 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Internal use only: this file is not a public API of the collection and may change without notice.
+
+"""Bounded waits: a monotonic deadline, a polling loop and a timeout around SDK pollers."""
+
+from __future__ import annotations
+
+import time
+
+from ._errors import TimeoutError  # pylint: disable=redefined-builtin
+
+
+class Deadline:
+    """A point in time ``timeout`` seconds from now on a monotonic clock.
+
+    ``clock`` is injectable so tests can drive time without sleeping.
+    """
+
+    def __init__(self, timeout, clock=time.monotonic):
+        if timeout is None or timeout < 0:
+            raise ValueError("timeout must be a number of seconds >= 0, got %r" % (timeout,))
+        self.timeout = float(timeout)
+        self._clock = clock
+        self._start = clock()
+        self._end = self._start + self.timeout
+
+    @classmethod
+    def of(cls, timeout_or_deadline, clock=time.monotonic):
+        """Accept either seconds or an existing Deadline (shared by several steps)."""
+        if isinstance(timeout_or_deadline, Deadline):
+            return timeout_or_deadline
+        return cls(timeout_or_deadline, clock=clock)
+
+    def elapsed(self):
+        return self._clock() - self._start
+
+    def remaining(self):
+        return max(0.0, self._end - self._clock())
+
+    def expired(self):
+        return self._clock() >= self._end
+
+
+def _partial(partial):
+    if callable(partial):
+        return partial()
+    return partial
+
+
+def wait_for(predicate, timeout, poll_interval, describe, partial=None, clock=time.monotonic, sleep=time.sleep):
+    """Call ``predicate()`` until it returns a truthy value, and return that value.
+
+    The first call happens at once, then one call every ``poll_interval`` seconds, and never
+    beyond ``timeout`` (seconds or a ``Deadline``). On timeout raises ``TimeoutError`` naming
+    ``describe`` and carrying ``partial`` (a dict, or a callable returning one, of what was done).
+    """
+    if poll_interval is None or poll_interval <= 0:
+        raise ValueError("poll_interval must be a number of seconds > 0, got %r" % (poll_interval,))
+    deadline = Deadline.of(timeout, clock=clock)
+    attempts = 0
+    while True:
+        attempts += 1
+        value = predicate()
+        if value:
+            return value
+        if deadline.expired():
+            raise TimeoutError(
+                "Timed out after %ss waiting for %s (%d checks)." % (_seconds(deadline.timeout), describe, attempts),
+                partial=_partial(partial),
+            )
+        sleep(min(poll_interval, max(deadline.remaining(), 0.0)))
+
+
+def wait_poller(poller, timeout, describe="the Azure operation", partial=None, clock=time.monotonic):
+    """Wait for an azure-core ``LROPoller`` at most ``timeout`` (seconds or a ``Deadline``), return its result.
+
+    The poller follows the server's Retry-After; this only bounds the total time.
+    """
+    deadline = Deadline.of(timeout, clock=clock)
+    poller.wait(timeout=deadline.remaining())
+    if not poller.done():
+        raise TimeoutError(
+            "Timed out after %ss waiting for %s (last status: %s)." % (
+                _seconds(deadline.timeout), describe, _status(poller)),
+            partial=_partial(partial),
+        )
+    return poller.result()
+
+
+def _status(poller):
+    try:
+        return poller.status()
+    except Exception:  # pylint: disable=broad-except
+        return "unknown"
+
+
+def _seconds(value):
+    return int(value) if float(value).is_integer() else value
