@@ -1,0 +1,338 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Internal use only: this file is not a public API of the collection and may change without notice.
+
+"""Host pools as the rollout sees them: settings, marker binding, session hosts joined with their VMs.
+
+Reads cost a fixed number of ARM requests whatever the pool size: one host-pool GET, one
+session-host list, one VM list of the resource group with instance views (power state), and,
+when the pool follows a marker, one list of the image definition's versions.
+
+Also the rollout lease kept in the host-pool tag ``goldenimage.rollout-lock``: a value
+``owner=<run>;expires=<UTC ISO 8601>;hosts=<N>;in_service=<A>;floor=<F>;target=<version>``.
+The lease expiry is written from the ARM clock. ``hosts``/``in_service``/``floor`` let a run that
+takes over an expired lease (after a crash) aim at the same pool size and capacity floor.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from ._errors import ConflictError, PreconditionError
+from ._ids import parse_resource_id
+from ._module import to_wire
+from ._markers import binding_of, resolve_marker, summarize_version
+from ._rollout import normalize_id, short_name
+
+TAG_FOLLOW_IMAGE = "goldenimage.follow-image"
+TAG_FOLLOW_MARKER = "goldenimage.follow-marker"
+TAG_MIN_AVAILABLE = "goldenimage.min-available-hosts"
+TAG_LOCK = "goldenimage.rollout-lock"
+TAG_ROLLOUT = "goldenimage.rollout"
+
+_LOCK_FIELDS = ("owner", "expires", "hosts", "in_service", "floor", "target")
+_LOCK_INTS = ("hosts", "in_service", "floor")
+
+
+# --------------------------------------------------------------------------- reads
+
+def get_pool(desktop, resource_group, host_pool):
+    return to_wire(desktop.host_pools.get(resource_group, host_pool))
+
+
+def list_session_hosts(desktop, resource_group, host_pool):
+    return [to_wire(item) for item in desktop.session_hosts.list(resource_group, host_pool)]
+
+
+def list_vms(compute, resource_group):
+    """Every VM of the resource group with its instance view, in one paged list call."""
+    return [to_wire(item) for item in compute.virtual_machines.list(resource_group, expand="instanceView")]
+
+
+def session_host_short_name(session_host):
+    """``vm.domain`` from ``hostpool/vm.domain`` (the name the session-host API takes)."""
+    return (session_host.get("name") or "").rsplit("/", 1)[-1]
+
+
+def vm_power_state(vm):
+    statuses = ((vm.get("properties") or {}).get("instanceView") or {}).get("statuses") or []
+    for status in statuses:
+        code = status.get("code") or ""
+        if code.startswith("PowerState/"):
+            return code.split("/", 1)[1]
+    return None
+
+
+def vm_provisioning_state(vm):
+    return (vm.get("properties") or {}).get("provisioningState")
+
+
+def vm_image(vm):
+    """``{image_definition_id, image_version, image_version_id}`` of the gallery image a VM runs."""
+    reference = ((vm.get("properties") or {}).get("storageProfile") or {}).get("imageReference") or {}
+    ref_id = reference.get("id") or reference.get("sharedGalleryImageId") or reference.get("communityGalleryImageId")
+    exact = reference.get("exactVersion")
+    definition = version = None
+    if ref_id:
+        head, sep, tail = ref_id.rpartition("/versions/")
+        if sep and tail and tail.lower() != "latest":
+            definition, version = head, tail
+        else:
+            definition, version = (head if sep else ref_id), exact
+    elif reference.get("publisher"):
+        definition = "%s:%s:%s" % (reference.get("publisher"), reference.get("offer"), reference.get("sku"))
+        version = exact or reference.get("version")
+    version_id = "%s/versions/%s" % (definition, version) if definition and version and ref_id else None
+    return {"image_definition_id": definition, "image_version": version, "image_version_id": version_id}
+
+
+def list_image_versions(compute, definition_id):
+    parts = parse_resource_id(definition_id)
+    if parts["type"] is None or parts["type"].lower() != "galleries/images":
+        raise ValueError("goldenimage.follow-image must be a gallery image definition id "
+                         "(.../galleries/<gallery>/images/<image>), got %r" % definition_id)
+    gallery, image = parts["names"][0], parts["names"][1]
+    return [to_wire(item) for item in
+            compute.gallery_image_versions.list_by_gallery_image(parts["resource_group"], gallery, image)]
+
+
+def marker_holder(versions, marker):
+    """The version (wire dict) that holds ``marker`` under the markers' newest-claim rule, or None."""
+    name = resolve_marker([summarize_version(version) for version in versions], marker)
+    for version in versions:
+        if version.get("name") == name:
+            return version
+    return None
+
+
+def parse_lock(value):
+    """The lease fields of a ``goldenimage.rollout-lock`` tag value (unknown fields ignored)."""
+    out = {}
+    for part in (value or "").split(";"):
+        key, sep, item = part.partition("=")
+        key = key.strip()
+        if not sep or key not in _LOCK_FIELDS:
+            continue
+        item = item.strip()
+        if key in _LOCK_INTS:
+            try:
+                out[key] = int(item)
+            except ValueError:
+                continue
+        else:
+            out[key] = item
+    return out
+
+
+def format_lock(fields):
+    return ";".join("%s=%s" % (key, fields[key]) for key in _LOCK_FIELDS if fields.get(key) not in (None, ""))
+
+
+def parse_time(value):
+    if not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
+    return parsed.astimezone(datetime.timezone.utc)
+
+
+def format_time(moment):
+    return moment.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def lock_state(tags, now):
+    """``{present, owner, expires, expired, ...}`` of the pool's lease at ``now`` (ARM clock)."""
+    value = (tags or {}).get(TAG_LOCK)
+    if not value:
+        return {"present": False, "expired": True}
+    fields = parse_lock(value)
+    expires = parse_time(fields.get("expires"))
+    fields.update(present=True, expired=expires is None or expires <= now)
+    return fields
+
+
+# --------------------------------------------------------------------------- the joined view
+
+def pool_settings(pool):
+    props = pool.get("properties") or {}
+    tags = pool.get("tags") or {}
+    return {
+        "id": pool.get("id"),
+        "name": pool.get("name"),
+        "location": pool.get("location"),
+        "host_pool_type": props.get("hostPoolType"),
+        "load_balancer_type": props.get("loadBalancerType"),
+        "max_session_limit": props.get("maxSessionLimit"),
+        "preferred_app_group_type": props.get("preferredAppGroupType"),
+        "start_vm_on_connect": props.get("startVMOnConnect"),
+        "validation_environment": props.get("validationEnvironment"),
+        "tags": tags,
+        "follow_image": (binding_of(tags) or {}).get("image_id"),
+        "follow_marker": (binding_of(tags) or {}).get("marker"),
+        "min_available_hosts": _int_or_none(tags.get(TAG_MIN_AVAILABLE)),
+    }
+
+
+def _int_or_none(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def describe_host(session_host, vm, target_version_id):
+    props = session_host.get("properties") or {}
+    vm = vm or {}
+    image = vm_image(vm) if vm else {"image_definition_id": None, "image_version": None, "image_version_id": None}
+    host = {
+        "name": short_name(session_host.get("name")),
+        "session_host_name": session_host_short_name(session_host),
+        "id": session_host.get("id"),
+        "vm_id": props.get("resourceId") or vm.get("id"),
+        "vm_name": vm.get("name"),
+        "vm_found": bool(vm),
+        "sessions": int(props.get("sessions") or 0),
+        "allow_new_session": bool(props.get("allowNewSession", True)),
+        "status": props.get("status"),
+        "update_state": props.get("updateState"),
+        "agent_version": props.get("agentVersion"),
+        "last_heartbeat": props.get("lastHeartBeat"),
+        "power_state": vm_power_state(vm) if vm else None,
+        "rollout": (vm.get("tags") or {}).get(TAG_ROLLOUT),
+    }
+    host.update(image)
+    if target_version_id:
+        host["outdated"] = normalize_id(host["image_version_id"]) != normalize_id(target_version_id)
+    else:
+        host["outdated"] = None
+    return host
+
+
+def collect(desktop, compute, resource_group, host_pool, image_version_id=None, now=None):
+    """Pool settings, binding, target version and every session host joined with its VM."""
+    pool = get_pool(desktop, resource_group, host_pool)
+    settings = pool_settings(pool)
+    target = {"source": None, "image_version_id": None, "version": None}
+    if image_version_id:
+        target.update(source="image_version_id", image_version_id=image_version_id,
+                      version=image_version_id.rstrip("/").rsplit("/", 1)[-1])
+    elif settings["follow_image"] and settings["follow_marker"]:
+        holder = marker_holder(list_image_versions(compute, settings["follow_image"]), settings["follow_marker"])
+        target["source"] = "marker"
+        if holder is not None:
+            target.update(image_version_id=holder.get("id"), version=holder.get("name"))
+    session_hosts = list_session_hosts(desktop, resource_group, host_pool)
+    vms = list_vms(compute, resource_group)
+    by_id = {normalize_id(vm.get("id")): vm for vm in vms}
+    by_name = {(vm.get("name") or "").lower(): vm for vm in vms}
+    hosts = []
+    registered = set()
+    for session_host in session_hosts:
+        props = session_host.get("properties") or {}
+        vm = by_id.get(normalize_id(props.get("resourceId"))) or by_name.get(short_name(session_host.get("name")))
+        host = describe_host(session_host, vm, target["image_version_id"])
+        hosts.append(host)
+        registered.add(normalize_id(host["vm_id"]))
+        registered.add(host["name"])
+    hosts.sort(key=lambda h: h["name"])
+    unregistered = []
+    for vm in vms:
+        tags = vm.get("tags") or {}
+        if TAG_ROLLOUT not in tags or normalize_id(vm.get("id")) in registered or vm.get("name", "").lower() in registered:
+            continue
+        item = {"name": vm.get("name"), "id": vm.get("id"), "rollout": tags.get(TAG_ROLLOUT),
+                "power_state": vm_power_state(vm), "provisioning_state": vm_provisioning_state(vm)}
+        item.update(vm_image(vm))
+        unregistered.append(item)
+    settings["lock"] = lock_state(settings["tags"], now) if now is not None else None
+    return {
+        "host_pool": settings,
+        "target": target,
+        "session_hosts": hosts,
+        "unregistered_vms": sorted(unregistered, key=lambda v: v["name"]),
+        "vm_names": sorted(vm.get("name") for vm in vms if vm.get("name")),
+        "summary": summarize(hosts),
+    }
+
+
+def summarize(hosts):
+    return {
+        "hosts": len(hosts),
+        "in_service": sum(1 for h in hosts if (h["status"] or "").lower() == "available" and h["allow_new_session"]),
+        "drained": sum(1 for h in hosts if not h["allow_new_session"]),
+        "sessions": sum(h["sessions"] for h in hosts),
+        "outdated": sum(1 for h in hosts if h.get("outdated")),
+    }
+
+
+# --------------------------------------------------------------------------- lease writes
+
+def update_pool_tags(desktop, resource_group, host_pool, tags):
+    """PATCH the host pool's tags (the whole tag set, as ARM PATCH replaces it)."""
+    return to_wire(desktop.host_pools.update(resource_group, host_pool, host_pool={"tags": tags}))
+
+
+def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds, fields, floor=None):
+    """Take or renew the lease for ``holder``; returns ``(changed, lock_fields, pool)``.
+
+    Raises ConflictError when another holder's lease is still valid. After writing, the tag is
+    read back: when two runs raced, the one whose value is not there backs off.
+    """
+    pool = get_pool(desktop, resource_group, host_pool)
+    tags = dict(pool.get("tags") or {})
+    current = lock_state(tags, now)
+    if current["present"] and not current["expired"] and current.get("owner") != holder:
+        raise ConflictError(
+            "host pool %s is being rolled out by %s until %s (tag %s); wait for it to finish, or remove the "
+            "tag if that run is known to be dead" % (host_pool, current.get("owner"), current.get("expires"),
+                                                       TAG_LOCK),
+            hint="Only one rollout may change a host pool at a time.")
+    merged = {key: value for key, value in fields.items() if value is not None}
+    if current["present"]:
+        # resume data (pool size and in-service count at the start) survives a crashed run
+        merged.update({key: current[key] for key in ("hosts", "in_service") if key in current})
+    merged["owner"] = holder
+    merged["expires"] = format_time(now + datetime.timedelta(seconds=lease_seconds))
+    tags[TAG_LOCK] = format_lock(merged)
+    if floor is not None:
+        tags[TAG_MIN_AVAILABLE] = str(floor)
+    pool = update_pool_tags(desktop, resource_group, host_pool, tags)
+    check = get_pool(desktop, resource_group, host_pool)
+    seen = parse_lock((check.get("tags") or {}).get(TAG_LOCK))
+    if seen.get("owner") != holder:
+        raise ConflictError("host pool %s: another run (%s) took the rollout lease at the same moment; this run "
+                            "stops without changing anything" % (host_pool, seen.get("owner")))
+    return current.get("owner") != holder or not current["present"], lock_state(check.get("tags"), now), check
+
+
+def release_lock(desktop, resource_group, host_pool, holder, now, finished):
+    """End the lease: ``finished`` removes the lock and the floor tag; else the lease expires now and
+    the resume data stays for the next run. Returns ``changed``. A lease of another holder is left alone."""
+    pool = get_pool(desktop, resource_group, host_pool)
+    tags = dict(pool.get("tags") or {})
+    current = lock_state(tags, now)
+    if current["present"] and current.get("owner") not in (None, holder) and not current["expired"]:
+        raise PreconditionError("host pool %s: the rollout lease belongs to %s, not to %s; left unchanged"
+                                % (host_pool, current.get("owner"), holder))
+    changed = False
+    if TAG_MIN_AVAILABLE in tags:
+        del tags[TAG_MIN_AVAILABLE]
+        changed = True
+    if finished and TAG_LOCK in tags:
+        del tags[TAG_LOCK]
+        changed = True
+    elif not finished and current["present"] and not current["expired"]:
+        fields = parse_lock(tags[TAG_LOCK])
+        fields["expires"] = format_time(now)
+        tags[TAG_LOCK] = format_lock(fields)
+        changed = True
+    if changed:
+        update_pool_tags(desktop, resource_group, host_pool, tags)
+    return changed
