@@ -1,0 +1,211 @@
+"""ARM basics shared by every provider: subscriptions, resource groups, operation-status
+resources, paging, tags, locations."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from urllib.parse import urlencode
+
+from .errors import ArmError
+from .ids import rg_id
+from .routing import route
+from .server import Response
+
+SUB = "/subscriptions/{subscriptionId}"
+RG = SUB + "/resourceGroups/{resourceGroupName}"
+
+_RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
+_BAD_TAG_CHARS = set('<>%&\\?/')
+
+
+def norm_location(loc: str) -> str:
+    return str(loc).replace(" ", "").lower()
+
+
+def require_rg(sim, sub: str, rg: str) -> dict:
+    body = sim.store.get(rg_id(sub, rg))
+    if body is None:
+        raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{rg}' could not be found.")
+    return body
+
+
+def validate_tags(tags, target: str = "tags") -> dict:
+    if tags is None:
+        return {}
+    if not isinstance(tags, dict):
+        raise ArmError(400, "InvalidRequestContent", "The tags must be a JSON object of strings.")
+    if len(tags) > 50:
+        raise ArmError(400, "InvalidTagCount",
+                       "The number of tags exceeds the maximum of 50.")
+    for k, v in tags.items():
+        if not k or len(k) > 512 or any(c in _BAD_TAG_CHARS for c in k):
+            raise ArmError(400, "InvalidTagNameCharacters",
+                           f"The tag names '{k}' have reserved characters '<,>,%,&,\\,?,/' or "
+                           "control characters.", target=target)
+        if v is None:
+            v = ""
+        if not isinstance(v, str):
+            raise ArmError(400, "InvalidRequestContent",
+                           f"The value of tag '{k}' must be a string.")
+        if len(v) > 256:
+            raise ArmError(400, "InvalidTagValueLength",
+                           f"The tag value '{v[:40]}...' exceeds the maximum length of 256.")
+    return {k: ("" if v is None else v) for k, v in tags.items()}
+
+
+def paged(sim, req, items: list, page_size: int | None = None) -> dict:
+    """One page of ``items`` with ``nextLink`` (``$skiptoken``) when more remain."""
+    size = page_size or sim.page_size
+    try:
+        start = int(req.query.get("$skiptoken", "0") or 0)
+    except ValueError:
+        raise ArmError(400, "InvalidSkipToken", "The skip token is invalid.") from None
+    page = items[start:start + size]
+    body = {"value": page}
+    if start + size < len(items):
+        q = [(k, v) for k, v in _query_pairs(req) if k.lower() != "$skiptoken"]
+        q.append(("$skiptoken", str(start + size)))
+        body["nextLink"] = f"{sim.base_url}{req.path}?{urlencode(q)}"
+    return body
+
+
+def _query_pairs(req):
+    from urllib.parse import parse_qsl
+    return parse_qsl(req.raw_query, keep_blank_values=True)
+
+
+# -- subscriptions -------------------------------------------------------------------------
+@route("GET", SUB)
+def get_subscription(sim, req):
+    sub = sim.subscriptions.get(req.subscription_id.lower())
+    return {"id": f"/subscriptions/{sub['subscriptionId']}", **sub, "state": "Enabled",
+            "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01",
+                                     "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"},
+            "authorizationSource": "RoleBased"}
+
+
+# -- resource groups -----------------------------------------------------------------------
+def rg_body(sub, name, location, tags, state="Succeeded"):
+    body = {"id": rg_id(sub, name), "name": name, "type": "Microsoft.Resources/resourceGroups",
+            "location": norm_location(location), "properties": {"provisioningState": state}}
+    if tags:
+        body["tags"] = tags
+    return body
+
+
+def create_resource_group(sim, sub, name, location, tags=None):
+    return sim.store.put(rg_id(sub, name), rg_body(sub, name, location, tags or {}))
+
+
+@route("PUT", RG)
+def put_resource_group(sim, req):
+    sub, name = req.subscription_id, req.param("resourceGroupName")
+    if not _RG_NAME.match(name) or name.endswith("."):
+        raise ArmError(400, "InvalidResourceGroupName",
+                       f"The resource group name '{name}' is invalid.")
+    body = req.json()
+    existing = sim.store.get(rg_id(sub, name))
+    if not body.get("location"):
+        raise ArmError(400, "LocationRequired", "The location property is required for this "
+                       "definition.")
+    tags = validate_tags(body.get("tags"))
+    if existing:
+        if norm_location(body["location"]) != existing["location"]:
+            raise ArmError(409, "InvalidResourceGroupLocation",
+                           f"Invalid resource group location '{norm_location(body['location'])}'. "
+                           f"The Resource group already exists in location "
+                           f"'{existing['location']}'.")
+        existing["tags"] = tags
+        if not tags:
+            existing.pop("tags", None)
+        return existing
+    return 201, create_resource_group(sim, sub, name, body["location"], tags)
+
+
+@route("GET", RG)
+def get_resource_group(sim, req):
+    return require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
+
+
+@route("PATCH", RG)
+def patch_resource_group(sim, req):
+    rg = require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
+    body = req.json()
+    if "tags" in body:
+        tags = validate_tags(body["tags"])
+        if tags:
+            rg["tags"] = tags
+        else:
+            rg.pop("tags", None)
+    return rg
+
+
+@route("GET", SUB + "/resourcegroups")
+def list_resource_groups(sim, req):
+    items = sim.store.list("Microsoft.Resources/resourceGroups",
+                           f"/subscriptions/{req.subscription_id}/")
+    return paged(sim, req, items)
+
+
+@route("DELETE", RG)
+def delete_resource_group(sim, req):
+    sub, name = req.subscription_id, req.param("resourceGroupName")
+    rg = sim.store.get(rg_id(sub, name))
+    if rg is None:
+        raise ArmError(404, "ResourceGroupNotFound", f"Resource group '{name}' could not be found.")
+    rg["properties"]["provisioningState"] = "Deleting"
+    token = uuid.uuid4().hex
+    sim.rg_deletions[token] = {"done": False, "id": rg["id"]}
+
+    def done():
+        prefix = rg["id"].lower() + "/"
+        for res in list(sim.store.list(prefix=prefix)):
+            sim.store.delete(res["id"])
+            sim.hooks.emit("resource.deleted", resource_id=res["id"], resource=res)
+        sim.store.delete(rg["id"])
+        sim.rg_deletions[token]["done"] = True
+
+    sim.schedule(sim.duration("resource_group_delete"), done)
+    loc = f"{sim.base_url}/subscriptions/{sub}/operationresults/{token}?api-version={req.api_version}"
+    return Response(202, None, {"Location": loc, **sim.ops.retry_headers()})
+
+
+@route("GET", SUB + "/operationresults/{operationId}")
+def get_operation_result(sim, req):
+    d = sim.rg_deletions.get(req.param("operationId"))
+    if d is None:
+        raise ArmError(404, "NotFound", "The operation was not found.")
+    if not d["done"]:
+        return Response(202, None, {"Location": sim.base_url + req.path + "?" + req.raw_query,
+                                    **sim.ops.retry_headers()})
+    return Response(200, None)
+
+
+# -- operation status (Azure-AsyncOperation and Location URLs) -----------------------------
+@route("GET", SUB + "/providers/{namespace}/locations/{location}/{operationKind}/{operationId}")
+def get_operation(sim, req):
+    op = sim.ops.get(req.param("operationId"))
+    if op is None or op.subscription.lower() != req.subscription_id.lower():
+        raise ArmError(404, "NotFound", f"The operation '{req.param('operationId')}' was not "
+                       "found.")
+    if req.query.get("monitor", "").lower() == "true":
+        async_url, location_url = sim.ops.urls(op)
+        if op.status == "InProgress":
+            return Response(202, None, {"Location": location_url, **sim.ops.retry_headers(op)})
+        if op.status == "Failed":
+            return Response(op.error_status, {"error": op.error})
+        return Response(200, op.result)
+    headers = {} if op.status != "InProgress" else sim.ops.retry_headers(op)
+    return Response(200, op.status_body(), headers)
+
+
+def register(sim):
+    sim.rg_deletions = {}
+
+    def load_resource_groups(sim, groups):
+        for g in groups:
+            create_resource_group(sim, sim.subscription_id, g["name"], g["location"],
+                                  validate_tags(g.get("tags")))
+
+    sim.scenario_section("resource_groups", load_resource_groups, 10)

@@ -1,0 +1,128 @@
+"""Invariant monitor: what the collection must never do, recorded in ``violations``.
+
+Kinds (``sim.violations`` entries ``{"kind", "resource", "detail", "sim_time_s"}``):
+
+- ``original_sysprepped`` / ``original_generalized``: sysprep ran in, or Azure generalize was
+  called on, a VM tagged ``goldenimage.role: original`` or known as an original (the
+  scenario's original VMs, and any VM that ever carried that tag);
+- ``users_on_removed_host``: a session host or its VM was deleted, deallocated or stopped
+  while users had sessions on it that nobody had logged off first;
+- ``capacity_below_floor``: fewer available session hosts (Available and accepting new
+  sessions) than the floor declared on the host pool, by the scenario (``min_available_hosts``)
+  or by the tag ``goldenimage.min-available-hosts``; recorded once per dip;
+- ``secret_in_plain_field``: a registration token or another secret the simulator knows (VM
+  admin passwords, domain-join passwords, protected extension settings, the client secret)
+  written into a tag or into any field that is not a secret field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, List, Optional, Tuple
+
+ORIGINAL_TAG = "goldenimage.role"
+FLOOR_TAG = "goldenimage.min-available-hosts"
+
+# Shorter strings are not tracked as secrets: they would match innocent text.
+MIN_SECRET_LENGTH = 8
+
+# Request-body fields whose value is meant to hold secrets (dotted paths, lower-case; a
+# trailing ".*" covers everything below). Azure never returns these on GET.
+SECRET_FIELDS = (
+    "properties.protectedsettings.*",
+    "properties.protectedsettingsfromkeyvault.*",
+    "properties.osprofile.adminpassword",
+    "properties.osprofile.customdata",
+    "properties.protectedparameters.*",
+    "properties.registrationinfo.token",
+)
+
+# Keys inside protected settings whose values are secrets worth remembering.
+SECRET_KEY_HINTS = ("password", "token", "secret", "key")
+
+
+def is_secret_field(path: str) -> bool:
+    lowered = path.lower()
+    for pattern in SECRET_FIELDS:
+        if pattern.endswith(".*"):
+            base = pattern[:-2]
+            if lowered == base or lowered.startswith(base + ".") or lowered.startswith(base + "["):
+                return True
+        elif lowered == pattern:
+            return True
+    return False
+
+
+def _walk(value: Any, path: str) -> Iterable[Tuple[str, str]]:
+    """(path, text) for every string in a JSON value, dict keys included (tag names)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            child = "%s.%s" % (path, key) if path else str(key)
+            yield child + "{key}", str(key)
+            yield from _walk(item, child)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, "%s[%d]" % (path, index))
+    elif isinstance(value, str):
+        yield path, value
+
+
+class SecretRegistry:
+    """Secrets the simulator has seen, by value, with what they are."""
+
+    def __init__(self):
+        self._secrets: Dict[str, str] = {}
+
+    def add(self, value: Optional[str], label: str) -> None:
+        if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH:
+            self._secrets.setdefault(value, label)
+
+    def learn_from_body(self, body: Any, label_prefix: str) -> None:
+        """Remember secrets a client put where secrets belong (so leaks elsewhere are caught)."""
+        for path, text in _walk(body, ""):
+            if path.endswith("{key}") or not is_secret_field(path):
+                continue
+            last = path.rsplit(".", 1)[-1].lower()
+            if path.lower().endswith("adminpassword") or any(h in last for h in SECRET_KEY_HINTS):
+                self.add(text, "%s %s" % (label_prefix, path))
+
+    def leaks(self, body: Any) -> List[Tuple[str, str]]:
+        """(field path, what leaked) for every known secret found outside secret fields."""
+        if not self._secrets or body is None:
+            return []
+        found = []
+        for path, text in _walk(body, ""):
+            field = path[:-5] if path.endswith("{key}") else path
+            if not path.endswith("{key}") and is_secret_field(field):
+                continue
+            for secret, label in self._secrets.items():
+                if secret in text:
+                    found.append((field, label))
+        return found
+
+    def __len__(self) -> int:
+        return len(self._secrets)
+
+
+def parse_floor(value: Any) -> Optional[int]:
+    """A floor from the tag or scenario; None when absent or not a non-negative integer."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        floor = int(str(value).strip())
+    except ValueError:
+        return None
+    return floor if floor >= 0 else None
+
+
+def tags_mark_original(tags: Optional[Dict[str, Any]]) -> bool:
+    for key, value in (tags or {}).items():
+        if key.lower() == ORIGINAL_TAG and str(value).lower() == "original":
+            return True
+    return False
+
+
+def tag_value(tags: Optional[Dict[str, Any]], name: str) -> Optional[Any]:
+    for key, value in (tags or {}).items():
+        if key.lower() == name.lower():
+            return value
+    return None

@@ -1,0 +1,327 @@
+"""The HTTPS front end: request parsing, bearer check, api-version check, throttling,
+faults, routing, metrics and the ARM response headers."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import socket
+import ssl
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from . import routing
+from .clock import http_date
+from .errors import ArmError
+from .throttle import HEADER as RATE_HEADERS
+
+
+class Response:
+    def __init__(self, status: int = 200, body=None, headers: dict | None = None,
+                 raw: bytes | None = None):
+        self.status = status
+        self.body = body
+        self.headers = dict(headers or {})
+        self.raw = raw
+
+
+class CIDict(dict):
+    """Query parameters: case-insensitive keys (ARM treats them so)."""
+
+    def __init__(self, pairs):
+        super().__init__()
+        for k, v in pairs:
+            super().__setitem__(k.lower(), v)
+
+    def get(self, key, default=None):
+        return super().get(key.lower(), default)
+
+    def __contains__(self, key):
+        return super().__contains__(key.lower())
+
+    def __getitem__(self, key):
+        return super().__getitem__(key.lower())
+
+
+class Request:
+    def __init__(self, sim, method, url, headers, raw_body):
+        self.sim = sim
+        self.method = method
+        parts = urlsplit(url)
+        self.path = unquote(parts.path)
+        self.raw_query = parts.query
+        self.query = CIDict(parse_qsl(parts.query, keep_blank_values=True))
+        self.headers = headers
+        self.raw_body = raw_body
+        self.params: dict = {}
+        self.route = None
+        self.template = None
+        self.lro_fault = None
+        self.claims = None
+        self._json = None
+
+    @property
+    def api_version(self) -> str:
+        return self.query.get("api-version", "")
+
+    @property
+    def subscription_id(self) -> str | None:
+        for k, v in self.params.items():
+            if k.lower() == "subscriptionid":
+                return v
+        return None
+
+    def param(self, name: str) -> str:
+        for k, v in self.params.items():
+            if k.lower() == name.lower():
+                return v
+        raise KeyError(name)
+
+    def json(self) -> dict:
+        if self._json is None:
+            if not self.raw_body:
+                raise ArmError(400, "InvalidRequestContent",
+                               "The request content was invalid and could not be deserialized: "
+                               "the request body is empty.")
+            try:
+                self._json = json.loads(self.raw_body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise ArmError(400, "InvalidRequestContent",
+                               f"The request content was invalid and could not be deserialized: "
+                               f"'{exc}'.") from None
+            if not isinstance(self._json, dict):
+                raise ArmError(400, "InvalidRequestContent",
+                               "The request content was invalid and could not be deserialized: "
+                               "a JSON object is expected.")
+        return self._json
+
+    def json_or_empty(self) -> dict:
+        return self.json() if self.raw_body else {}
+
+    def url_without_query(self) -> str:
+        return self.sim.base_url + self.path
+
+
+def _is_loopback(addr: str) -> bool:
+    try:
+        return ipaddress.ip_address(addr).is_loopback
+    except ValueError:
+        return False
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "avdsim"
+    sys_version = ""
+
+    def log_message(self, fmt, *args):  # quiet unless --verbose
+        if getattr(self.server, "verbose", False):
+            super().log_message(fmt, *args)
+
+    def date_time_string(self, timestamp=None):
+        return http_date(self.server.sim.clock.now())
+
+    def do_GET(self):
+        self._handle()
+
+    do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = do_GET
+
+    def _handle(self):
+        t0 = time.perf_counter()
+        sim = self.server.sim
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length > 0 else b""
+        req = Request(sim, self.command, self.path, self.headers, raw)
+        try:
+            resp = self._dispatch(sim, req)
+        except ArmError as exc:
+            resp = Response(exc.status, exc.body(), exc.headers)
+        except Exception as exc:  # a bug in the simulator: report it as ARM would, loudly
+            import traceback
+            tb = traceback.format_exc()
+            sim.internal_errors.append(tb)
+            self.log_error("internal error: %s", tb)
+            resp = Response(500, {"error": {"code": "InternalServerError",
+                                            "message": f"avdsim internal error: {exc!r}"}})
+        if resp.status >= 400 and isinstance(resp.body, dict) and isinstance(
+                resp.body.get("error"), dict):
+            sim.metrics.errors_by_code[resp.body["error"].get("code")] += 1
+        self._send(req, resp)
+        if not req.path.startswith("/_sim/"):
+            sim.metrics.latency(time.perf_counter() - t0)
+
+    def _dispatch(self, sim, req: Request) -> Response:
+        if req.path.startswith("/_sim/") or req.path == "/_sim":
+            if not _is_loopback(self.client_address[0]):
+                raise ArmError(403, "Forbidden", "The control API is available on loopback only.")
+        route, params = routing.match(req.method, req.path)
+        if route is None:
+            if params:
+                raise ArmError(405, "MethodNotAllowed",
+                               f"The requested resource does not support http method "
+                               f"'{req.method}'.")
+            if req.path.lower().startswith("/subscriptions/"):
+                raise ArmError(400, "InvalidResourceType",
+                               f"The resource type could not be found in the namespace for "
+                               f"path '{req.path}' and api version '{req.api_version}'.")
+            raise ArmError(404, "NotFound", f"No route for {req.method} {req.path}.")
+        req.route = route
+        req.params = params
+        req.template = route.template
+        arm = route.auth  # ARM requests: counted, authenticated, throttled, fault-injected
+        if arm:
+            sim.metrics.count(route.operation, route.kind)
+            self._authenticate(sim, req)
+            if route.api_version and not req.api_version:
+                raise ArmError(400, "MissingApiVersionParameter",
+                               "The api-version query parameter (?api-version=) is required for "
+                               "all requests.")
+            sub = req.subscription_id
+            if sub:
+                ok, retry_after, remaining = sim.throttle.check(sub, route.kind)
+                req.rate_remaining = remaining
+                if not ok:
+                    sim.metrics.throttled += 1
+                    raise ArmError(429, "SubscriptionRequestsThrottled",
+                                   f"Number of '{route.kind}' requests for subscription '{sub}' "
+                                   f"actor '{sim.identity.object_id}' exceeded. Please try again "
+                                   f"after '{retry_after}' seconds after additional tokens are "
+                                   "available. Refer to https://aka.ms/arm-throttling",
+                                   headers={"Retry-After": str(retry_after)})
+            fault = sim.faults.match(req.method, req.path, lro=False)
+            if fault:
+                status = fault["status"]
+                from .faults import DEFAULT_CODES
+                code = fault.get("code") or DEFAULT_CODES.get(status, "InternalServerError")
+                headers = {}
+                if fault.get("retry_after") is not None:
+                    headers["Retry-After"] = str(int(fault["retry_after"]))
+                if status == 429:
+                    sim.metrics.throttled += 1
+                raise ArmError(status, code, fault.get("message") or
+                               f"Injected fault: {code}.", headers=headers)
+            req.lro_fault = sim.faults.match(req.method, req.path, lro=True)
+            if sub and sub.lower() not in sim.subscriptions:
+                raise ArmError(404, "SubscriptionNotFound",
+                               f"The subscription '{sub}' could not be found.")
+        with sim.lock:
+            sim.scheduler.run_due(sim._event_error)
+            result = route.handler(sim, req)
+        if isinstance(result, Response):
+            return result
+        if isinstance(result, tuple):
+            status, body = result[0], result[1]
+            headers = result[2] if len(result) > 2 else None
+            return Response(status, body, headers)
+        return Response(200, result)
+
+    def _authenticate(self, sim, req):
+        auth = req.headers.get("Authorization")
+        www = ('Bearer authorization_uri="%s/%s", error="invalid_token", '
+               'error_description="%s"')
+        if not auth:
+            desc = "The authentication failed because of missing 'Authorization' header."
+            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The "
+                           "'Authorization' header is missing.",
+                           headers={"WWW-Authenticate": www % (sim.base_url,
+                                                               sim.identity.tenant_id, desc)})
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The "
+                           "'Authorization' header is provided in an invalid format.")
+        claims, reason = sim.identity.verify(token.strip(), sim.arm_audiences())
+        if claims is None:
+            raise ArmError(401, "InvalidAuthenticationToken", reason,
+                           headers={"WWW-Authenticate": www % (sim.base_url,
+                                                               sim.identity.tenant_id, reason)})
+        req.claims = claims
+
+    def _send(self, req: Request, resp: Response):
+        if resp.raw is not None:
+            data = resp.raw
+            ctype = resp.headers.pop("Content-Type", "application/octet-stream")
+        elif resp.body is None:
+            data = b""
+            ctype = None
+        else:
+            data = json.dumps(resp.body, separators=(",", ":")).encode()
+            ctype = "application/json; charset=utf-8"
+        self.send_response(resp.status)
+        rid = str(uuid.uuid4())
+        corr = req.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Pragma", "no-cache")
+        if ctype:
+            self.send_header("Content-Type", ctype)
+        self.send_header("Expires", "-1")
+        self.send_header("x-ms-request-id", rid)
+        self.send_header("x-ms-correlation-request-id", corr)
+        if req.headers.get("x-ms-client-request-id"):
+            self.send_header("x-ms-client-request-id", req.headers["x-ms-client-request-id"])
+        self.send_header("x-ms-routing-request-id", f"WESTEUROPE:{rid[:8]}")
+        self.send_header("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        route = req.route
+        if route is not None and route.auth and hasattr(req, "rate_remaining"):
+            self.send_header(RATE_HEADERS[route.kind], str(req.rate_remaining))
+        for k, v in resp.headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data and req.method != "HEAD":
+            self.wfile.write(data)
+
+
+class SimHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def __init__(self, addr, sim, ssl_context: ssl.SSLContext, verbose: bool = False):
+        self.sim = sim
+        self.ssl_context = ssl_context
+        self.verbose = verbose
+        super().__init__(addr, Handler)
+
+    def finish_request(self, request, client_address):
+        # TLS handshake in the per-connection thread, never in the accept loop.
+        try:
+            request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            tls = self.ssl_context.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        try:
+            self.RequestHandlerClass(tls, client_address, self)
+        finally:
+            try:
+                tls.close()
+            except OSError:
+                pass
+
+    def handle_error(self, request, client_address):
+        if self.verbose:
+            super().handle_error(request, client_address)
+
+
+def make_ssl_context(cert: str, key: str) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
+class Ticker(threading.Thread):
+    """Runs due timed events in the background (bounded sleep between rounds)."""
+
+    def __init__(self, sim, interval_s: float = 0.01):
+        super().__init__(name="avdsim-ticker", daemon=True)
+        self.sim = sim
+        self.interval_s = interval_s
+        self.stop_event = threading.Event()
+
+    def run(self):
+        while not self.stop_event.wait(self.interval_s):
+            self.sim.tick()

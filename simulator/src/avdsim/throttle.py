@@ -1,0 +1,67 @@
+"""Per-subscription token buckets for reads, writes and deletes, as ARM throttles
+(https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling):
+subscription reads 250 tokens refilled at 25/s, writes 200 at 10/s, deletes 200 at 10/s.
+Buckets run on REAL time (monotonic), not on simulated time: throttling protects the
+service from the client's real request rate."""
+
+from __future__ import annotations
+
+import math
+import time
+
+DEFAULT_LIMITS = {
+    "read": {"bucket": 250, "refill_per_s": 25.0},
+    "write": {"bucket": 200, "refill_per_s": 10.0},
+    "delete": {"bucket": 200, "refill_per_s": 10.0},
+}
+
+HEADER = {"read": "x-ms-ratelimit-remaining-subscription-reads",
+          "write": "x-ms-ratelimit-remaining-subscription-writes",
+          "delete": "x-ms-ratelimit-remaining-subscription-deletes"}
+
+
+class TokenBucket:
+    def __init__(self, capacity: float, refill_per_s: float):
+        self.capacity = float(capacity)
+        self.refill = float(refill_per_s)
+        self.tokens = float(capacity)
+        self.t = time.monotonic()
+
+    def _fill(self):
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.t) * self.refill)
+        self.t = now
+
+    def take(self) -> tuple[bool, float]:
+        """(allowed, seconds until a token is available)."""
+        self._fill()
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return True, 0.0
+        return False, (1.0 - self.tokens) / self.refill if self.refill > 0 else 60.0
+
+    def remaining(self) -> int:
+        self._fill()
+        return int(self.tokens)
+
+
+class Throttle:
+    def __init__(self, limits: dict | None = None):
+        self.limits = {k: dict(v) for k, v in DEFAULT_LIMITS.items()}
+        for k, v in (limits or {}).items():
+            self.limits.setdefault(k, {}).update(v)
+        self.buckets: dict[tuple[str, str], TokenBucket] = {}
+
+    def bucket(self, sub: str, kind: str) -> TokenBucket:
+        key = (sub.lower(), kind)
+        b = self.buckets.get(key)
+        if b is None:
+            lim = self.limits[kind]
+            b = self.buckets[key] = TokenBucket(lim["bucket"], lim["refill_per_s"])
+        return b
+
+    def check(self, sub: str, kind: str) -> tuple[bool, int, int]:
+        """(allowed, retry_after_whole_seconds, remaining)."""
+        b = self.bucket(sub, kind)
+        ok, wait = b.take()
+        return ok, max(1, math.ceil(wait)) if not ok else 0, b.remaining()
