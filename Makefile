@@ -1,0 +1,121 @@
+# goldenimage.avd: development, test and demo entry points.
+# Needs only python3.11, make and git; everything else is installed into .venv from PyPI.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+REPO := $(CURDIR)
+
+COLLECTIONS := build/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/goldenimage/avd
+SANITY_ROOT := build/sanity/ansible_collections/goldenimage/avd
+SANITY_PYTHON ?= 3.11
+
+VENV_STAMP := $(VENV)/.goldenimage-requirements.stamp
+SIM_STAMP := $(VENV)/.goldenimage-simulator.stamp
+HAVE_SIMULATOR := $(wildcard simulator/pyproject.toml)
+
+# pytest exits 5 when a suite has no tests yet; that is not a failure. Any other code is.
+define run_pytest
+	rc=0; $(BIN)/pytest $(1) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "== $(2): no tests collected yet"; exit 0; fi; exit $$rc
+endef
+
+export ANSIBLE_COLLECTIONS_PATH := $(REPO)/$(COLLECTIONS)
+export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
+export ANSIBLE_NOCOLOR := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv collection lint ee sanity unit simtest integration molecule test demo clean
+
+help:
+	@echo "make demo   run the lifecycle demo against the local simulator"
+	@echo "make test   every gate: lint, sanity, unit, simtest, integration, molecule"
+	@echo "other targets: venv collection lint ee sanity unit simtest integration molecule clean"
+
+# ---------------------------------------------------------------------------------- environment
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "python3.11 not found on PATH"; exit 1; }
+	"$(PYTHON)" -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "need Python 3.11, got " + sys.version)'
+	"$(PYTHON)" -m venv $(VENV)
+
+$(VENV_STAMP): test-requirements.txt requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -r test-requirements.txt -r requirements.txt
+	touch $@
+
+$(SIM_STAMP): $(VENV_STAMP) $(HAVE_SIMULATOR)
+	$(if $(HAVE_SIMULATOR),$(BIN)/python -m pip install --quiet -e simulator)
+	touch $@
+
+venv: $(VENV_STAMP) $(SIM_STAMP)
+
+collection: $(COLLECTION_LINK)
+
+$(COLLECTION_LINK):
+	mkdir -p $(dir $@)
+	ln -sfn ../../../.. $@
+
+# ---------------------------------------------------------------------------------- gates
+
+lint: venv collection
+	$(BIN)/ansible-lint --profile production --strict
+
+# the execution-environment definition must be accepted by ansible-builder
+ee: venv
+	rm -rf build/ee
+	$(BIN)/ansible-builder create -f meta/execution-environment.yml --context build/ee --output-filename Containerfile >/dev/null
+	test -s build/ee/_build/requirements.txt && test -s build/ee/_build/bindep.txt
+	@echo "== ee: ansible-builder accepted meta/execution-environment.yml"
+
+# ansible-test needs a real ansible_collections/<ns>/<name> tree: copy the tracked and the
+# untracked-but-not-ignored files (the simulator is a separate package, not collection content).
+# ansible-test runs every sanity test in its own virtualenv with the requirements it pins itself,
+# installed from the package index. Those virtualenvs live under build/ansible-test-home (HOME for
+# ansible-test only) and are reused by later runs; their pip comes from .ci/ansible-test-get-pip.py.
+ANSIBLE_TEST_HOME := $(REPO)/build/ansible-test-home
+SANITY_PIP_VERSION = $(shell $(BIN)/python -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; from ansible_test._internal.host_configs import NativePythonConfig as P; print(g(P(version="$(SANITY_PYTHON)"))["pip"])')
+
+sanity: venv
+	rm -rf build/sanity
+	mkdir -p $(SANITY_ROOT) $(ANSIBLE_TEST_HOME)/.ansible/test/cache
+	cp .ci/ansible-test-get-pip.py $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(SANITY_PIP_VERSION)).py
+	git ls-files -z --cached --others --exclude-standard -- . ':!:simulator' \
+		| while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
+		| tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	cd $(SANITY_ROOT) && git init -q . && git add -A >/dev/null \
+		&& HOME=$(ANSIBLE_TEST_HOME) $(REPO)/$(BIN)/ansible-test sanity --python $(SANITY_PYTHON) --color no
+
+unit: venv collection
+	$(call run_pytest,-q -p no:cacheprovider tests/unit,unit)
+
+simtest: venv
+	@if [ -d simulator/tests ]; then \
+		$(call run_pytest,-q -p no:cacheprovider simulator/tests,simtest); \
+	else echo "== simtest: no simulator/tests yet"; fi
+
+integration: venv collection
+	$(call run_pytest,-q -p no:cacheprovider -n 2 tests/integration,integration)
+
+molecule: venv collection
+	@scenarios=$$(find extensions/molecule -mindepth 2 -maxdepth 2 -name molecule.yml 2>/dev/null | sort); \
+	if [ -z "$$scenarios" ]; then echo "== molecule: no scenarios in extensions/molecule yet"; exit 0; fi; \
+	cd extensions && PATH="$(REPO)/$(BIN):$$PATH" $(REPO)/$(BIN)/molecule test --all
+
+test: venv lint ee sanity unit simtest integration molecule
+	@echo "== make test: all gates passed"
+
+# ---------------------------------------------------------------------------------- demo
+
+demo: venv collection
+	@echo "== The golden-image lifecycle demo arrives with issue 8 (lifecycle playbooks)."
+	@if $(BIN)/python -c 'import avdsim.testing' 2>/dev/null; then \
+		$(BIN)/python .ci/demo_preview.py; \
+	else echo "== The demo needs the simulator (simulator/, package avdsim), which is not installed yet."; fi
+
+clean:
+	rm -rf build tests/output
