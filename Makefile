@@ -28,6 +28,8 @@ endef
 export ANSIBLE_COLLECTIONS_PATH := $(REPO)/$(COLLECTIONS)
 export ANSIBLE_COLLECTIONS_SCAN_SYS_PATH := false
 export ANSIBLE_NOCOLOR := 1
+export NO_COLOR := 1
+export PATH := $(REPO)/$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: help venv collection lint ee sanity unit simtest integration molecule test demo clean
