@@ -327,10 +327,17 @@ def plan_put(versions, marker, target, set_at, rollback=False):
     return MarkerPlan(marker, before, target, writes, stale=stale)
 
 
-def plan_remove(versions, marker):
-    """Plan removing ``marker`` from every version that claims it."""
+def plan_remove(versions, marker, only=None):
+    """Plan removing ``marker`` from every version that claims it (or only from version ``only``)."""
     claiming = holders(versions, marker)
     before = claiming[0]["name"] if claiming else None
+    if only is not None:
+        claiming = [version for version in claiming if version["name"] == only]
+        if not claiming:
+            return MarkerPlan(marker, before, before, [])
+        remaining = [version for version in holders(versions, marker) if version["name"] != only]
+        after = remaining[0]["name"] if remaining else None
+        return MarkerPlan(marker, before, after, [(only, without_marker(claiming[0]["tags"], marker))])
     writes = [(version["name"], without_marker(version["tags"], marker)) for version in claiming]
     return MarkerPlan(marker, before, None, writes, stale=[version["name"] for version in claiming[1:]])
 
@@ -677,7 +684,10 @@ def _with_replication(store, versions, name):
 
 def _plan(store, versions, marker, state, version, source_marker, rollback, allow_excluded):
     if state == "absent":
-        return plan_remove(versions, marker), None
+        if version and version not in {item["name"] for item in versions}:
+            return MarkerPlan(marker, resolve_marker(versions, marker), resolve_marker(versions, marker), []), \
+                "version %s does not exist, so it does not hold marker %r" % (version, marker)
+        return plan_remove(versions, marker, only=version), None
     target, note = _pick_target(versions, marker, version=version, source_marker=source_marker, rollback=rollback)
     if target is None:
         repair = plan_repair(versions, marker)

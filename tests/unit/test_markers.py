@@ -337,3 +337,11 @@ def test_lock_value_roundtrip():
 ])
 def test_parse_time(text, expected):
     assert markers.parse_time(text) == expected
+
+
+def test_plan_remove_only_one_version():
+    versions = [version("1.0.0", {"goldenimage.marker.prod": T1}), version("1.0.1", {"goldenimage.marker.prod": T2})]
+    plan = markers.plan_remove(versions, "prod", only="1.0.1")
+    assert [name for name, _tags in plan.writes] == ["1.0.1"]
+    assert (plan.before, plan.after) == ("1.0.1", "1.0.0")
+    assert markers.plan_remove(versions, "prod", only="2.0.0").changed is False

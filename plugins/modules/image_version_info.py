@@ -1,0 +1,299 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: image_version_info
+short_description: List the versions of an Azure Compute Gallery image definition with markers, parents and replication state
+version_added: 0.1.0
+description:
+  - Returns every version of a gallery image definition with its markers, its parent version (tag
+    C(goldenimage.parent-version), written by M(goldenimage.avd.image_capture)), provisioning and
+    per-region replication state, published date, end of life, C(excludeFromLatest), provenance tags
+    and whether it may receive a marker.
+  - Also returns the marker to version map, the version tree (parent and children, with lines ready
+    to print) and, with O(following_host_pools), the host pools that follow a marker of this image
+    definition and therefore need a rollout when the marker moves.
+  - When two versions claim a marker, the newest claim wins (see M(goldenimage.avd.marker_tag)).
+  - Never changes anything. A missing gallery or image definition gives RV(exists=false) and empty
+    lists, not a failure.
+author:
+  - goldenimage.avd contributors (@goldenimage-avd)
+options:
+  resource_group:
+    description: Resource group of the gallery.
+    type: str
+    required: true
+  gallery:
+    description: Name of the Azure Compute Gallery.
+    type: str
+    required: true
+  image:
+    description: Name of the gallery image definition.
+    type: str
+    required: true
+  version:
+    description: Return only this version in RV(versions) (the map and the tree still cover all versions).
+    type: str
+  marker:
+    description: Return only the version holding this marker in RV(versions).
+    type: str
+  replication_status:
+    description:
+      - Read each version with C($expand=ReplicationStatus) to return the per-region replication state
+        (one request per version; the list request does not return it).
+      - With V(false), one list request is enough and RV(versions[].replication_state) is null.
+    type: bool
+    default: true
+  following_host_pools:
+    description:
+      - Also list the host pools that follow a marker of this image definition (host-pool tags
+        C(goldenimage.follow-image) and C(goldenimage.follow-marker)), in the subscription or in
+        O(host_pools_resource_group).
+    type: bool
+    default: false
+  host_pools_resource_group:
+    description: Look for following host pools only in this resource group.
+    type: str
+extends_documentation_fragment:
+  - goldenimage.avd.azure
+  - goldenimage.avd.attributes.INFO_MODULE
+seealso:
+  - module: goldenimage.avd.marker_tag
+  - module: goldenimage.avd.hostpool_marker
+"""
+
+EXAMPLES = r"""
+- name: Read all versions of the demo image
+  goldenimage.avd.image_version_info:
+    resource_group: rg-avd-demo
+    gallery: gal_avd_demo
+    image: win11-avd
+  register: image
+
+- name: Print the version tree
+  ansible.builtin.debug:
+    msg: "{{ image.tree.lines }}"
+
+- name: Which version is prod, and which host pools follow it
+  goldenimage.avd.image_version_info:
+    resource_group: rg-avd-demo
+    gallery: gal_avd_demo
+    image: win11-avd
+    marker: prod
+    following_host_pools: true
+  register: prod
+
+- name: Show it
+  ansible.builtin.debug:
+    msg: "prod is {{ prod.markers.prod }}; pools: {{ prod.following_host_pools | map(attribute='name') | list }}"
+"""
+
+RETURN = r"""
+exists:
+  description: Whether the image definition exists.
+  returned: always
+  type: bool
+image_id:
+  description: Resource id of the image definition.
+  returned: always
+  type: str
+image:
+  description: The image definition (C(os_type), C(os_state), C(hyper_v_generation), C(identifier), C(tags)).
+  returned: when the image definition exists
+  type: dict
+versions:
+  description: Versions sorted by version number (after the O(version) / O(marker) filters).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name: {description: "Version name.", type: str, sample: 1.0.1}
+    id: {description: "Resource id.", type: str}
+    markers: {description: "Markers this version claims.", type: list, elements: str, sample: [pilot]}
+    marker_details:
+      description: Per marker - C(set_at) (ARM clock), C(previous) holder and C(rolled_back_from).
+      type: dict
+    parent: {description: "Parent version (tag C(goldenimage.parent-version)), null when unknown.", type: str}
+    children: {description: "Versions whose parent this version is.", type: list, elements: str}
+    provisioning_state: {description: "C(Succeeded), C(Creating), C(Failed), ...", type: str}
+    replication_state: {description: "Aggregated replication state (C(Completed), C(InProgress), C(Failed)), null when not read.", type: str}
+    replication_regions:
+      description: Per region - C(region), C(state), C(progress), C(details).
+      type: list
+      elements: dict
+    target_regions: {description: "Regions the version is published to.", type: list, elements: str}
+    published_date: {description: "When the version was published.", type: str}
+    end_of_life_date: {description: "End-of-life date, null when none.", type: str}
+    end_of_life_passed: {description: "Whether the end of life is past on the ARM clock.", type: bool}
+    exclude_from_latest: {description: "Whether the version is excluded from C(latest).", type: bool}
+    provenance:
+      description: C(source_vm), C(parent_version), C(build_time), C(build_id), C(notes) when tagged.
+      type: dict
+    eligible: {description: "Whether the version may receive a marker.", type: bool}
+    ineligible_reasons: {description: "Why not.", type: list, elements: str}
+    tags: {description: "All tags of the version.", type: dict}
+markers:
+  description: Marker to version map (newest claim wins).
+  returned: always
+  type: dict
+  sample: {pilot: 1.0.1, prod: 1.0.0}
+tree:
+  description: The version tree from the parent tags.
+  returned: always
+  type: dict
+  contains:
+    roots: {description: "Versions without a known parent.", type: list, elements: str}
+    children: {description: "Version to child versions.", type: dict}
+    missing_parents: {description: "Version to a parent that does not exist (any more).", type: dict}
+    lines: {description: "The tree as text lines, markers in brackets.", type: list, elements: str, sample: ["1.0.0 [prod]", "└── 1.0.1 [pilot]"]}
+following_host_pools:
+  description: Host pools that follow a marker of this image definition.
+  returned: when O(following_host_pools=true)
+  type: list
+  elements: dict
+  contains:
+    name: {description: "Host pool name.", type: str}
+    resource_group: {description: "Its resource group.", type: str}
+    id: {description: "Its resource id.", type: str}
+    host_pool_type: {description: "C(Pooled) or C(Personal).", type: str}
+    marker: {description: "The marker it follows.", type: str}
+    version: {description: "The version that marker is on, null when none.", type: str}
+lock:
+  description: The marker lease on the image definition (C(owner), C(expires), C(active)), null when none.
+  returned: always
+  type: dict
+server_time:
+  description: The ARM clock when the versions were read.
+  returned: always
+  type: str
+"""
+
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import is_not_found
+from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, validate_name
+from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
+    LOCK_TAG,
+    MarkerStore,
+    binding_of,
+    build_tree,
+    format_time,
+    marker_map,
+    parse_lock,
+    same_id,
+    validate_marker,
+    validate_version,
+)
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+
+
+def following_pools(desktop, image_id, marker_to_version, resource_group=None):
+    """Host pools whose binding tags name ``image_id``, with the version their marker is on."""
+    if resource_group:
+        pools = desktop.host_pools.list_by_resource_group(resource_group)
+    else:
+        pools = desktop.host_pools.list()
+    out = []
+    for pool in pools:
+        wire = to_wire(pool)
+        binding = binding_of(wire.get("tags"))
+        if binding is None or not same_id(binding["image_id"], image_id):
+            continue
+        out.append({
+            "name": wire.get("name"),
+            "resource_group": parse_resource_id(wire["id"])["resource_group"] if wire.get("id") else None,
+            "id": wire.get("id"),
+            "host_pool_type": (wire.get("properties") or {}).get("hostPoolType"),
+            "marker": binding["marker"],
+            "version": marker_to_version.get(binding["marker"].lower()),
+        })
+    return sorted(out, key=lambda item: ((item["resource_group"] or "").lower(), (item["name"] or "").lower()))
+
+
+def describe_image(definition):
+    props = definition.get("properties") or {}
+    return {
+        "os_type": props.get("osType"),
+        "os_state": props.get("osState"),
+        "hyper_v_generation": props.get("hyperVGeneration"),
+        "identifier": props.get("identifier"),
+        "tags": definition.get("tags") or {},
+    }
+
+
+def describe_lock(tags, now):
+    lowered = {key.lower(): value for key, value in (tags or {}).items()}
+    lock = parse_lock(lowered.get(LOCK_TAG))
+    if lock is None:
+        return None
+    return {"owner": lock[0], "expires": format_time(lock[1]), "active": lock[1] > now}
+
+
+def run(azure):
+    params = azure.params
+    validate_name("resource_group", params["resource_group"])
+    validate_name("gallery", params["gallery"])
+    validate_name("image_definition", params["image"])
+    if params["version"] is not None:
+        validate_version(params["version"])
+    if params["marker"] is not None:
+        validate_marker(params["marker"])
+    if params["host_pools_resource_group"] is not None:
+        validate_name("resource_group", params["host_pools_resource_group"], option="host_pools_resource_group")
+    image_id = resource_id(azure.subscription_id, params["resource_group"], "Microsoft.Compute",
+                           "galleries", params["gallery"], "images", params["image"])
+    store = MarkerStore(azure.compute, params["resource_group"], params["gallery"], params["image"],
+                        to_wire=to_wire, server_now=azure.server_now)
+    empty = dict(image_id=image_id, versions=[], markers={}, tree=build_tree([]), lock=None)
+    if params["following_host_pools"]:
+        empty["following_host_pools"] = []
+    try:
+        definition = to_wire(azure.compute.gallery_images.get(params["resource_group"], params["gallery"],
+                                                              params["image"]))
+    except Exception as exc:  # pylint: disable=broad-except
+        if is_not_found(exc):
+            azure.exit(False, exists=False, server_time=format_time(azure.server_now()), **empty)
+            return
+        raise
+    versions = store.versions(replication=params["replication_status"])
+    now = azure.server_now()
+    tree = build_tree(versions)
+    markers = marker_map(versions)
+    selected = versions
+    if params["version"]:
+        selected = [item for item in selected if item["name"] == params["version"]]
+    if params["marker"]:
+        selected = [item for item in selected if item["name"] == markers.get(params["marker"])]
+    result = dict(
+        exists=True, image_id=image_id, image=describe_image(definition),
+        versions=[dict(item, children=tree["children"].get(item["name"], [])) for item in selected],
+        markers=markers, tree=tree, lock=describe_lock(definition.get("tags"), now),
+        server_time=format_time(now),
+    )
+    if params["following_host_pools"]:
+        result["following_host_pools"] = following_pools(azure.desktop, image_id, markers,
+                                                         params["host_pools_resource_group"])
+    azure.exit(False, **result)
+
+
+def main():
+    azure = AzureModule(
+        argument_spec=dict(
+            resource_group=dict(type="str", required=True),
+            gallery=dict(type="str", required=True),
+            image=dict(type="str", required=True),
+            version=dict(type="str"),
+            marker=dict(type="str"),
+            replication_status=dict(type="bool", default=True),
+            following_host_pools=dict(type="bool", default=False),
+            host_pools_resource_group=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    azure.run(run)
+
+
+if __name__ == "__main__":
+    main()
