@@ -569,3 +569,683 @@ def check_floor(sim, pool: Pool) -> None:
         sim.violation("capacity_below_floor", pool.id,
                       "%d available session host(s) in host pool %s, below the floor of %d"
                       % (available, pool.name, floor))
+
+
+# ----- session hosts ---------------------------------------------------------------------------
+def host_status(sim, host: Host) -> str:
+    if host.power == "deleted":
+        return "Unavailable"  # the agent stopped heart-beating (replaces NoHeartbeat)
+    if host.power in ("stopping", "stopped", "deallocated", "starting"):
+        return "Shutdown"
+    if sim_seconds(sim) < host.ready_at_s:
+        return "Unavailable"  # booting: the agent has not reported yet
+    return "Available"
+
+
+def refresh_host(sim, pool: Pool, host: Host) -> str:
+    """Recompute a host's status and mirror it into the users model (at the current time)."""
+    status = host_status(sim, host)
+    now = sim_seconds(sim)
+    if status != host.last_status:
+        host.last_status = status
+        host.status_since_s = now
+    if host.power == "running" and status == "Available":
+        host.last_heartbeat_s = now
+    pool.users.upsert_host(now, host.name, available=(status == "Available"),
+                           allow_new_session=host.allow_new_session)
+    return status
+
+
+def _heartbeat(sim, host: Host) -> float:
+    if host.power == "running" and host_status(sim, host) == "Available":
+        step = max(1.0, sim.avd.agent["heartbeat_s"])
+        now = sim_seconds(sim)
+        return max(host.last_heartbeat_s, now - (now % step))
+    return host.last_heartbeat_s
+
+
+def _host_id(pool: Pool, host_name: str) -> str:
+    return "%s/sessionhosts/%s" % (pool.id, host_name)
+
+
+def render_host(sim, pool: Pool, host: Host) -> dict:
+    status = refresh_host(sim, pool, host)
+    props = {
+        "objectId": host.object_id,
+        "resourceId": host.vm_id,
+        "virtualMachineId": host.vm_uid,
+        "lastHeartBeat": _iso(sim, _heartbeat(sim, host)),
+        "sessions": len(pool.users.sessions(host.name)),
+        "agentVersion": AGENT_VERSION,
+        "allowNewSession": host.allow_new_session,
+        "assignedUser": host.assigned_user,
+        "friendlyName": host.friendly_name,
+        "status": status,
+        "statusTimestamp": _iso(sim, host.status_since_s),
+        "osVersion": host.os_version,
+        "sxSStackVersion": SXS_VERSION,
+        "updateState": "Succeeded",
+        "lastUpdateTime": _iso(sim, host.registered_s),
+        "updateErrorMessage": "",
+        "sessionHostHealthCheckResults": _health_checks(sim, host, status),
+    }
+    return {
+        "id": _host_id(pool, host.name),
+        "name": "%s/%s" % (pool.name, host.name),
+        "type": SH_TYPE,
+        "systemData": {"createdBy": "RDInfraAgent", "createdByType": "Application",
+                       "createdAt": host.created_iso, "lastModifiedBy": "RDInfraAgent",
+                       "lastModifiedByType": "Application", "lastModifiedAt": host.modified_iso},
+        "properties": props,
+    }
+
+
+def _health_checks(sim, host: Host, status: str) -> list:
+    when = _iso(sim, _heartbeat(sim, host))
+    ok = status == "Available"
+    result = "HealthCheckSucceeded" if ok else "HealthCheckFailed"
+    return [
+        {"healthCheckName": name, "healthCheckResult": result,
+         "additionalFailureDetails": {"message": "" if ok else "The session host is not reporting.",
+                                      "errorCode": 0 if ok else -2147467259,
+                                      "lastHealthCheckDateTime": when}}
+        for name in ("DomainJoinedCheck", "SxSStackListenerCheck", "MonitoringAgentCheck")
+    ]
+
+
+def _find_host(pool: Pool, name: str) -> Optional[Host]:
+    return pool.hosts.get(name.lower())
+
+
+def _get_host(sim, req):
+    pool = _get_pool(sim, req)
+    name = req.param("sessionHostName")
+    host = _find_host(pool, name)
+    if host is None:
+        raise avd_error(404, "SessionHost '%s' not found in host pool '%s'" % (name, pool.name))
+    return pool, host
+
+
+def register_host(sim, pool: Pool, vm: dict, domain: Optional[str], power: str = "running",
+                  ready_now: bool = False) -> Host:
+    """The agent registered the VM with the broker (or the scenario says it had)."""
+    computer = (((vm.get("properties") or {}).get("osProfile") or {}).get("computerName")
+                or vm["name"])
+    name = "%s.%s" % (computer, domain) if domain else computer
+    now = sim_seconds(sim)
+    existing = _find_host(pool, name)
+    if existing is not None and existing.vm_id.lower() == vm["id"].lower():
+        return existing
+    if existing is not None:
+        # Another VM with the same computer name: the broker keeps one entry per name.
+        _remove_host(sim, pool, name.lower(), "replaced by a new registration")
+    host = Host(name, vm["id"], (vm.get("properties") or {}).get("vmId") or str(uuid.uuid4()),
+                now, sim.now_iso())
+    host.power = power
+    host.ready_at_s = now if ready_now else now
+    guest = sim.store.internal(vm["id"]).get("guest") or {}
+    if isinstance(guest, dict) and guest.get("os_version"):
+        host.os_version = str(guest["os_version"])
+    pool.hosts[name.lower()] = host
+    refresh_host(sim, pool, host)
+    check_floor(sim, pool)
+    return host
+
+
+def _remove_host(sim, pool: Pool, key: str, reason: str) -> None:
+    host = pool.hosts.get(key)
+    if host is None:
+        return
+    on_host = pool.users.sessions(host.name)
+    if on_host:
+        sim.violation("users_on_removed_host", _host_id(pool, host.name),
+                      "session host %s removed (%s) with %d user session(s) nobody logged off"
+                      % (host.name, reason, len(on_host)))
+    pool.users.remove_host(sim_seconds(sim), host.name, reason)
+    del pool.hosts[key]
+    check_floor(sim, pool)
+
+
+@route("GET", SH)
+def get_session_host(sim, req):
+    pool, host = _get_host(sim, req)
+    return render_host(sim, pool, host)
+
+
+@route("GET", HP + "/sessionHosts")
+def list_session_hosts(sim, req):
+    pool = _get_pool(sim, req)
+    hosts = sorted(pool.hosts.values(), key=lambda h: h.name.lower())
+    return _page(sim, req, [render_host(sim, pool, h) for h in hosts])
+
+
+@route("PATCH", SH)
+def patch_session_host(sim, req):
+    pool, host = _get_host(sim, req)
+    body = req.json_or_empty()
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise bad_request("properties must be an object.")
+    force = str(req.query.get("force", "false")).lower() == "true"
+    if "allowNewSession" in props:
+        value = props["allowNewSession"]
+        if not isinstance(value, bool):
+            raise bad_request("allowNewSession must be a boolean.")
+        host.allow_new_session = value
+    if "friendlyName" in props:
+        host.friendly_name = _optional_str(props, "friendlyName")
+    if "assignedUser" in props:
+        user = _optional_str(props, "assignedUser")
+        if host.assigned_user and user != host.assigned_user and not force:
+            raise bad_request("The SessionHost '%s' is already assigned to user '%s'; use force=true "
+                              "to change the assignment." % (host.name, host.assigned_user))
+        host.assigned_user = user or None
+    host.modified_iso = sim.now_iso()
+    refresh_host(sim, pool, host)
+    check_floor(sim, pool)
+    return render_host(sim, pool, host)
+
+
+@route("DELETE", SH)
+def delete_session_host(sim, req):
+    pool = _get_pool(sim, req)
+    name = req.param("sessionHostName")
+    host = _find_host(pool, name)
+    if host is None:
+        return 204, None
+    force = str(req.query.get("force", "false")).lower() == "true"
+    sessions = pool.users.sessions(host.name)
+    if sessions and not force:
+        raise bad_request("SessionHost '%s' has %d user session(s). Log the users off first, or "
+                          "delete with force=true." % (host.name, len(sessions)))
+    _remove_host(sim, pool, name.lower(), "session host deleted")
+    return 200, None
+
+
+# ----- user sessions ---------------------------------------------------------------------------
+def render_session(sim, pool: Pool, session) -> dict:
+    upn, ad_name = pool.users.user_name(session.user)
+    host_name = pool.hosts[session.host.lower()].name if session.host.lower() in pool.hosts else session.host
+    return {
+        "id": "%s/usersessions/%s" % (_host_id(pool, host_name), session.session_id),
+        "name": "%s/%s/%s" % (pool.name, host_name, session.session_id),
+        "type": US_TYPE,
+        "systemData": {"createdBy": upn, "createdByType": "User",
+                       "createdAt": _iso(sim, session.created_s), "lastModifiedBy": upn,
+                       "lastModifiedByType": "User", "lastModifiedAt": _iso(sim, session.created_s)},
+        "properties": {
+            "objectId": str(uuid.uuid5(uuid.NAMESPACE_URL, "%s/%d" % (pool.id.lower(), session.uid))),
+            "userPrincipalName": upn,
+            "applicationType": "Desktop",
+            "sessionState": session.state,
+            "activeDirectoryUserName": ad_name,
+            "createTime": _iso(sim, session.created_s),
+        },
+    }
+
+
+def _parse_filter(text: Optional[str]):
+    """OData ``$filter`` on userPrincipalName / sessionState with ``eq`` and ``and``."""
+    if not text:
+        return []
+    clauses = []
+    for part in re.split(r"\s+and\s+", text.strip(), flags=re.IGNORECASE):
+        match = _FILTER_CLAUSE.match(part)
+        if not match or match.group(1).lower() not in ("userprincipalname", "sessionstate"):
+            raise bad_request("The filter '%s' is invalid. Valid properties for filtering are "
+                              "userprincipalname and sessionstate, compared with eq." % text)
+        clauses.append((match.group(1).lower(), match.group(2).replace("''", "'").lower()))
+    return clauses
+
+
+def _matches(rendered: dict, clauses) -> bool:
+    props = rendered["properties"]
+    values = {"userprincipalname": props["userPrincipalName"], "sessionstate": props["sessionState"]}
+    return all(values[key].lower() == want for key, want in clauses)
+
+
+def _advance_users(sim, pool: Pool) -> None:
+    pool.users.advance_to(sim_seconds(sim))
+
+
+@route("GET", HP + "/userSessions")
+def list_user_sessions_pool(sim, req):
+    pool = _get_pool(sim, req)
+    _advance_users(sim, pool)
+    clauses = _parse_filter(req.query.get("$filter"))
+    items = [render_session(sim, pool, s) for s in pool.users.sessions()]
+    items = [item for item in items if _matches(item, clauses)]
+    extra = {"$filter": req.query.get("$filter")} if req.query.get("$filter") else None
+    return _page(sim, req, items, extra)
+
+
+@route("GET", SH + "/userSessions")
+def list_user_sessions_host(sim, req):
+    pool, host = _get_host(sim, req)
+    _advance_users(sim, pool)
+    return _page(sim, req, [render_session(sim, pool, s) for s in pool.users.sessions(host.name)])
+
+
+def _get_session(sim, req):
+    pool, host = _get_host(sim, req)
+    _advance_users(sim, pool)
+    session = pool.users.get_session(host.name, req.param("userSessionId"))
+    if session is None:
+        raise avd_error(404, "User session ID not found")
+    return pool, host, session
+
+
+@route("GET", US)
+def get_user_session(sim, req):
+    pool, _host, session = _get_session(sim, req)
+    return render_session(sim, pool, session)
+
+
+@route("DELETE", US)
+def delete_user_session(sim, req):
+    pool, host = _get_host(sim, req)
+    _advance_users(sim, pool)
+    if not pool.users.logoff(sim_seconds(sim), host.name, req.param("userSessionId"),
+                             "log-off by the operator"):
+        raise avd_error(404, "User session ID not found")
+    return 200, None
+
+
+@route("POST", US + "/disconnect")
+def disconnect_user_session(sim, req):
+    pool, host, session = _get_session(sim, req)
+    pool.users.disconnect(sim_seconds(sim), host.name, session.session_id)
+    return 200, None
+
+
+@route("POST", US + "/sendMessage")
+def send_message(sim, req):
+    pool, host, session = _get_session(sim, req)
+    body = req.json_or_empty()
+    title, text = body.get("messageTitle"), body.get("messageBody")
+    if title is not None and not isinstance(title, str) or text is not None and not isinstance(text, str):
+        raise bad_request("messageTitle and messageBody must be strings.")
+    pool.users.send_message(sim_seconds(sim), host.name, session.session_id, title or "", text or "")
+    return 200, None
+
+
+# ----- the AVD agent: registration through the DSC extension --------------------------------
+def _ext_kind(extension: dict) -> tuple:
+    props = extension.get("properties") or {}
+    return (str(props.get("publisher", "")).lower(), str(props.get("type", "")).lower())
+
+
+def _dsc_token(protected: Any) -> Optional[str]:
+    """The token from protected settings: ``properties.registrationInfoToken`` (the classic
+    AVD DSC configuration) or ``Items.RegistrationInfoToken`` (the portal's current template)."""
+    if not isinstance(protected, dict):
+        return None
+    for outer, inner in (("properties", "registrationInfoToken"), ("Items", "RegistrationInfoToken")):
+        block = protected.get(outer)
+        if isinstance(block, dict):
+            for key, value in block.items():
+                if key.lower() == inner.lower() and isinstance(value, str) and value:
+                    return value
+    return None
+
+
+def _dsc_host_pool_name(extension: dict) -> Optional[str]:
+    settings = (extension.get("properties") or {}).get("settings") or {}
+    block = settings.get("properties") if isinstance(settings, dict) else None
+    if isinstance(block, dict):
+        for key, value in block.items():
+            if key.lower() == "hostpoolname" and isinstance(value, str):
+                return value
+    return None
+
+
+def _vm_extensions(sim, vm_id: str) -> List[dict]:
+    prefix = vm_id.rstrip("/") + "/extensions/"
+    return [res for res in sim.store.list(prefix=prefix)
+            if str(res.get("type", "")).lower() == "microsoft.compute/virtualmachines/extensions"]
+
+
+def _join_state(sim, vm_id: str, exclude: Optional[str] = None):
+    """(kind, provisioningState, domain) of the VM's join extension, or None without one."""
+    for ext in _vm_extensions(sim, vm_id):
+        if exclude and ext["id"].lower() == exclude.lower():
+            continue
+        kind = _ext_kind(ext)
+        props = ext.get("properties") or {}
+        if kind == AAD_JOIN:
+            return "entra", props.get("provisioningState"), None
+        if kind == AD_JOIN:
+            settings = props.get("settings") or {}
+            domain = None
+            if isinstance(settings, dict):
+                for key, value in settings.items():
+                    if key.lower() == "name" and isinstance(value, str):
+                        domain = value
+            return "ad", props.get("provisioningState"), domain
+    return None
+
+
+def _dsc_failure(extension_name: str, message: str) -> dict:
+    return {"code": "VMExtensionProvisioningError",
+            "message": "VM has reported a failure when processing extension '%s'. Error message: "
+                       "\"DSC Configuration 'AddSessionHost' completed with error(s). %s\""
+                       % (extension_name, message)}
+
+
+def _check_registration(sim, vm: dict, extension: dict, protected: Any) -> Optional[str]:
+    """Why the agent cannot register, or None if it can."""
+    state = sim.avd
+    token = _dsc_token(protected)
+    if token is None:
+        settings_token = _dsc_token((extension.get("properties") or {}).get("settings"))
+        if settings_token:
+            return ("The registration token must be passed in protectedSettings, not in settings.")
+        return "No registration token was provided (protectedSettings.properties.registrationInfoToken)."
+    info = state.tokens.get(token)
+    if info is None:
+        return "RD Agent failed to register VM '%s': INVALID_REGISTRATION_TOKEN." % vm["name"]
+    if info["state"] != "valid":
+        return ("RD Agent failed to register VM '%s': the registration token was %s."
+                % (vm["name"], "deleted" if info["state"] == "deleted" else "replaced by a newer token"))
+    if sim_seconds(sim) >= info["expires_s"]:
+        return "RD Agent failed to register VM '%s': EXPIRED_MACHINE_TOKEN (the registration token expired)." % vm["name"]
+    pool = state.pools.get(info["pool"])
+    if pool is None or sim.store.get(pool.id) is None:
+        return "RD Agent failed to register VM '%s': the host pool of the token no longer exists." % vm["name"]
+    named = _dsc_host_pool_name(extension)
+    if named and named.lower() != pool.name.lower():
+        return ("RD Agent failed to register VM '%s' to HostPool '%s': the registration token belongs "
+                "to host pool '%s'." % (vm["name"], named, pool.name))
+    join = _join_state(sim, vm["id"], exclude=extension.get("id"))
+    if join is not None and join[1] == "Failed":
+        return "The VM is not joined to the domain (the join extension failed); the agent cannot register."
+    return None
+
+
+def on_extension_provisioning(sim, vm_id, vm, extension, protected_settings, outcome, **_):
+    state = sim.avd
+    state.secrets.learn_from_body({"properties": {"protectedSettings": protected_settings}},
+                                  "protected settings of %s" % extension.get("name"))
+    if _ext_kind(extension) != DSC:
+        return
+    if sim.faults.match("PUT", "/_avd/agent/register/" + vm["name"], lro=True) is not None:
+        problem = "RD Agent failed to register VM '%s': injected registration failure." % vm["name"]
+    else:
+        problem = _check_registration(sim, vm, extension, protected_settings)
+    if problem:
+        outcome["error"] = _dsc_failure(extension.get("name", "DSC"), problem)
+        return
+    delay = state.agent["register_s"]
+    join = _join_state(sim, vm["id"], exclude=extension.get("id"))
+    if join is not None and join[1] not in ("Succeeded", "Failed"):
+        delay += sim.duration("vm_extension")  # DSC waits for the join to finish first
+    outcome["duration_s"] = max(outcome.get("duration_s") or 0.0, delay)
+    state.registrations[vm_id.lower()] = {"token": _dsc_token(protected_settings),
+                                         "extension": extension.get("id")}
+
+
+def on_extension_created(sim, vm_id, vm, extension, protected_settings=None, **_):
+    if _ext_kind(extension) != DSC:
+        return
+    state = sim.avd
+    pending = state.registrations.pop(vm_id.lower(), None)
+    token = (pending or {}).get("token") or _dsc_token(protected_settings)
+    info = state.tokens.get(token or "")
+    if info is None:
+        return
+    pool = state.pools.get(info["pool"])
+    if pool is None:
+        return
+    join = _join_state(sim, vm_id, exclude=extension.get("id"))
+    if join is not None and join[1] != "Succeeded":
+        return
+    domain = join[2] if join is not None and join[0] == "ad" else None
+    register_host(sim, pool, vm, domain, power=_power_of(sim, vm))
+
+
+def _power_of(sim, vm: dict) -> str:
+    power = (sim.store.internal(vm["id"]).get("power") or "running")
+    return {"starting": "stopped", "stopping": "running", "deallocating": "running"}.get(power, power)
+
+
+# ----- VM life cycle -> session hosts and users --------------------------------------------
+def _end_sessions(sim, pool: Pool, host: Host, reason: str) -> None:
+    sessions = pool.users.sessions(host.name)
+    if sessions:
+        sim.violation("users_on_removed_host", host.vm_id,
+                      "VM of session host %s %s with %d user session(s) nobody logged off"
+                      % (host.name, reason, len(sessions)))
+    pool.users.end_host_sessions(sim_seconds(sim), host.name, "VM " + reason)
+
+
+def on_power_state_changed(sim, vm_id, vm, old, new, **_):
+    found = sim.avd.host_of_vm(vm_id)
+    if found is None:
+        return
+    pool, _key, host = found
+    if new in ("stopping", "deallocating", "stopped", "deallocated"):
+        # The OS shuts down: whoever is still on it loses the session.
+        if pool.users.sessions(host.name):
+            _end_sessions(sim, pool, host, {"stopping": "stopped", "deallocating": "deallocated"}
+                          .get(new, new))
+        host.power = new if new in ("stopped", "deallocated") else "stopping"
+    elif new == "starting":
+        host.power = "starting"
+    elif new == "running":
+        host.power = "running"
+        host.ready_at_s = sim_seconds(sim) + sim.avd.agent["boot_ready_s"]
+        sim.scheduler.at(sim.clock.start + host.ready_at_s, _agent_ready, sim, pool.id, host.name)
+    refresh_host(sim, pool, host)
+    check_floor(sim, pool)
+
+
+def _agent_ready(sim, pool_id_: str, host_name: str) -> None:
+    pool = sim.avd.pools.get(pool_id_.lower())
+    host = _find_host(pool, host_name) if pool else None
+    if host is not None:
+        refresh_host(sim, pool, host)
+        check_floor(sim, pool)
+
+
+def on_vm_deleting(sim, vm_id, vm, **_):
+    found = sim.avd.host_of_vm(vm_id)
+    sim.avd.registrations.pop(vm_id.lower(), None)
+    if found is None:
+        return
+    pool, _key, host = found
+    if pool.users.sessions(host.name):
+        _end_sessions(sim, pool, host, "deleted")
+    host.power = "deleted"
+    refresh_host(sim, pool, host)
+    check_floor(sim, pool)
+
+
+def on_vm_deleted(sim, vm_id, vm=None, **_):
+    found = sim.avd.host_of_vm(vm_id)
+    if found is None:
+        return
+    pool, _key, host = found
+    if host.power != "deleted":
+        on_vm_deleting(sim, vm_id, vm)
+
+
+# ----- invariants fed by Compute -----------------------------------------------------------------
+def _is_original(sim, vm_id: str, vm: Optional[dict]) -> bool:
+    from .invariants import tags_mark_original
+    return vm_id.lower() in sim.avd.originals or tags_mark_original((vm or {}).get("tags"))
+
+
+def on_generalized(sim, vm_id, vm, **_):
+    if _is_original(sim, vm_id, vm):
+        sim.violation("original_generalized", vm_id,
+                      "Azure generalize was called on the original VM %s" % (vm or {}).get("name", vm_id))
+
+
+def on_sysprep_started(sim, vm_id, vm, guest=None, **_):
+    if _is_original(sim, vm_id, vm):
+        sim.violation("original_sysprepped", vm_id,
+                      "sysprep was run in the original VM %s" % (vm or {}).get("name", vm_id))
+
+
+def on_resource_written(sim, resource_id, resource, **_):
+    from .invariants import tags_mark_original
+    state = sim.avd
+    rtype = str((resource or {}).get("type", "")).lower()
+    if rtype == "microsoft.compute/virtualmachines" and tags_mark_original(resource.get("tags")):
+        state.originals.add(resource_id.lower())
+    scan_for_secrets(sim, resource_id, resource)
+
+
+def scan_for_secrets(sim, resource_id: str, resource: Any) -> None:
+    state = sim.avd
+    state.secrets.add(sim.identity.client_secret, "the client secret")
+    for field, label in state.secrets.leaks(resource):
+        sim.violation("secret_in_plain_field", resource_id,
+                      "%s written into the non-secret field '%s'" % (label, field))
+
+
+
+# ----- scenario ---------------------------------------------------------------------------------
+POOL_KEYS = {"resource_group", "name", "location", "host_pool_type", "load_balancer_type",
+             "max_session_limit", "preferred_app_group_type", "start_vm_on_connect", "friendly_name",
+             "description", "vm_template", "tags", "min_available_hosts", "domain", "session_hosts",
+             "users", "registration_token_hours"}
+HOST_KEYS = {"vm", "resource_group", "allow_new_session", "dsc_extension"}
+
+
+def load_agent(sim, agent: dict) -> None:
+    unknown = sorted(set(agent or {}) - set(AGENT_DEFAULTS))
+    if unknown:
+        raise ValueError("scenario avd_agent: unknown entries %s; known: %s"
+                         % (unknown, ", ".join(sorted(AGENT_DEFAULTS))))
+    for key, value in (agent or {}).items():
+        sim.avd.agent[key] = float(value)
+
+
+def load_host_pools(sim, pools: list) -> None:
+    for spec in pools:
+        unknown = sorted(set(spec) - POOL_KEYS)
+        if unknown:
+            raise ValueError("scenario host_pools[%s]: unknown keys %s; known: %s"
+                             % (spec.get("name"), unknown, ", ".join(sorted(POOL_KEYS))))
+        rg = spec["resource_group"]
+        rg_body = _require_rg(sim, sim.subscription_id, rg)
+        properties = {
+            "hostPoolType": spec.get("host_pool_type", "Pooled"),
+            "loadBalancerType": spec.get("load_balancer_type", "BreadthFirst"),
+            "preferredAppGroupType": spec.get("preferred_app_group_type", "Desktop"),
+            "maxSessionLimit": spec.get("max_session_limit"),
+            "startVMOnConnect": bool(spec.get("start_vm_on_connect", False)),
+            "friendlyName": spec.get("friendly_name"),
+            "description": spec.get("description"),
+            "vmTemplate": spec.get("vm_template"),
+        }
+        if spec.get("registration_token_hours"):
+            from .clock import iso
+            properties["registrationInfo"] = {
+                "registrationTokenOperation": "Update",
+                "expirationTime": iso(sim.now() + 3600.0 * float(spec["registration_token_hours"]))}
+        body = {"location": spec.get("location") or rg_body["location"], "properties": properties,
+                "tags": {str(k): str(v) for k, v in (spec.get("tags") or {}).items()}}
+        create_or_replace_pool(sim, sim.subscription_id, rg, spec["name"], body)
+        pool = sim.avd.pool(sim.subscription_id, rg, spec["name"])
+        pool.scenario_floor = parse_floor(spec.get("min_available_hosts"))
+        now = sim_seconds(sim)
+        profile = LoadProfile.from_dict(spec.get("users") or {})
+        pool.users.set_profile(now, profile)
+        for host_spec in spec.get("session_hosts") or []:
+            _load_session_host(sim, pool, spec, host_spec)
+        pool.users.record_capacity(now)
+        pool.users.populate(now)
+        check_floor(sim, pool)
+
+
+def _load_session_host(sim, pool: Pool, pool_spec: dict, host_spec) -> None:
+    if isinstance(host_spec, str):
+        host_spec = {"vm": host_spec}
+    unknown = sorted(set(host_spec) - HOST_KEYS)
+    if unknown:
+        raise ValueError("scenario host_pools[%s].session_hosts: unknown keys %s; known: %s"
+                         % (pool.name, unknown, ", ".join(sorted(HOST_KEYS))))
+    from .ids import resource_id
+    vm_id = resource_id(sim.subscription_id, host_spec.get("resource_group") or pool_spec["resource_group"],
+                        "Microsoft.Compute", "virtualMachines", host_spec["vm"])
+    vm = sim.store.get(vm_id)
+    if vm is None:
+        raise ValueError("scenario host_pools[%s]: session host VM '%s' is not in virtual_machines"
+                         % (pool.name, host_spec["vm"]))
+    if host_spec.get("dsc_extension", True):
+        _scenario_dsc_extension(sim, pool, vm)
+    host = register_host(sim, pool, vm, pool_spec.get("domain"), power=_power_of(sim, vm))
+    host.allow_new_session = bool(host_spec.get("allow_new_session", True))
+    refresh_host(sim, pool, host)
+
+
+def _scenario_dsc_extension(sim, pool: Pool, vm: dict) -> None:
+    """The DSC extension the scenario's session hosts were registered with (no token kept:
+    Azure never returns protected settings)."""
+    ext_id = vm["id"] + "/extensions/Microsoft.PowerShell.DSC"
+    if sim.store.get(ext_id) is not None:
+        return
+    sim.store.put(ext_id, {
+        "id": ext_id,
+        "name": "Microsoft.PowerShell.DSC",
+        "type": "Microsoft.Compute/virtualMachines/extensions",
+        "location": vm.get("location"),
+        "properties": {
+            "autoUpgradeMinorVersion": True,
+            "provisioningState": "Succeeded",
+            "publisher": "Microsoft.Powershell",
+            "type": "DSC",
+            "typeHandlerVersion": "2.73",
+            "settings": {
+                "modulesUrl": "https://wvdportalstorageblob.blob.core.windows.net/galleryartifacts/"
+                              "Configuration_1.0.02790.438.zip",
+                "configurationFunction": "Configuration.ps1\\AddSessionHost",
+                "properties": {"hostPoolName": pool.name, "aadJoin": False},
+            },
+        },
+    })
+
+
+# ----- metrics, state, registration --------------------------------------------------------------
+def users_metrics(sim) -> dict:
+    now = sim_seconds(sim)
+    pools = list(sim.avd.pools.values())
+    for pool in pools:
+        pool.users.advance_to(now)
+        for host in pool.hosts.values():
+            refresh_host(sim, pool, host)
+    return aggregate_metrics(p.users for p in pools)
+
+
+def avd_state(sim) -> dict:
+    now = sim_seconds(sim)
+    out = {}
+    for pool in sim.avd.pools.values():
+        pool.users.advance_to(now)
+        out[pool.id] = {
+            "floor": pool_floor(sim, pool),
+            "token_expires": _iso(sim, pool.token["expires_s"]) if pool.token else None,
+            "hosts": {h.name: {"vm": h.vm_id, "power": h.power, "status": host_status(sim, h),
+                               "allow_new_session": h.allow_new_session}
+                      for h in pool.hosts.values()},
+            "users": pool.users.state(),
+        }
+    return out
+
+
+def register(sim) -> None:
+    sim.avd = AvdState(sim, int(sim.scenario.get("seed", 4242)))
+    sim.scenario_section("avd_agent", load_agent, 45)
+    sim.scenario_section("host_pools", load_host_pools, 50)
+    sim.hooks.on("vm.extension.provisioning", on_extension_provisioning)
+    sim.hooks.on("vm.extension.created", on_extension_created)
+    sim.hooks.on("vm.power_state_changed", on_power_state_changed)
+    sim.hooks.on("vm.deleting", on_vm_deleting)
+    sim.hooks.on("vm.deleted", on_vm_deleted)
+    sim.hooks.on("vm.generalized", on_generalized)
+    sim.hooks.on("guest.sysprep_started", on_sysprep_started)
+    sim.hooks.on("resource.written", on_resource_written)
+    sim.metrics.sections["users"] = users_metrics
+    sim.state_sections["avd"] = avd_state
