@@ -418,6 +418,7 @@ def create_or_replace_pool(sim, sub: str, rg: str, name: str, body: dict) -> tup
     }
     sim.store.put(rid, stored)
     _sync_pool_users(sim, pool)
+    sim.hooks.emit("resource.written", resource_id=rid, resource=stored)
     return (200 if existing_body else 201), _render_pool(sim, pool, for_get=False)
 
 
@@ -465,6 +466,7 @@ def patch_host_pool(sim, req):
     stored["etag"] = _new_etag(sim)
     stored["systemData"] = _system_data(sim, stored.get("systemData"))
     _sync_pool_users(sim, pool)
+    sim.hooks.emit("resource.written", resource_id=pool.id, resource=stored)
     return _render_pool(sim, pool, for_get=False)
 
 
@@ -743,7 +745,9 @@ def patch_session_host(sim, req):
     host.modified_iso = sim.now_iso()
     refresh_host(sim, pool, host)
     check_floor(sim, pool)
-    return render_host(sim, pool, host)
+    rendered = render_host(sim, pool, host)
+    sim.hooks.emit("resource.written", resource_id=rendered["id"], resource=rendered)
+    return rendered
 
 
 @route("DELETE", SH)
@@ -1122,7 +1126,16 @@ def load_agent(sim, agent: dict) -> None:
         sim.avd.agent[key] = float(value)
 
 
+def learn_originals(sim) -> None:
+    """VMs the scenario tags as originals stay known as originals even if the tag goes."""
+    from .invariants import tags_mark_original
+    for vm in sim.store.list("Microsoft.Compute/virtualMachines"):
+        if tags_mark_original(vm.get("tags")):
+            sim.avd.originals.add(vm["id"].lower())
+
+
 def load_host_pools(sim, pools: list) -> None:
+    learn_originals(sim)
     for spec in pools:
         unknown = sorted(set(spec) - POOL_KEYS)
         if unknown:
