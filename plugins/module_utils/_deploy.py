@@ -1,0 +1,484 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Internal use only: this file is not a public API of the collection and may change without notice.
+
+"""Deploy named session hosts from a gallery image version and register them with a host pool.
+
+Per host, as Azure Virtual Desktop does it: a VM from the image version (VM-owned NIC and OS disk
+that go with the VM, Trusted Launch when the image definition supports it), then the join
+extension (Entra ID ``AADLoginForWindows`` or AD ``JsonADDomainExtension``), then the PowerShell
+DSC extension that installs the AVD agent and registers the VM with the registration token in
+its *protected* settings. Every phase runs for all hosts at once (start every operation, then
+wait for them together); the registration wait reads the pool's session-host list once per poll.
+
+The registration token: when the pool holds a valid token with at least an hour left, it is
+reused; otherwise one is minted with a short expiry computed from the ARM clock and deleted again
+once the hosts registered (or failed). Its value is registered with ``no_log_values`` by the
+caller (``on_secret``) and never appears in a result, tag or message.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import time
+
+from ._errors import PreconditionError, classify, ignore_not_found
+from ._hostpool import TAG_ROLLOUT, format_time, get_pool, list_session_hosts, list_vms, vm_image
+from ._ids import parse_resource_id
+from ._module import to_wire
+from ._rollout import normalize_id, short_name
+from ._wait import Deadline
+
+AGENT_CONFIGURATION_URL = ("https://wvdportalstorageblob.blob.core.windows.net/galleryartifacts/"
+                           "Configuration_1.0.02790.438.zip")
+DSC_EXTENSION = "Microsoft.PowerShell.DSC"
+AAD_EXTENSION = "AADLoginForWindows"
+AD_EXTENSION = "JsonADDomainExtension"
+INTUNE_MDM_ID = "0000000a-0000-0000-c000-000000000000"
+# Azure accepts registration tokens that live between one hour and 30 days.
+TOKEN_LIFETIME = datetime.timedelta(hours=2)
+TOKEN_MIN_LEFT = datetime.timedelta(hours=1)
+_COMPUTER_NAME = re.compile(r"^(?=.*[A-Za-z-])[A-Za-z0-9][A-Za-z0-9-]{0,14}$")
+
+
+class DeployContext:
+    def __init__(self, compute, desktop, resource_group, host_pool, server_now, on_secret,
+                 sleep=time.sleep, clock=time.monotonic, log=None):
+        self.compute = compute
+        self.desktop = desktop
+        self.resource_group = resource_group
+        self.host_pool = host_pool
+        self.server_now = server_now
+        self.on_secret = on_secret
+        self.sleep = sleep
+        self.clock = clock
+        self.log = log or (lambda message: None)
+
+
+# --------------------------------------------------------------------------- input checks
+
+def check_names(names):
+    seen = set()
+    for name in names:
+        if not _COMPUTER_NAME.match(name or ""):
+            raise ValueError("names: %r is not a valid session host name: 1-15 letters, digits and hyphens, "
+                             "starting with a letter or digit, not only digits (it is also the Windows "
+                             "computer name)" % (name,))
+        if name.lower() in seen:
+            raise ValueError("names: %r is listed twice" % name)
+        seen.add(name.lower())
+
+
+def check_password(password, option="admin_password"):
+    if not password:
+        raise ValueError("%s is required to create new session host VMs" % option)
+    classes = sum([bool(re.search(r"[a-z]", password)), bool(re.search(r"[A-Z]", password)),
+                   bool(re.search(r"[0-9]", password)), bool(re.search(r"[^A-Za-z0-9]", password))])
+    if not 12 <= len(password) <= 123 or classes < 3:
+        raise ValueError("%s must be 12 to 123 characters long and contain 3 of: lower case, upper case, "
+                         "digit, special character (Azure's rule for Windows VMs)" % option)
+
+
+def check_join(join):
+    kind = join.get("type")
+    if kind == "ad":
+        missing = [key for key in ("domain", "user", "password") if not join.get(key)]
+        if missing:
+            raise ValueError("join.type=ad needs join.%s" % ", join.".join(missing))
+    elif join.get("domain") or join.get("password"):
+        raise ValueError("join.domain, join.user and join.password apply only to join.type=ad")
+
+
+def check_image_version_id(value):
+    parts = parse_resource_id(value)
+    if (parts["type"] or "").lower() != "galleries/images/versions":
+        raise ValueError("image_version_id must be a gallery image version id "
+                         "(.../galleries/<gallery>/images/<image>/versions/<x.y.z>), got %r" % value)
+    return parts
+
+
+# --------------------------------------------------------------------------- bodies
+
+def security_profile(image_definition, security_type):
+    """Trusted Launch as the image definition asks: required, supported (default on) or not."""
+    features = {f.get("name", "").lower(): str(f.get("value", "")) for f in
+                ((image_definition.get("properties") or {}).get("features") or [])}
+    declared = features.get("securitytype", "")
+    generation = ((image_definition.get("properties") or {}).get("hyperVGeneration") or "").upper()
+    required = declared.lower() in ("trustedlaunch", "trustedlaunchandconfidentialvmsupported") \
+        and "supported" not in declared.lower()
+    supported = declared.lower().startswith("trustedlaunch") and generation != "V1"
+    if security_type == "auto":
+        security_type = "TrustedLaunch" if supported else "Standard"
+    if security_type == "Standard" and required:
+        raise ValueError("security_type=Standard: image definition %s requires Trusted Launch"
+                         % image_definition.get("name"))
+    if security_type == "TrustedLaunch" and not supported:
+        raise ValueError("security_type=TrustedLaunch: image definition %s does not support Trusted Launch "
+                         "(securityType %r, generation %s)" % (image_definition.get("name"), declared, generation))
+    if security_type == "TrustedLaunch":
+        return {"securityType": "TrustedLaunch", "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}
+    return None
+
+
+def vm_body(name, location, params, image_version_id, security, tags):
+    body = {
+        "location": location,
+        "tags": tags,
+        "properties": {
+            "hardwareProfile": {"vmSize": params["vm_size"]},
+            "storageProfile": {
+                "imageReference": {"id": image_version_id},
+                "osDisk": {"name": "%s-osdisk" % name, "createOption": "FromImage", "deleteOption": "Delete",
+                           "caching": "ReadWrite",
+                           "managedDisk": {"storageAccountType": params["os_disk_type"]}},
+            },
+            "osProfile": {
+                "computerName": name,
+                "adminUsername": params["admin_username"],
+                "adminPassword": params["admin_password"],
+                "windowsConfiguration": {"provisionVMAgent": True, "enableAutomaticUpdates": False},
+            },
+            "networkProfile": {
+                "networkApiVersion": "2020-11-01",
+                "networkInterfaceConfigurations": [{
+                    "name": "%s-nic" % name,
+                    "properties": {
+                        "primary": True,
+                        "deleteOption": "Delete",
+                        "ipConfigurations": [{"name": "ipconfig1",
+                                              "properties": {"subnet": {"id": params["subnet_id"]}}}],
+                    },
+                }],
+            },
+            "licenseType": params["license_type"],
+            "diagnosticsProfile": {"bootDiagnostics": {"enabled": True}},
+        },
+    }
+    if security:
+        body["properties"]["securityProfile"] = security
+    if params["join"]["type"] == "entra":
+        # AADLoginForWindows needs the VM's system-assigned identity
+        body["identity"] = {"type": "SystemAssigned"}
+    return body
+
+
+def join_extension(location, join):
+    if join["type"] == "entra":
+        settings = {"mdmId": INTUNE_MDM_ID} if join.get("intune") else {}
+        return AAD_EXTENSION, {"location": location, "properties": {
+            "publisher": "Microsoft.Azure.ActiveDirectory", "type": "AADLoginForWindows",
+            "typeHandlerVersion": "2.0", "autoUpgradeMinorVersion": True, "settings": settings}}
+    user = join["user"] if "@" in join["user"] or "\\" in join["user"] else "%s@%s" % (join["user"], join["domain"])
+    settings = {"Name": join["domain"], "User": user, "Restart": "true", "Options": "3"}
+    if join.get("ou_path"):
+        settings["OUPath"] = join["ou_path"]
+    return AD_EXTENSION, {"location": location, "properties": {
+        "publisher": "Microsoft.Compute", "type": "JsonADDomainExtension", "typeHandlerVersion": "1.3",
+        "autoUpgradeMinorVersion": True, "settings": settings,
+        "protectedSettings": {"Password": join["password"]}}}
+
+
+def dsc_extension(location, host_pool, token, join, configuration_url, force_update_tag=None):
+    body = {"location": location, "properties": {
+        "publisher": "Microsoft.Powershell", "type": "DSC", "typeHandlerVersion": "2.73",
+        "autoUpgradeMinorVersion": True,
+        "settings": {
+            "modulesUrl": configuration_url,
+            "configurationFunction": "Configuration.ps1\\AddSessionHost",
+            "properties": {"hostPoolName": host_pool, "aadJoin": join["type"] == "entra",
+                           "UseAgentDownloadEndpoint": True,
+                           "mdmId": INTUNE_MDM_ID if join["type"] == "entra" and join.get("intune") else ""},
+        },
+        # the token is a secret: protected settings are encrypted and never returned by Azure
+        "protectedSettings": {"properties": {"registrationInfoToken": token}},
+    }}
+    if force_update_tag:
+        body["properties"]["forceUpdateTag"] = force_update_tag
+    return body
+
+
+# --------------------------------------------------------------------------- registration token
+
+class RegistrationToken:
+    """Reuse a valid token of the pool, or mint a short one and delete it afterwards."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.minted = False
+        self.value = None
+        self.expires = None
+
+    def acquire(self):
+        ctx = self.ctx
+        for item in to_wire(ctx.desktop.host_pools.list_registration_tokens(ctx.resource_group,
+                                                                            ctx.host_pool)).get("value") or []:
+            expires = _parse(item.get("expirationTime"))
+            if item.get("token") and expires and expires - ctx.server_now() >= TOKEN_MIN_LEFT:
+                ctx.on_secret(item["token"])
+                self.value, self.expires = item["token"], expires
+                return self
+        expires = ctx.server_now() + TOKEN_LIFETIME
+        ctx.desktop.host_pools.update(ctx.resource_group, ctx.host_pool, host_pool={"properties": {
+            "registrationInfo": {"expirationTime": format_time(expires), "registrationTokenOperation": "Update"}}})
+        self.minted = True
+        info = to_wire(ctx.desktop.host_pools.retrieve_registration_token(ctx.resource_group, ctx.host_pool))
+        if not info.get("token"):
+            raise PreconditionError("host pool %s returned no registration token after minting one" % ctx.host_pool)
+        ctx.on_secret(info["token"])
+        self.value, self.expires = info["token"], _parse(info.get("expirationTime")) or expires
+        return self
+
+    def release(self):
+        if not self.minted:
+            return False
+        ctx = self.ctx
+        ctx.desktop.host_pools.update(ctx.resource_group, ctx.host_pool, host_pool={"properties": {
+            "registrationInfo": {"registrationTokenOperation": "Delete"}}})
+        self.minted = False
+        return True
+
+
+def _parse(value):
+    if not value:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+    try:
+        parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.timezone.utc)
+
+
+# --------------------------------------------------------------------------- the deployment
+
+def _new_report(name):
+    return {"name": name, "vm_id": None, "action": None, "registered": False, "status": None,
+            "session_host_name": None, "failed": False, "reason": None, "cleaned_up": False}
+
+
+def _wait_all(pollers, deadline, reports, phase):
+    """Wait for LROs already running side by side; record failures per host."""
+    for name, poller in pollers:
+        poller.wait(timeout=max(deadline.remaining(), 0.0))
+        if not poller.done():
+            reports[name].update(failed=True, reason="%s did not finish before the timeout" % phase)
+            continue
+        try:
+            result = poller.result()
+            if phase == "create VM" and result is not None:
+                reports[name]["vm_id"] = to_wire(result).get("id")
+        except Exception as exc:  # pylint: disable=broad-except
+            error = classify(exc)
+            reports[name].update(failed=True, reason="%s failed: %s" % (phase, error.message))
+
+
+def plan_hosts(ctx, names, image_version_id):
+    """What exists already: ``{name: {"vm": wire or None, "session_host": wire or None}}``."""
+    vms = {(vm.get("name") or "").lower(): vm for vm in list_vms(ctx.compute, ctx.resource_group)}
+    hosts = {short_name(sh.get("name")): sh for sh in list_session_hosts(ctx.desktop, ctx.resource_group,
+                                                                         ctx.host_pool)}
+    out = {}
+    for name in names:
+        vm = vms.get(name.lower())
+        if vm is not None:
+            image = vm_image(vm)
+            if normalize_id(image["image_version_id"]) != normalize_id(image_version_id):
+                raise PreconditionError(
+                    "VM %s exists in %s but runs %s, not %s; it is left unchanged. Choose another name or remove "
+                    "the VM first" % (name, ctx.resource_group, image["image_version_id"] or "another image",
+                                      image_version_id))
+        out[name] = {"vm": vm, "session_host": hosts.get(name.lower())}
+    return out
+
+
+def _available(session_host):
+    props = (session_host or {}).get("properties") or {}
+    return (props.get("status") or "").lower() == "available"
+
+
+def deploy(ctx, params, names, check_mode, timeout, poll_interval):
+    """Create, join and register ``names``; returns ``(changed, result)``; raises with ``partial``."""
+    image_version_id = params["image_version_id"]
+    parts = check_image_version_id(image_version_id)
+    state = plan_hosts(ctx, names, image_version_id)
+    reports = {name: _new_report(name) for name in names}
+    to_create = [n for n in names if state[n]["vm"] is None]
+    to_register = [n for n in names if state[n]["session_host"] is None]
+    for name in names:
+        vm = state[name]["vm"]
+        sh = state[name]["session_host"]
+        reports[name]["vm_id"] = (vm or {}).get("id")
+        if sh is not None:
+            reports[name].update(registered=True, status=(sh.get("properties") or {}).get("status"),
+                                 session_host_name=(sh.get("name") or "").rsplit("/", 1)[-1])
+        if vm is None:
+            reports[name]["action"] = "create"
+        elif sh is None:
+            reports[name]["action"] = "register"
+        else:
+            reports[name]["action"] = "none"
+    changed = bool(to_create or to_register)
+    if to_create:
+        check_password(params["admin_password"])
+        if not params["subnet_id"]:
+            raise ValueError("subnet_id is required to create %s" % ", ".join(to_create))
+    if check_mode or not changed and all(_available(state[n]["session_host"]) for n in names):
+        return changed, _result(reports)
+
+    deadline = Deadline(timeout, clock=ctx.clock)
+    pool = get_pool(ctx.desktop, ctx.resource_group, ctx.host_pool)
+    if (((pool.get("properties") or {}).get("hostPoolType")) or "").lower() == "personal":
+        raise PreconditionError("host pool %s is a Personal pool; session_host_deploy adds hosts to pooled host "
+                                "pools only" % ctx.host_pool)
+    location = params["location"] or _default_location(state, pool)
+    definition = to_wire(ctx.compute.gallery_images.get(parts["resource_group"], parts["names"][0],
+                                                        parts["names"][1]))
+    security = security_profile(definition, params["security_type"])
+    tags = dict(params["tags"] or {})
+    if params["rollout_id"]:
+        tags[TAG_ROLLOUT] = params["rollout_id"]
+
+    token = RegistrationToken(ctx)
+    try:
+        # 1. VMs, all at once
+        pollers = []
+        for name in to_create:
+            body = vm_body(name, location, params, image_version_id, security, tags)
+            pollers.append((name, ctx.compute.virtual_machines.begin_create_or_update(ctx.resource_group, name,
+                                                                                      body)))
+        ctx.log("session_host_deploy: creating %d VMs" % len(pollers))
+        _wait_all(pollers, deadline, reports, "create VM")
+        pending = [n for n in to_register if not reports[n]["failed"]]
+
+        # 2. join extension (before the agent: it registers only on a joined machine)
+        pollers = []
+        existing_ext = {n: _extensions(ctx, n) for n in pending if state[n]["vm"] is not None}
+        for name in pending:
+            ext_name, ext_body = join_extension(location, params["join"])
+            if _ext_succeeded(existing_ext.get(name), ext_name):
+                continue
+            pollers.append((name, ctx.compute.virtual_machine_extensions.begin_create_or_update(
+                ctx.resource_group, name, ext_name, ext_body)))
+        _wait_all(pollers, deadline, reports, "join (%s)" % params["join"]["type"])
+        pending = [n for n in pending if not reports[n]["failed"]]
+
+        # 3. the AVD agent with a fresh registration token
+        if pending:
+            token.acquire()
+            stamp = format_time(ctx.server_now())
+            pollers = []
+            for name in pending:
+                rerun = DSC_EXTENSION in (existing_ext.get(name) or {})
+                body = dsc_extension(location, ctx.host_pool, token.value, params["join"],
+                                     params["agent_configuration_url"], force_update_tag=stamp if rerun else None)
+                pollers.append((name, ctx.compute.virtual_machine_extensions.begin_create_or_update(
+                    ctx.resource_group, name, DSC_EXTENSION, body)))
+            _wait_all(pollers, deadline, reports, "AVD agent (DSC) registration")
+            pending = [n for n in pending if not reports[n]["failed"]]
+
+        # 4. wait until every host is registered and Available: one session-host list per poll
+        waiting = [n for n in names if not reports[n]["failed"]]
+        _wait_registered(ctx, waiting, reports, deadline, poll_interval)
+    finally:
+        try:
+            reports_token = token.release()
+        except Exception:  # pylint: disable=broad-except
+            reports_token = None
+            ctx.log("session_host_deploy: could not delete the registration token it minted")
+    failed = [n for n in names if reports[n]["failed"]]
+    result = _result(reports)
+    result["registration_token_deleted"] = bool(reports_token)
+    if failed:
+        if params["on_failure"] == "delete":
+            _clean_up(ctx, failed, reports, deadline)
+        result = _result(reports)
+        raise PreconditionError(
+            "%d of %d session hosts failed: %s" % (len(failed), len(names), "; ".join(
+                "%s: %s" % (n, reports[n]["reason"]) for n in failed)),
+            partial=dict(result, changed=True),
+            hint="Failed hosts were %s; the others are registered. Fix the cause and run again." % (
+                "deleted" if params["on_failure"] == "delete" else "left for inspection"))
+    return changed, result
+
+
+def _default_location(state, pool):
+    for item in state.values():
+        if item["vm"] is not None and item["vm"].get("location"):
+            return item["vm"]["location"]
+    return pool.get("location")
+
+
+def _extensions(ctx, name):
+    """``{extension name: wire dict}`` of a VM (one list call)."""
+    listed = to_wire(ctx.compute.virtual_machine_extensions.list(ctx.resource_group, name))
+    items = listed.get("value") or [] if isinstance(listed, dict) else listed or []
+    return {item.get("name"): item for item in items}
+
+
+def _ext_succeeded(extensions, name):
+    ext = (extensions or {}).get(name)
+    return bool(ext) and (ext.get("properties") or {}).get("provisioningState") == "Succeeded"
+
+
+def _wait_registered(ctx, names, reports, deadline, poll_interval):
+    remaining = set(names)
+    while remaining:
+        hosts = {short_name(sh.get("name")): sh for sh in list_session_hosts(ctx.desktop, ctx.resource_group,
+                                                                             ctx.host_pool)}
+        for name in list(remaining):
+            sh = hosts.get(name.lower())
+            if sh is None:
+                continue
+            reports[name].update(registered=True, status=(sh.get("properties") or {}).get("status"),
+                                 session_host_name=(sh.get("name") or "").rsplit("/", 1)[-1])
+            if _available(sh):
+                remaining.discard(name)
+        ctx.log("session_host_deploy: %d of %d hosts registered and Available" % (
+            len(names) - len(remaining), len(names)))
+        if not remaining:
+            return
+        if deadline.expired():
+            for name in remaining:
+                reports[name].update(failed=True, reason=(
+                    "registered but %s, not Available, when the timeout passed" % reports[name]["status"]
+                    if reports[name]["registered"] else "not registered with the host pool before the timeout"))
+            return
+        ctx.sleep(min(poll_interval, max(deadline.remaining(), 0.0)))
+
+
+def _clean_up(ctx, failed, reports, deadline):
+    """Delete the failed hosts' session-host entries and VMs (OS disk and NIC go with the VM)."""
+    pollers = []
+    for name in failed:
+        if reports[name]["session_host_name"]:
+            with ignore_not_found():
+                ctx.desktop.session_hosts.delete(ctx.resource_group, ctx.host_pool, reports[name]["session_host_name"],
+                                                 force=False)
+        with ignore_not_found() as outcome:
+            pollers.append((name, ctx.compute.virtual_machines.begin_delete(ctx.resource_group, name)))
+        if not outcome.found:
+            reports[name]["cleaned_up"] = True
+    cleanup_deadline = Deadline(max(deadline.remaining(), 600.0), clock=ctx.clock)
+    for name, poller in pollers:
+        poller.wait(timeout=cleanup_deadline.remaining())
+        if poller.done():
+            try:
+                poller.result()
+                reports[name]["cleaned_up"] = True
+            except Exception:  # pylint: disable=broad-except
+                reports[name]["cleaned_up"] = False
+
+
+def _result(reports):
+    rows = [reports[name] for name in sorted(reports)]
+    return {
+        "session_hosts": rows,
+        "created": [r["name"] for r in rows if r["action"] == "create" and not r["failed"]],
+        "registered": [r["name"] for r in rows if r["registered"] and not r["failed"]],
+        "failed": [r["name"] for r in rows if r["failed"]],
+    }
