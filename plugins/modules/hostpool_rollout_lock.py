@@ -1,0 +1,182 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: hostpool_rollout_lock
+short_description: Take, renew or release the rollout lease on an Azure Virtual Desktop host pool
+version_added: 0.1.0
+description:
+  - A rollout lease is the host-pool tag C(goldenimage.rollout-lock) with the value
+    C(owner=<run>;expires=<UTC time>;hosts=<N>;in_service=<A>;floor=<F>;target=<version>). Only one
+    run holds a valid lease; another run fails clearly (or waits up to O(wait_timeout)) instead of
+    rolling the same pool at the same time.
+  - The expiry is computed from the Azure Resource Manager clock. V(acquired) renews a lease this
+    O(owner) already holds and takes over a lease that expired (a run that crashed); the pool size
+    and in-service count recorded by the first run are kept, so a resumed rollout aims at the same numbers.
+  - V(acquired) also sets C(goldenimage.min-available-hosts) to O(floor), the capacity floor the
+    rollout keeps (read by monitoring; the simulator checks it).
+  - V(released) lets the lease expire now and removes the floor tag, keeping the resume data for a
+    later run (use it when a rollout stops unfinished). V(absent) removes both tags (rollout finished).
+author:
+  - goldenimage.avd contributors
+options:
+  resource_group:
+    description: Resource group of the host pool.
+    type: str
+    required: true
+  host_pool:
+    description: Name of the host pool.
+    type: str
+    required: true
+  owner:
+    description: Identifier of this run (for example the AWX job id).
+    type: str
+    required: true
+  state:
+    description: V(acquired), V(released) or V(absent).
+    type: str
+    choices: [acquired, released, absent]
+    default: acquired
+  lease_seconds:
+    description: How long the lease lasts from now on the ARM clock; renew it before it ends.
+    type: int
+    default: 7200
+  hosts:
+    description: Pool size at the start of the rollout (kept from an earlier lease when there is one).
+    type: int
+  in_service:
+    description: In-service hosts at the start of the rollout (kept from an earlier lease when there is one).
+    type: int
+  floor:
+    description: Capacity floor to publish in C(goldenimage.min-available-hosts).
+    type: int
+  target:
+    description: Version the rollout goes to (informational).
+    type: str
+  wait_timeout:
+    description: Real seconds to wait for another run's lease to end before failing; V(0) fails at once.
+    type: int
+    default: 0
+  poll_interval:
+    description: Seconds between two checks while waiting for another run's lease.
+    type: int
+    default: 15
+extends_documentation_fragment:
+  - goldenimage.avd.azure
+  - goldenimage.avd.attributes
+"""
+
+EXAMPLES = r"""
+- name: Take the lease for this run
+  goldenimage.avd.hostpool_rollout_lock:
+    resource_group: rg-avd-demo
+    host_pool: hp-demo-pooled
+    owner: "awx-{{ tower_job_id | default('cli') }}"
+    hosts: 3
+    in_service: 3
+    floor: 3
+    target: 1.0.1
+
+- name: Rollout finished
+  goldenimage.avd.hostpool_rollout_lock:
+    resource_group: rg-avd-demo
+    host_pool: hp-demo-pooled
+    owner: "awx-{{ tower_job_id | default('cli') }}"
+    state: absent
+"""
+
+RETURN = r"""
+lock:
+  description: The lease as read back from the host pool.
+  returned: always
+  type: dict
+  contains:
+    present: {description: Whether the tag exists., type: bool}
+    owner: {description: The run holding it., type: str}
+    expires: {description: Expiry (UTC, ARM clock)., type: str}
+    expired: {description: Whether it has expired., type: bool}
+    hosts: {description: Pool size at the start of the rollout., type: int}
+    in_service: {description: In-service hosts at the start of the rollout., type: int}
+    floor: {description: Capacity floor., type: int}
+    target: {description: Target version., type: str}
+"""
+
+import time
+
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ConflictError
+from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import (
+    acquire_lock,
+    get_pool,
+    lock_state,
+    release_lock,
+)
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+
+
+def run(azure):
+    params = azure.params
+    if params["lease_seconds"] < 60:
+        raise ValueError("lease_seconds must be at least 60")
+    if not params["owner"] or ";" in params["owner"] or "=" in params["owner"]:
+        raise ValueError("owner must be a non-empty string without ';' or '='")
+    rg, name = params["resource_group"], params["host_pool"]
+    pool = get_pool(azure.desktop, rg, name)
+    now = azure.server_now()
+    before = lock_state(pool.get("tags"), now)
+    if azure.check_mode:
+        mine = before.get("owner") == params["owner"]
+        if params["state"] == "acquired":
+            if before["present"] and not before["expired"] and not mine:
+                raise ConflictError("host pool %s is being rolled out by %s until %s" % (
+                    name, before.get("owner"), before.get("expires")))
+            azure.exit(True, lock=before)
+        azure.exit(before["present"], lock=before)
+        return
+    if params["state"] == "acquired":
+        deadline = Deadline(params["wait_timeout"])
+        fields = {"hosts": params["hosts"], "in_service": params["in_service"], "floor": params["floor"],
+                  "target": params["target"]}
+        while True:
+            try:
+                _changed, lock, _pool = acquire_lock(azure.desktop, rg, name, params["owner"], azure.server_now(),
+                                                     params["lease_seconds"], fields, floor=params["floor"])
+                break
+            except ConflictError:
+                if deadline.expired():
+                    raise
+                time.sleep(min(params["poll_interval"], max(deadline.remaining(), 0.1)))
+        azure.exit(True, diff=azure.make_diff({"lock": before}, {"lock": lock}), lock=lock)
+        return
+    changed = release_lock(azure.desktop, rg, name, params["owner"], azure.server_now(),
+                           finished=params["state"] == "absent")
+    after = lock_state(get_pool(azure.desktop, rg, name).get("tags"), azure.server_now())
+    azure.exit(changed, diff=azure.make_diff({"lock": before}, {"lock": after}), lock=after)
+
+
+def main():
+    azure = AzureModule(
+        argument_spec=dict(
+            resource_group=dict(type="str", required=True),
+            host_pool=dict(type="str", required=True),
+            owner=dict(type="str", required=True),
+            state=dict(type="str", choices=["acquired", "released", "absent"], default="acquired"),
+            lease_seconds=dict(type="int", default=7200),
+            hosts=dict(type="int"),
+            in_service=dict(type="int"),
+            floor=dict(type="int"),
+            target=dict(type="str"),
+            wait_timeout=dict(type="int", default=0),
+            poll_interval=dict(type="int", default=15),
+        ),
+        supports_check_mode=True,
+    )
+    azure.run(run)
+
+
+if __name__ == "__main__":
+    main()
