@@ -1,0 +1,323 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+#
+# Internal use only: this file is not a public API of the collection and may change without notice.
+
+"""Generalize a clone: pre-flight, local-account removal, sysprep, wait for stop, deallocate, generalize.
+
+Only VMs that ``vm_clone`` made are ever touched: an original VM must never be sysprepped (sysprep
+runs a limited number of times per Windows installation and the VM cannot be started again).
+"""
+
+from __future__ import annotations
+
+import time
+
+from ._errors import (
+    AzureModuleError,
+    NotFoundError,
+    PreconditionError,
+    TimeoutError,  # pylint: disable=redefined-builtin
+    classify,
+)
+from ._guest_scripts import parse_output, run_command_input
+from ._ids import parse_resource_id, same_id
+from ._wait import Deadline
+
+TAG_ROLE = "goldenimage.role"
+TAG_CLONE_OF = "goldenimage.clone-of"
+TAG_SYSPREP_STARTED = "goldenimage.sysprep-started"
+
+LOG_TAIL_LINES = 40
+# Read the sysprep logs every this many instance-view polls while waiting for the shutdown.
+LOG_CHECK_EVERY = 4
+LOG_READ_TIMEOUT = 300
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure helpers
+# ---------------------------------------------------------------------------------------------
+
+def refusal_reason(vm):
+    """Why ``vm`` must not be sysprepped, or None when it is a clone made by vm_clone."""
+    tags = (vm or {}).get("tags") or {}
+    role = tags.get(TAG_ROLE)
+    name = (vm or {}).get("name")
+    if role == "original":
+        return ("VM '%s' is tagged 'goldenimage.role: original': an original VM is never sysprepped. "
+                "Clone it with goldenimage.avd.vm_clone and generalize the clone." % name)
+    if role != "clone" or not tags.get(TAG_CLONE_OF):
+        return ("VM '%s' was not made by goldenimage.avd.vm_clone (it lacks the tags 'goldenimage.role: clone' "
+                "and 'goldenimage.clone-of'); refusing to sysprep it. Clone the VM and generalize the clone."
+                % name)
+    if same_id(tags[TAG_CLONE_OF], (vm or {}).get("id")):
+        return "VM '%s' claims to be a clone of itself; refusing to sysprep it." % name
+    return None
+
+
+def statuses(vm):
+    return [(s.get("code") or "") for s in
+            (((vm or {}).get("properties") or {}).get("instanceView") or {}).get("statuses") or []]
+
+
+def power_state(vm):
+    for code in statuses(vm):
+        if code.lower().startswith("powerstate/"):
+            return code.split("/", 1)[1].lower()
+    return "unknown"
+
+
+def is_generalized(vm):
+    return any(code.lower() == "osstate/generalized" for code in statuses(vm))
+
+
+def sysprep_started(vm):
+    return ((vm or {}).get("tags") or {}).get(TAG_SYSPREP_STARTED)
+
+
+def plan_steps(vm, remove_local_accounts):
+    """The steps still to do for ``vm`` (already checked by ``refusal_reason``), in order."""
+    if is_generalized(vm):
+        return []
+    state = power_state(vm)
+    started = sysprep_started(vm)
+    if started and state in ("stopped", "deallocated"):
+        return ["deallocate", "generalize"] if state == "stopped" else ["generalize"]
+    if started:
+        return ["wait_for_stop", "deallocate", "generalize"]
+    steps = []
+    if state not in ("running", "starting"):
+        steps.append("start")
+    steps.append("preflight")
+    if remove_local_accounts:
+        steps.append("remove_local_accounts")
+    steps += ["sysprep", "wait_for_stop", "deallocate", "generalize"]
+    return steps
+
+
+def keep_list(keep_accounts, admin_username):
+    """The accounts to keep: ``keep_accounts`` when given, else the provisioning admin."""
+    if keep_accounts:
+        return list(dict.fromkeys(keep_accounts))
+    if admin_username:
+        return [admin_username]
+    return []
+
+
+def preflight_problems(report, keep_accounts=()):
+    """What would make sysprep fail, from the pre-flight report (accounts in ``keep_accounts`` stay)."""
+    if not isinstance(report, dict):
+        return ["the pre-flight script returned no report"]
+    problems = []
+    if str(report.get("bitlocker") or "Off").lower() != "off":
+        problems.append("BitLocker is on (decrypt the OS volume on the original VM)")
+    if report.get("pendingReboot"):
+        problems.append("a reboot is pending (restart the original VM and build again)")
+    keep = {name.lower() for name in keep_accounts}
+    appx = [entry for entry in report.get("appxPerUser") or []
+            if isinstance(entry, dict) and (entry.get("user") or "").lower() in keep]
+    if appx:
+        problems.append("AppX packages installed for single users only: %s (remove them or provision them for "
+                        "all users)" % ", ".join("%s (%s)" % (e.get("package"), e.get("user")) for e in appx))
+    count, limit = report.get("sysprepCount"), report.get("sysprepLimit")
+    if isinstance(count, int) and isinstance(limit, int) and count >= limit:
+        problems.append("sysprep already ran %d times on this Windows installation (limit %d)" % (count, limit))
+    if report.get("generalized"):
+        problems.append("the guest is already generalized in Windows but not in Azure")
+    return problems
+
+
+def log_lines(report, key):
+    if not isinstance(report, dict):
+        return []
+    value = report.get(key) or []
+    if isinstance(value, str):
+        value = value.splitlines()
+    return [str(line) for line in value if line is not None]
+
+
+def log_tail(report, lines=LOG_TAIL_LINES):
+    """Readable tail of setuperr.log and setupact.log from the read-sysprep-logs report."""
+    parts = []
+    for key, title in (("setuperr", "setuperr.log"), ("setupact", "setupact.log")):
+        value = log_lines(report, key)[-lines:]
+        if value:
+            parts.append("%s:\n%s" % (title, "\n".join(value)))
+    return "\n".join(parts)
+
+
+def sysprep_failed(report, baseline):
+    """True when setuperr.log holds lines it did not hold before sysprep was started."""
+    current = log_lines(report, "setuperr")
+    return bool(current) and current != log_lines(baseline, "setuperr")
+
+
+class SysprepFailedError(AzureModuleError):
+    hint = ("Sysprep failed inside the clone; the log tail names the cause (often a per-user AppX package or a "
+            "leftover profile). Fix it on the original VM, remove the clone (goldenimage.avd.vm_clone "
+            "state=absent) and build again.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Azure operations
+# ---------------------------------------------------------------------------------------------
+
+class Sysprepper:
+    def __init__(self, compute, to_wire, resource_group, name, server_now, sleep=time.sleep):
+        self.compute = compute
+        self.to_wire = to_wire
+        self.resource_group = resource_group
+        self.name = name
+        self.server_now = server_now
+        self.sleep = sleep
+        self.done = []
+
+    def get_vm(self):
+        try:
+            return self.to_wire(self.compute.virtual_machines.get(self.resource_group, self.name, expand="instanceView"))
+        except Exception as exc:  # pylint: disable=broad-except
+            err = classify(exc)
+            if isinstance(err, NotFoundError):
+                raise NotFoundError("VM '%s' was not found in resource group '%s'." % (self.name, self.resource_group),
+                                    code=err.code, status=err.status) from exc
+            raise err from exc
+
+    def admin_username_of_source(self, vm):
+        """The provisioning admin of the original the clone was made of (a clone has no osProfile)."""
+        own = ((vm.get("properties") or {}).get("osProfile") or {}).get("adminUsername")
+        if own:
+            return own
+        source_id = ((vm.get("tags") or {}).get(TAG_CLONE_OF))
+        if not source_id:
+            return None
+        try:
+            parts = parse_resource_id(source_id)
+            source = self.to_wire(self.compute.virtual_machines.get(parts["resource_group"], parts["name"]))
+        except Exception:  # pylint: disable=broad-except
+            return None
+        return ((source.get("properties") or {}).get("osProfile") or {}).get("adminUsername")
+
+    def _partial(self):
+        return {"steps_done": list(self.done)}
+
+    def _wait(self, poller, deadline, describe):
+        poller.wait(timeout=deadline.remaining())
+        if not poller.done():
+            raise TimeoutError("Timed out waiting for %s of VM '%s'; run the task again to continue." % (
+                describe, self.name), partial=self._partial())
+        try:
+            return poller.result()
+        except Exception as exc:  # pylint: disable=broad-except
+            err = classify(exc)
+            err.partial.update(self._partial())
+            raise err from exc
+
+    def run_op(self, op, deadline, **parameters):
+        """Run a guest script through Run Command; returns ``(report, stdout, stderr)``."""
+        body = run_command_input(op, **parameters)
+        poller = self.compute.virtual_machines.begin_run_command(self.resource_group, self.name, body)
+        result = self.to_wire(self._wait(poller, deadline, "Run Command '%s'" % op))
+        return parse_output(result)
+
+    def start(self, deadline):
+        self._wait(self.compute.virtual_machines.begin_start(self.resource_group, self.name), deadline, "start")
+
+    def mark_sysprep_started(self, vm):
+        tags = dict(vm.get("tags") or {})
+        tags[TAG_SYSPREP_STARTED] = self.server_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        poller = self.compute.virtual_machines.begin_update(self.resource_group, self.name, {"tags": tags})
+        poller.result()
+
+    def wait_for_stop(self, deadline, poll_interval, baseline=None):
+        """Poll the instance view until the guest has shut down.
+
+        Every ``LOG_CHECK_EVERY`` polls the sysprep logs are read too: a failed sysprep leaves the VM
+        running with new lines in setuperr.log, and waiting for the whole timeout would only hide it.
+        """
+        polls = 0
+        while True:
+            vm = self.get_vm()
+            state = power_state(vm)
+            if state in ("stopped", "deallocated"):
+                return state
+            polls += 1
+            if polls % LOG_CHECK_EVERY == 0 or deadline.expired():
+                report = self.read_logs(Deadline(min(LOG_READ_TIMEOUT, max(deadline.remaining(), 60))))
+                if report is not None and sysprep_failed(report, baseline):
+                    # The VM may have stopped meanwhile; only a running VM means sysprep failed.
+                    if power_state(self.get_vm()) == "running":
+                        tail = log_tail(report)
+                        raise SysprepFailedError(
+                            "Sysprep failed in VM '%s'; it is still running and not generalized.\n%s" % (
+                                self.name, tail), partial=dict(self._partial(), sysprep_log_tail=tail))
+                if deadline.expired():
+                    tail = log_tail(report)
+                    raise SysprepFailedError(
+                        "Sysprep did not shut VM '%s' down within %ss (power state: %s).%s" % (
+                            self.name, int(deadline.timeout), state,
+                            ("\nTail of the sysprep logs:\n" + tail) if tail else
+                            " The sysprep logs could not be read."),
+                        partial=dict(self._partial(), sysprep_log_tail=tail))
+            self.sleep(max(0.0, min(poll_interval, deadline.remaining())))
+
+    def read_logs(self, deadline):
+        """The read-sysprep-logs report, or None when it cannot be read (VM stopping, agent busy)."""
+        try:
+            report, _stdout, _stderr = self.run_op("read-sysprep-logs", deadline, Lines=LOG_TAIL_LINES)
+        except Exception:  # pylint: disable=broad-except
+            return None
+        return report if isinstance(report, dict) else None
+
+    def deallocate(self, deadline):
+        self._wait(self.compute.virtual_machines.begin_deallocate(self.resource_group, self.name), deadline,
+                   "deallocation")
+
+    def generalize(self):
+        try:
+            self.compute.virtual_machines.generalize(self.resource_group, self.name)
+        except Exception as exc:  # pylint: disable=broad-except
+            err = classify(exc)
+            err.partial.update(self._partial())
+            raise err from exc
+
+    def execute(self, vm, steps, keep, deadline, poll_interval):
+        """Run ``steps`` (from ``plan_steps``); returns a result dict."""
+        result = {"removed_accounts": [], "kept_accounts": [], "preflight": None}
+        baseline = None
+        for step in steps:
+            if step == "start":
+                self.start(deadline)
+            elif step == "preflight":
+                report, stdout, stderr = self.run_op("preflight", deadline)
+                result["preflight"] = report
+                problems = preflight_problems(report, keep)
+                if problems:
+                    raise PreconditionError(
+                        "Pre-flight checks in VM '%s' found what would make sysprep fail: %s. Fix this on the "
+                        "original VM, remove the clone and build again." % (self.name, "; ".join(problems)),
+                        partial=dict(self._partial(), preflight=report or {"stdout": stdout, "stderr": stderr}))
+            elif step == "remove_local_accounts":
+                report, stdout, stderr = self.run_op("remove-local-accounts", deadline, KeepAccounts=keep)
+                if not isinstance(report, dict):
+                    raise AzureModuleError("Removing local accounts in VM '%s' gave no report (stderr: %s)." % (
+                        self.name, (stderr or stdout).strip()[-500:]), partial=self._partial())
+                result["removed_accounts"] = list(report.get("removed") or [])
+                result["kept_accounts"] = list(report.get("kept") or [])
+            elif step == "sysprep":
+                baseline = self.read_logs(deadline)
+                self.mark_sysprep_started(self.get_vm())
+                report, stdout, stderr = self.run_op("sysprep", deadline)
+                if not isinstance(report, dict) or not report.get("started"):
+                    tail = log_tail(self.read_logs(deadline))
+                    raise SysprepFailedError("Sysprep did not start in VM '%s': %s\n%s" % (
+                        self.name, (stderr or stdout).strip()[-500:], tail), partial=self._partial())
+            elif step == "wait_for_stop":
+                self.wait_for_stop(deadline, poll_interval, baseline)
+            elif step == "deallocate":
+                self.deallocate(deadline)
+            elif step == "generalize":
+                self.generalize()
+            self.done.append(step)
+        result["steps_done"] = list(self.done)
+        return result

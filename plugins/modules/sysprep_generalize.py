@@ -1,0 +1,209 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: sysprep_generalize
+short_description: Sysprep and generalize a clone made by vm_clone
+version_added: 0.1.0
+description:
+  - Prepares a clone made by M(goldenimage.avd.vm_clone) for capture, in this order.
+  - Pre-flight checks through Run Command (BitLocker, pending reboot, AppX packages installed for single
+    users only).
+  - Removal of local accounts and their profiles through Run Command, except O(keep_accounts).
+  - Sysprep C(/generalize /oobe /shutdown /mode:vm), started detached through Run Command.
+  - A bounded wait until the guest has shut down (C(PowerState/stopped)), then deallocation and the
+    Azure C(generalize) call.
+  - "Refuses, before touching anything, any VM that vm_clone did not make (tags C(goldenimage.role: clone)
+    and C(goldenimage.clone-of)) and any VM tagged C(goldenimage.role: original): an original VM is never
+    sysprepped."
+  - A VM that is already generalized gives C(changed=false).
+  - Before starting sysprep the module tags the clone C(goldenimage.sysprep-started) with the time, so
+    a run that was interrupted later continues with the wait, the deallocation and the generalize
+    call instead of starting sysprep again.
+  - When sysprep does not shut the VM down within O(timeout), the task fails with the tail of
+    C(setupact.log) and C(setuperr.log), read back through Run Command.
+  - The guest scripts receive every value (such as account names) as Run Command parameters, never
+    inside the script text.
+author:
+  - goldenimage.avd contributors
+options:
+  resource_group:
+    description: Resource group of the clone VM.
+    type: str
+    required: true
+  name:
+    description: Name of the clone VM.
+    type: str
+    required: true
+  remove_local_accounts:
+    description:
+      - Remove local user accounts and their profiles before sysprep (leftover profiles are a common
+        reason for sysprep to fail).
+      - Built-in accounts (Administrator, Guest, DefaultAccount, WDAGUtilityAccount) are never removed.
+    type: bool
+    default: true
+  keep_accounts:
+    description:
+      - Local accounts to keep.
+      - Defaults to the provisioning admin (C(osProfile.adminUsername)) of the original VM the clone was
+        made of. When that cannot be read and O(remove_local_accounts=true), the task fails and asks
+        for this option.
+    type: list
+    elements: str
+  timeout:
+    description:
+      - How long, in seconds, the whole task may take, sysprep included (sysprep itself takes about
+        10 minutes).
+    type: int
+    default: 3600
+extends_documentation_fragment:
+  - goldenimage.avd.azure
+  - goldenimage.avd.wait
+  - goldenimage.avd.attributes
+seealso:
+  - module: goldenimage.avd.vm_clone
+  - module: goldenimage.avd.image_capture
+"""
+
+EXAMPLES = r"""
+- name: Generalize the clone, keeping the provisioning admin
+  goldenimage.avd.sysprep_generalize:
+    resource_group: rg-avd-demo
+    name: vm-golden-w11-clone
+    timeout: 3600
+    poll_interval: 30
+
+- name: Generalize, keeping a second local account as well
+  goldenimage.avd.sysprep_generalize:
+    resource_group: rg-avd-demo
+    name: vm-golden-w11-clone
+    keep_accounts:
+      - avdadmin
+      - svc.monitoring
+"""
+
+RETURN = r"""
+vm_id:
+  description: Resource id of the clone.
+  returned: always
+  type: str
+generalized:
+  description: Whether the VM is generalized in Azure after the task (in check mode, before it).
+  returned: always
+  type: bool
+  sample: true
+power_state:
+  description: Power state of the VM after the task.
+  returned: always
+  type: str
+  sample: deallocated
+steps:
+  description:
+    - The steps this run did (in check mode, would do), in order; from C(start), C(preflight),
+      C(remove_local_accounts), C(sysprep), C(wait_for_stop), C(deallocate), C(generalize).
+  returned: always
+  type: list
+  elements: str
+  sample: [preflight, remove_local_accounts, sysprep, wait_for_stop, deallocate, generalize]
+keep_accounts:
+  description: The local accounts the task keeps.
+  returned: always
+  type: list
+  elements: str
+  sample: [avdadmin]
+removed_accounts:
+  description: Local accounts the guest script removed.
+  returned: when accounts were removed in this run
+  type: list
+  elements: str
+  sample: [alice.local, bob.local]
+preflight:
+  description: The report of the pre-flight checks (C(bitlocker), C(pending_reboot), C(appx_per_user), C(problems)).
+  returned: when the pre-flight checks ran
+  type: dict
+sysprep_log_tail:
+  description: Tail of the sysprep logs when sysprep failed or timed out.
+  returned: on failure of sysprep
+  type: str
+"""
+
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import PreconditionError
+from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import (
+    Sysprepper,
+    is_generalized,
+    keep_list,
+    plan_steps,
+    power_state,
+    refusal_reason,
+)
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+
+
+def argument_spec():
+    return dict(
+        resource_group=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        remove_local_accounts=dict(type="bool", default=True),
+        keep_accounts=dict(type="list", elements="str"),
+        timeout=dict(type="int", default=3600),
+        poll_interval=dict(type="int", default=15),
+    )
+
+
+def validate(params):
+    validate_name("resource_group", params["resource_group"])
+    validate_name("vm", params["name"], option="name")
+    if params["timeout"] < 0:
+        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    if params["poll_interval"] < 1:
+        raise ValueError("Option 'poll_interval' must be >= 1 second, got %d." % params["poll_interval"])
+    for account in params["keep_accounts"] or []:
+        if not account or len(account) > 256:
+            raise ValueError("Option 'keep_accounts' holds an empty or over-long account name.")
+
+
+def handler(mod):
+    params = mod.params
+    validate(params)
+    deadline = Deadline(params["timeout"])
+    sysprepper = Sysprepper(mod.compute, to_wire, params["resource_group"], params["name"], mod.server_now)
+    vm = sysprepper.get_vm()
+    reason = refusal_reason(vm)
+    if reason:
+        raise PreconditionError(reason)
+    keep = keep_list(params["keep_accounts"], sysprepper.admin_username_of_source(vm))
+    steps = plan_steps(vm, params["remove_local_accounts"])
+    if params["remove_local_accounts"] and "remove_local_accounts" in steps and not keep:
+        raise PreconditionError("Cannot tell which local account is the provisioning admin of VM '%s' (the "
+                                "original has no osProfile.adminUsername); set keep_accounts." % params["name"])
+    before = {"generalized": is_generalized(vm), "power_state": power_state(vm)}
+    if not steps or mod.check_mode:
+        after = before if not steps else {"generalized": True, "power_state": "deallocated"}
+        mod.exit(bool(steps), diff=mod.make_diff(before, after), vm_id=vm["id"], generalized=before["generalized"],
+                 power_state=before["power_state"], steps=steps, keep_accounts=keep)
+        return
+    result = sysprepper.execute(vm, steps, keep, deadline, params["poll_interval"])
+    vm = sysprepper.get_vm()
+    after = {"generalized": is_generalized(vm), "power_state": power_state(vm)}
+    out = dict(vm_id=vm["id"], generalized=after["generalized"], power_state=after["power_state"],
+               steps=result["steps_done"], keep_accounts=keep)
+    if result["removed_accounts"]:
+        out["removed_accounts"] = result["removed_accounts"]
+    if result["preflight"] is not None:
+        out["preflight"] = result["preflight"]
+    mod.exit(True, diff=mod.make_diff(before, after), **out)
+
+
+def main():
+    mod = AzureModule(argument_spec(), supports_check_mode=True)
+    mod.run(handler)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,178 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, goldenimage.avd contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: vm_power
+short_description: Start, stop or deallocate a VM, or report its power state
+version_added: 0.1.0
+description:
+  - Brings a VM to the power state O(state) and waits until it is there.
+  - V(stopped) means powered off but still allocated (still billed for compute); V(deallocated)
+    releases the compute. Reaching V(stopped) from V(deallocated) starts the VM and powers it off.
+  - Refuses to start a generalized VM (Azure cannot start it; it exists only to be captured).
+  - Without O(state) the module only reports the power state, which lets a play put a VM back in the
+    state it found it in.
+author:
+  - goldenimage.avd contributors
+options:
+  resource_group:
+    description: Resource group of the VM.
+    type: str
+    required: true
+  name:
+    description: Name of the VM.
+    type: str
+    required: true
+  state:
+    description: The power state wanted; leave unset to only read it.
+    type: str
+    choices: [running, stopped, deallocated]
+extends_documentation_fragment:
+  - goldenimage.avd.azure
+  - goldenimage.avd.wait
+  - goldenimage.avd.attributes
+notes:
+  - O(poll_interval) is accepted for symmetry; the waits of this module follow the C(Retry-After)
+    interval of the Azure operations.
+"""
+
+EXAMPLES = r"""
+- name: Remember how the original VM was
+  goldenimage.avd.vm_power:
+    resource_group: rg-avd-demo
+    name: vm-golden-w11
+  register: original_power
+
+- name: Deallocate the original VM before cloning it
+  goldenimage.avd.vm_power:
+    resource_group: rg-avd-demo
+    name: vm-golden-w11
+    state: deallocated
+
+- name: Put it back as it was
+  goldenimage.avd.vm_power:
+    resource_group: rg-avd-demo
+    name: vm-golden-w11
+    state: "{{ original_power.power_state }}"
+  when: original_power.power_state in ['running', 'stopped', 'deallocated']
+"""
+
+RETURN = r"""
+power_state:
+  description: Power state after the task (in check mode, the one it would reach).
+  returned: always
+  type: str
+  sample: deallocated
+previous_power_state:
+  description: Power state before the task.
+  returned: always
+  type: str
+  sample: running
+generalized:
+  description: Whether the VM is generalized in Azure.
+  returned: always
+  type: bool
+  sample: false
+vm_id:
+  description: Resource id of the VM.
+  returned: always
+  type: str
+"""
+
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
+    NotFoundError,
+    PreconditionError,
+    TimeoutError,  # pylint: disable=redefined-builtin
+    classify,
+)
+from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import is_generalized, power_state
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, wait_for
+
+# Transitional states settle into these.
+_SETTLES_TO = {"starting": "running", "stopping": "stopped", "deallocating": "deallocated"}
+
+
+def power_actions(current, wanted):
+    """The Azure actions that take a VM from power state ``current`` to ``wanted``, in order."""
+    current = _SETTLES_TO.get(current, current)
+    if wanted is None or current == wanted:
+        return []
+    if wanted == "running":
+        return ["start"]
+    if wanted == "deallocated":
+        return ["deallocate"]
+    if wanted == "stopped":
+        return ["start", "power_off"] if current == "deallocated" else ["power_off"]
+    raise ValueError("Option 'state' must be one of running, stopped, deallocated; got %r." % wanted)
+
+
+def main():
+    mod = AzureModule(dict(
+        resource_group=dict(type="str", required=True),
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["running", "stopped", "deallocated"]),
+        timeout=dict(type="int", default=1800),
+        poll_interval=dict(type="int", default=15),
+    ), supports_check_mode=True)
+
+    def get(mod):
+        params = mod.params
+        try:
+            return to_wire(mod.compute.virtual_machines.get(params["resource_group"], params["name"],
+                                                            expand="instanceView"))
+        except Exception as exc:  # pylint: disable=broad-except
+            err = classify(exc)
+            if isinstance(err, NotFoundError):
+                raise NotFoundError("VM '%s' was not found in resource group '%s'." % (
+                    params["name"], params["resource_group"]), code=err.code, status=err.status) from exc
+            raise err from exc
+
+    def handler(mod):
+        params = mod.params
+        validate_name("resource_group", params["resource_group"])
+        validate_name("vm", params["name"], option="name")
+        if params["timeout"] < 0 or params["poll_interval"] < 1:
+            raise ValueError("Options 'timeout' (>= 0) and 'poll_interval' (>= 1) are seconds.")
+        deadline = Deadline(params["timeout"])
+        vm = get(mod)
+        before = power_state(vm)
+        generalized = is_generalized(vm)
+        if before in _SETTLES_TO and params["state"]:
+            # Let a transition in progress finish before deciding (a second start/stop would conflict).
+            def settled():
+                current = get(mod)
+                return current if power_state(current) not in _SETTLES_TO else None
+
+            vm = wait_for(settled, deadline, params["poll_interval"],
+                          "VM '%s' to finish its power transition" % params["name"])
+            before = power_state(vm)
+        actions = power_actions(before, params["state"])
+        if "start" in actions and generalized:
+            raise PreconditionError("VM '%s' is generalized and cannot be started; it exists only to be captured "
+                                    "as an image." % params["name"])
+        after = params["state"] if actions else before
+        if actions and not mod.check_mode:
+            ops = mod.compute.virtual_machines
+            for action in actions:
+                poller = {"start": ops.begin_start, "power_off": ops.begin_power_off,
+                          "deallocate": ops.begin_deallocate}[action](params["resource_group"], params["name"])
+                poller.wait(timeout=deadline.remaining())
+                if not poller.done():
+                    raise TimeoutError("Timed out waiting for %s of VM '%s'; run the task again." % (
+                        action.replace("_", " "), params["name"]))
+                poller.result()
+            after = power_state(get(mod))
+        mod.exit(bool(actions), diff=mod.make_diff({"power_state": before}, {"power_state": after}),
+                 power_state=after, previous_power_state=before, generalized=generalized, vm_id=vm["id"])
+
+    mod.run(handler)
+
+
+if __name__ == "__main__":
+    main()
