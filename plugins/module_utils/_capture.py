@@ -20,7 +20,6 @@ from ._errors import (
     ignore_not_found,
 )
 from ._ids import same_id, validate_name
-from ._wait import Deadline
 
 TAG_SOURCE_VM = "goldenimage.source-vm"
 TAG_PARENT_VERSION = "goldenimage.parent-version"

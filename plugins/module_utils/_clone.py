@@ -279,7 +279,7 @@ class Cloner:
         source_id = source_vm["id"]
         location = source_vm["location"]
         disks = source_disks(source_vm)
-        data_luns = [lun for lun, _, _ in disks if lun is not None]
+        data_luns = [lun for lun, _disk_id, _caching in disks if lun is not None]
         names = clone_names(name, data_luns)
         tags = clone_tags(source_id, extra_tags)
         created = []
@@ -298,7 +298,7 @@ class Cloner:
         snapshot_ids = {}
         pollers = []
         source_disk_objs = {}
-        for lun, disk_id, _ in disks:
+        for lun, disk_id, _caching in disks:
             snap_name = names["os_snapshot"] if lun is None else names["data_snapshots"][lun]
             source_disk = self.get_disk_by_id(disk_id)
             if source_disk is None:
@@ -325,7 +325,7 @@ class Cloner:
         # Disks from the snapshots.
         disk_ids = {}
         pollers = []
-        for lun, _, _ in disks:
+        for lun, _disk_id, _caching in disks:
             disk_name = names["os_disk"] if lun is None else names["data_disks"][lun]
             existing = self.get_disk(disk_name)
             if existing is not None:
@@ -400,9 +400,9 @@ class Cloner:
         deleted = []
         if vm is not None:
             if not is_clone_of(vm):
-                raise PreconditionError("VM '%s' in resource group '%s' is not a clone made by vm_clone (no '%s: %s' "
-                                        "tag); refusing to delete it." % (name, self.resource_group, TAG_ROLE,
-                                                                         ROLE_CLONE))
+                raise PreconditionError(
+                    "VM '%s' in resource group '%s' is not a clone made by vm_clone (no '%s: %s' tag); refusing to "
+                    "delete it." % (name, self.resource_group, TAG_ROLE, ROLE_CLONE))
             if source_id is not None and not is_clone_of(vm, source_id):
                 raise PreconditionError("VM '%s' is a clone of %s, not of %s; refusing to delete it." % (
                     name, vm["tags"][TAG_CLONE_OF], source_id))

@@ -28,7 +28,7 @@ description:
   - O(state=absent) deletes the version, but never one that holds a marker
     (C(goldenimage.marker.*) tag); move or remove the marker first.
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the gallery.
@@ -207,7 +207,7 @@ version:
     id:
       description: Resource id of the version (null in check mode before creation).
       type: str
-      sample: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-avd-demo/providers/Microsoft.Compute/galleries/gal_avd_demo/images/win11-avd/versions/1.0.1
+      sample: /subscriptions/.../resourceGroups/rg-avd-demo/providers/Microsoft.Compute/galleries/gal_avd_demo/images/win11-avd/versions/1.0.1
     name:
       description: The version number.
       type: str
@@ -419,10 +419,9 @@ def run_present(mod, capture):
     region_names = [r["name"] for r in params["target_regions"]] or [location]
     if existing is not None:
         if not same_id(version_source_id(existing), expected_source):
-            raise ConflictError("Image version '%s' already exists and was captured from %s, not from %s; choose "
-                                "another version (or version=auto)." % (target_version,
-                                                                         version_source_id(existing),
-                                                                         expected_source))
+            raise ConflictError(
+                "Image version '%s' already exists and was captured from %s, not from %s; choose another version "
+                "(or version=auto)." % (target_version, version_source_id(existing), expected_source))
         current = capture.get_version(target_version)
         summary = replication_summary(current, _regions_of(current) or region_names)
         if params["wait"] and not mod.check_mode:

@@ -29,7 +29,7 @@ description:
   - The guest scripts receive every value (such as account names) as Run Command parameters, never
     inside the script text.
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the clone VM.

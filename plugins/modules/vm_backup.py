@@ -21,7 +21,7 @@ description:
     point changes nothing.
   - Restore points are the backup the golden-image workflow takes of the original VM before each change.
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the VM and of the restore point collection.
@@ -229,8 +229,8 @@ def run_restored(mod, backup, collection_info):
     collection = backup.get_collection()
     restore_point = backup.get_restore_point(params["name"]) if collection is not None else None
     if restore_point is None:
-        raise NotFoundError("Restore point '%s' was not found in collection '%s'." % (params["name"],
-                                                                                    backup.collection))
+        raise NotFoundError("Restore point '%s' was not found in collection '%s'." % (
+            params["name"], backup.collection))
     collection_info["id"] = collection.get("id")
     plan = backup.restore_plan(vm, restore_point)
     described = describe_restore_point(restore_point)

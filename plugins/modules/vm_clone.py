@@ -29,7 +29,7 @@ description:
     their names and tags, also when an earlier run stopped halfway. It refuses a VM that vm_clone did
     not make.
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the clone and of everything made for it.
@@ -101,7 +101,7 @@ EXAMPLES = r"""
     source_vm: vm-golden-w11
     name: build-w11-clone
     vm_size: Standard_D2s_v5
-    subnet_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/vnet-build/subnets/snet-build
+    subnet_id: "{{ build_vnet_id }}/subnets/snet-build"
 
 - name: Remove the clone with its disks, snapshots and NIC
   goldenimage.avd.vm_clone:
@@ -223,7 +223,7 @@ def run_present(mod, cloner):
     if is_clone_of(source):
         raise PreconditionError("Source VM '%s' is itself a clone (tag goldenimage.role: clone); clone the "
                                 "original VM instead." % params["source_vm"])
-    data_luns = [lun for lun, _, _ in source_disks(source) if lun is not None]
+    data_luns = [lun for lun, _disk_id, _caching in source_disks(source) if lun is not None]
     names = clone_names(params["name"], data_luns)
     existing = cloner.get_vm(params["resource_group"], params["name"])
     if existing is None:

@@ -17,7 +17,7 @@ description:
   - Without O(state) the module only reports the power state, which lets a play put a VM back in the
     state it found it in.
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the VM.
