@@ -147,7 +147,7 @@ def test_resolve_marker(claims, expected):
 
 
 def _tags_after(plan):
-    return {name: tags for name, tags in plan.writes}
+    return dict(plan.writes)
 
 
 def test_plan_put_first_time():
