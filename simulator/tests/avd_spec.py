@@ -1,7 +1,6 @@
 """Validate Desktop Virtualization bodies against Microsoft's OpenAPI definitions
 (``../shared/azure-reference/specs``, api-version 2024-04-03). Tests skip when absent."""
 
-import copy
 import json
 import os
 
@@ -30,14 +29,19 @@ def validate(definition: str, body: dict) -> None:
         pytest.skip("DesktopVirtualization OpenAPI spec not found at %s (the shared "
                     "azure-reference folder is absent)" % SPEC)
     import jsonschema
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    def retrieve(uri):
+        # Relative $refs (common-types) resolve to files of the same reference tree.
+        with open(uri[len("file://"):], encoding="utf-8") as f:
+            return Resource.from_contents(json.load(f), default_specification=DRAFT4)
 
     with open(SPEC, encoding="utf-8") as f:
         spec = json.load(f)
-    schema = {"$ref": "#/definitions/%s" % definition, "definitions": spec["definitions"]}
     base_uri = "file://" + SPEC
-    try:
-        resolver = jsonschema.RefResolver(base_uri, spec)
-    except AttributeError:  # pragma: no cover - very old or very new jsonschema
-        pytest.skip("jsonschema without RefResolver")
-    validator = jsonschema.Draft4Validator(copy.deepcopy(schema), resolver=resolver)
+    registry = Registry(retrieve=retrieve).with_resource(
+        base_uri, Resource.from_contents(spec, default_specification=DRAFT4))
+    schema = {"$ref": base_uri + "#/definitions/%s" % definition}
+    validator = jsonschema.Draft4Validator(schema, registry=registry)
     validator.validate(_strip_nulls(body))

@@ -668,8 +668,7 @@ def _get_host(sim, req):
     return pool, host
 
 
-def register_host(sim, pool: Pool, vm: dict, domain: Optional[str], power: str = "running",
-                  ready_now: bool = False) -> Host:
+def register_host(sim, pool: Pool, vm: dict, domain: Optional[str], power: str = "running") -> Host:
     """The agent registered the VM with the broker (or the scenario says it had)."""
     computer = (((vm.get("properties") or {}).get("osProfile") or {}).get("computerName")
                 or vm["name"])
@@ -683,15 +682,23 @@ def register_host(sim, pool: Pool, vm: dict, domain: Optional[str], power: str =
         _remove_host(sim, pool, name.lower(), "replaced by a new registration")
     host = Host(name, vm["id"], (vm.get("properties") or {}).get("vmId") or str(uuid.uuid4()),
                 now, sim.now_iso())
-    host.power = power
-    host.ready_at_s = now if ready_now else now
-    guest = sim.store.internal(vm["id"]).get("guest") or {}
-    if isinstance(guest, dict) and guest.get("os_version"):
-        host.os_version = str(guest["os_version"])
+    host.power = power  # a registering agent heart-beats at once: ready_at_s = now
+    host.os_version = _os_version(sim, vm)
     pool.hosts[name.lower()] = host
     refresh_host(sim, pool, host)
     check_floor(sim, pool)
     return host
+
+
+def _os_version(sim, vm: dict) -> str:
+    """``10.0.<build>`` of the VM's guest model (the build of the image it came from)."""
+    try:
+        from .compute import guest_of
+        guest = guest_of(sim, vm) or {}
+    except (ImportError, KeyError, TypeError):
+        guest = {}
+    build = (guest.get("os") or {}).get("build")
+    return "10.0.%s" % build if build else DEFAULT_OS_VERSION
 
 
 def _remove_host(sim, pool: Pool, key: str, reason: str) -> None:
@@ -1008,8 +1015,9 @@ def on_extension_created(sim, vm_id, vm, extension, protected_settings=None, **_
 
 
 def _power_of(sim, vm: dict) -> str:
-    power = (sim.store.internal(vm["id"]).get("power") or "running")
-    return {"starting": "stopped", "stopping": "running", "deallocating": "running"}.get(power, power)
+    """The session host's view of the VM's power (Compute keeps it in the VM's internal state)."""
+    power = sim.store.internal(vm["id"]).get("power") or "deallocated"
+    return power if power in ("running", "stopping", "stopped", "deallocated", "starting") else "stopped"
 
 
 # ----- VM life cycle -> session hosts and users --------------------------------------------
