@@ -246,6 +246,7 @@ def plan_step(pool, hosts, target_version_id, surge=1, max_unavailable=0, min_av
     base.update(policy)
     base.update(
         desired_hosts=desired,
+        in_service_at_start=start_serving,
         hosts=total,
         in_service=len(serving),
         outdated=sorted(short_name(h.get("name")) for h in outdated),

@@ -61,7 +61,10 @@ options:
         description: Prefix of new session host names (C(<prefix>-<n>)); default is the prefix the existing hosts share.
         type: str
       rollout_id:
-        description: Value of the C(goldenimage.rollout) tag the rollout puts on the VMs it creates.
+        description:
+          - Value of the C(goldenimage.rollout) tag the rollout puts on the VMs it creates; VMs with this tag
+            that are not registered yet are deployed again before new names are used.
+          - Default C(<host pool>-<target version>).
         type: str
 extends_documentation_fragment:
   - goldenimage.avd.azure
@@ -157,6 +160,9 @@ plan:
     retire: {description: Outdated hosts to drain, empty and remove now., type: list, elements: str}
     waiting_for: {description: New hosts of this rollout that are not in service yet., type: list, elements: str}
     desired_hosts: {description: Pool size the rollout ends with., type: int}
+    in_service_at_start: {description: In-service hosts when the rollout started., type: int}
+    rollout_id: {description: Value of the C(goldenimage.rollout) tag of new VMs., type: str}
+    outdated: {description: Names of the outdated hosts., type: list, elements: str}
     capacity_floor: {description: In-service hosts that must remain., type: int}
     surge: {description: Surge in hosts., type: int}
     batches_remaining: {description: Estimate of the batches still to run., type: int}
@@ -175,17 +181,19 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._rollout import pl
 def build_plan(info, options):
     lock = info["host_pool"].get("lock") or {}
     hosts = info["session_hosts"]
-    pending = [vm for vm in info["unregistered_vms"]
-               if options.get("rollout_id") and vm.get("rollout") == options["rollout_id"]]
-    return plan_step(
+    rollout_id = options.get("rollout_id") or "%s-%s" % (info["host_pool"]["name"], info["target"]["version"])
+    pending = [vm for vm in info["unregistered_vms"] if vm.get("rollout") == rollout_id]
+    plan = plan_step(
         info["host_pool"], hosts, info["target"]["image_version_id"],
         surge=options.get("surge"), max_unavailable=options.get("max_unavailable"),
         min_available_hosts=options.get("min_available_hosts"),
         desired_hosts=lock.get("hosts") if lock.get("present") else None,
         in_service_at_start=lock.get("in_service") if lock.get("present") else None,
-        rollout_id=options.get("rollout_id"), pending_vms=pending,
+        rollout_id=rollout_id, pending_vms=pending,
         taken_names=info["vm_names"], name_prefix=options.get("name_prefix"),
     )
+    plan["rollout_id"] = rollout_id
+    return plan
 
 
 def run(azure):
