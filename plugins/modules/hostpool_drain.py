@@ -11,20 +11,20 @@ short_description: Drain, undrain or remove Azure Virtual Desktop session hosts 
 version_added: 0.1.0
 description:
   - V(drained) puts session hosts in drain mode (C(allowNewSession=false)) so no new user lands on
-    them; users already signed in stay. With O(message), every user still on them is told why.
+    them; users already signed in stay. With O(user_message), every user still on them is told why.
   - V(removed) drains, waits until the hosts are empty (or O(drain_timeout) passed and
     O(on_timeout) says what to do), then removes the empty hosts from the host pool and applies
     O(vm_action) to their VMs. A host with users on it is never removed and its VM never touched.
   - V(undrained) lets the hosts take new sessions again.
   - While waiting, the module reads the sessions of the whole pool with one user-session list
     per poll, whatever the number of hosts.
-  - O(drain_timeout), O(logoff_grace) and O(message.repeat_interval) are times users live through and
+  - O(drain_timeout), O(logoff_grace) and O(user_message.repeat_interval) are times users live through and
     are measured on the clock of Azure Resource Manager (the C(Date) of its responses). O(timeout)
     bounds the whole task in real seconds.
   - Sending messages does not count as a change; draining, logging users off, removing hosts and
     VM actions do.
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the host pool and of the session-host VMs.
@@ -47,8 +47,8 @@ options:
     type: str
     choices: [drained, undrained, removed]
     default: drained
-  message:
-    description: Message to the users on the hosts; sent when the wait starts and again every O(message.repeat_interval).
+  user_message:
+    description: Message to the users on the hosts; sent when the wait starts and again every O(user_message.repeat_interval).
     type: dict
     suboptions:
       title:
@@ -120,7 +120,7 @@ EXAMPLES = r"""
     host_pool: hp-demo-pooled
     session_hosts: [avd-demo-0, avd-demo-1]
     state: drained
-    message:
+    user_message:
       title: Maintenance
       body: This desktop is being updated. Please save your work and sign out when convenient.
 
@@ -130,7 +130,7 @@ EXAMPLES = r"""
     host_pool: hp-demo-pooled
     session_hosts: [avd-demo-0]
     state: removed
-    message:
+    user_message:
       title: Maintenance
       body: Please save your work and sign out; sign in again to get an updated desktop.
       repeat_interval: 900
@@ -188,7 +188,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._module import Azu
 
 def run(azure):
     params = azure.params
-    message = check_message(params["message"])
+    message = check_message(params["user_message"], "user_message")
     for option in ("drain_timeout", "logoff_grace", "poll_interval"):
         if params[option] is None or params[option] < (1 if option == "poll_interval" else 0):
             raise ValueError("%s must be a number of seconds >= %d" % (option, 1 if option == "poll_interval" else 0))
@@ -225,7 +225,7 @@ def main():
             host_pool=dict(type="str", required=True),
             session_hosts=dict(type="list", elements="str", required=True),
             state=dict(type="str", choices=["drained", "undrained", "removed"], default="drained"),
-            message=dict(type="dict", options=dict(
+            user_message=dict(type="dict", options=dict(
                 title=dict(type="str", required=True),
                 body=dict(type="str", required=True),
                 repeat_interval=dict(type="int", default=0),

@@ -21,7 +21,7 @@ description:
     retire) as the C(session_host_rollout) role uses it; this only reads and decides.
   - Returns RV(exists=false) and empty lists when the host pool does not exist.
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the host pool and of its session-host VMs.

@@ -22,7 +22,7 @@ description:
   - V(released) lets the lease expire now and removes the floor tag, keeping the resume data for a
     later run (use it when a rollout stops unfinished). V(absent) removes both tags (rollout finished).
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the host pool.

@@ -26,7 +26,7 @@ description:
   - A host that fails is reported with the reason and deleted or kept as O(on_failure) says; the task
     then fails after the other hosts finished.
 author:
-  - goldenimage.avd contributors
+  - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
     description: Resource group of the host pool and of the new VMs.
