@@ -195,9 +195,14 @@ def following_pools(desktop, image_id, marker_to_version, resource_group=None):
         pools = desktop.host_pools.list_by_resource_group(resource_group)
     else:
         pools = desktop.host_pools.list()
+    try:
+        listed = [to_wire(pool) for pool in pools]
+    except Exception as exc:  # pylint: disable=broad-except
+        if is_not_found(exc):  # a resource group that does not exist holds no host pools
+            return []
+        raise
     out = []
-    for pool in pools:
-        wire = to_wire(pool)
+    for wire in listed:
         binding = binding_of(wire.get("tags"))
         if binding is None or not same_id(binding["image_id"], image_id):
             continue
