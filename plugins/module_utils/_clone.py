@@ -190,8 +190,9 @@ def vm_body(source_vm, names, os_disk_id, data_disk_ids, subnet_id, vm_size, tag
         },
         "networkProfile": {
             "networkApiVersion": "2020-11-01",
+            # Azure names a VM-owned NIC "<vm>-<configuration>": this one becomes names["nic"].
             "networkInterfaceConfigurations": [{
-                "name": names["nic"],
+                "name": "nic",
                 "properties": {
                     "primary": True,
                     "deleteOption": "Delete",

@@ -210,3 +210,25 @@ def parse_output(result):
         except ValueError:
             continue
     return data, stdout, stderr
+
+
+def run_guest_op(compute, to_wire, resource_group, vm_name, op, deadline, **parameters):
+    """Run guest script ``op`` in a VM through the Run Command action, bounded by ``deadline``.
+
+    Returns ``(report, stdout, stderr)``. Raises the typed error of the Azure failure, or
+    ``TimeoutError`` when the deadline passes first.
+    """
+    from ._errors import TimeoutError as _Timeout, classify  # pylint: disable=import-outside-toplevel
+    body = run_command_input(op, **parameters)
+    try:
+        poller = compute.virtual_machines.begin_run_command(resource_group, vm_name, body)
+        poller.wait(timeout=deadline.remaining())
+    except Exception as exc:  # pylint: disable=broad-except
+        raise classify(exc) from exc
+    if not poller.done():
+        raise _Timeout("Timed out waiting for Run Command '%s' in VM '%s'." % (op, vm_name))
+    try:
+        result = to_wire(poller.result())
+    except Exception as exc:  # pylint: disable=broad-except
+        raise classify(exc) from exc
+    return parse_output(result)

@@ -21,7 +21,7 @@ from ._errors import (
     TimeoutError,  # pylint: disable=redefined-builtin
     classify,
 )
-from ._guest_scripts import parse_output, run_command_input
+from ._guest_scripts import run_guest_op
 from ._ids import parse_resource_id, same_id
 from ._wait import Deadline
 
@@ -215,19 +215,21 @@ class Sysprepper:
 
     def run_op(self, op, deadline, **parameters):
         """Run a guest script through Run Command; returns ``(report, stdout, stderr)``."""
-        body = run_command_input(op, **parameters)
-        poller = self.compute.virtual_machines.begin_run_command(self.resource_group, self.name, body)
-        result = self.to_wire(self._wait(poller, deadline, "Run Command '%s'" % op))
-        return parse_output(result)
+        try:
+            return run_guest_op(self.compute, self.to_wire, self.resource_group, self.name, op, deadline,
+                                **parameters)
+        except AzureModuleError as err:
+            err.partial.update(self._partial())
+            raise
 
     def start(self, deadline):
         self._wait(self.compute.virtual_machines.begin_start(self.resource_group, self.name), deadline, "start")
 
-    def mark_sysprep_started(self, vm):
+    def mark_sysprep_started(self, vm, deadline):
         tags = dict(vm.get("tags") or {})
         tags[TAG_SYSPREP_STARTED] = self.server_now().strftime("%Y-%m-%dT%H:%M:%SZ")
         poller = self.compute.virtual_machines.begin_update(self.resource_group, self.name, {"tags": tags})
-        poller.result()
+        self._wait(poller, deadline, "tag update")
 
     def wait_for_stop(self, deadline, poll_interval, baseline=None):
         """Poll the instance view until the guest has shut down.
@@ -306,7 +308,7 @@ class Sysprepper:
                 result["kept_accounts"] = list(report.get("kept") or [])
             elif step == "sysprep":
                 baseline = self.read_logs(deadline)
-                self.mark_sysprep_started(self.get_vm())
+                self.mark_sysprep_started(self.get_vm(), deadline)
                 report, stdout, stderr = self.run_op("sysprep", deadline)
                 if not isinstance(report, dict) or not report.get("started"):
                     tail = log_tail(self.read_logs(deadline))
