@@ -620,7 +620,7 @@ def render_host(sim, pool: Pool, host: Host) -> dict:
         "sessions": len(pool.users.sessions(host.name)),
         "agentVersion": AGENT_VERSION,
         "allowNewSession": host.allow_new_session,
-        "assignedUser": host.assigned_user,
+        "assignedUser": _assigned_user(pool, host),
         "friendlyName": host.friendly_name,
         "status": status,
         "statusTimestamp": _iso(sim, host.status_since_s),
@@ -640,6 +640,16 @@ def render_host(sim, pool: Pool, host: Host) -> dict:
                        "lastModifiedByType": "Application", "lastModifiedAt": host.modified_iso},
         "properties": props,
     }
+
+
+def _assigned_user(pool: Pool, host: Host) -> Optional[str]:
+    """Personal pools: the user the operator assigned, or the one automatic assignment chose."""
+    if host.assigned_user:
+        return host.assigned_user
+    seat = pool.users.host(host.name)
+    if seat is not None and seat.assigned_user is not None:
+        return pool.users.user_name(seat.assigned_user)[0]
+    return None
 
 
 def _health_checks(sim, host: Host, status: str) -> list:
@@ -749,6 +759,10 @@ def patch_session_host(sim, req):
             raise bad_request("The SessionHost '%s' is already assigned to user '%s'; use force=true "
                               "to change the assignment." % (host.name, host.assigned_user))
         host.assigned_user = user or None
+        seat = pool.users.host(host.name)
+        match = re.match(r"^user(\d+)@", user or "", re.IGNORECASE)
+        if seat is not None:
+            seat.assigned_user = int(match.group(1)) if match else None
     host.modified_iso = sim.now_iso()
     refresh_host(sim, pool, host)
     check_floor(sim, pool)
@@ -1196,10 +1210,27 @@ def _load_session_host(sim, pool: Pool, pool_spec: dict, host_spec) -> None:
         raise ValueError("scenario host_pools[%s]: session host VM '%s' is not in virtual_machines"
                          % (pool.name, host_spec["vm"]))
     if host_spec.get("dsc_extension", True):
+        if pool_spec.get("domain"):
+            _scenario_join_extension(sim, vm, pool_spec["domain"])
         _scenario_dsc_extension(sim, pool, vm)
     host = register_host(sim, pool, vm, pool_spec.get("domain"), power=_power_of(sim, vm))
     host.allow_new_session = bool(host_spec.get("allow_new_session", True))
     refresh_host(sim, pool, host)
+
+
+def _scenario_join_extension(sim, vm: dict, domain: str) -> None:
+    """The AD domain join the scenario's session hosts went through (password not kept)."""
+    ext_id = vm["id"] + "/extensions/JsonADDomainExtension"
+    if sim.store.get(ext_id) is None:
+        sim.store.put(ext_id, {
+            "id": ext_id, "name": "JsonADDomainExtension",
+            "type": "Microsoft.Compute/virtualMachines/extensions", "location": vm.get("location"),
+            "properties": {"autoUpgradeMinorVersion": True, "provisioningState": "Succeeded",
+                           "publisher": "Microsoft.Compute", "type": "JsonADDomainExtension",
+                           "typeHandlerVersion": "1.3",
+                           "settings": {"Name": domain, "User": "svc-join@" + domain,
+                                        "Restart": "true", "Options": "3"}},
+        })
 
 
 def _scenario_dsc_extension(sim, pool: Pool, vm: dict) -> None:

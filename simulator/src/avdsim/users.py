@@ -248,6 +248,7 @@ class PoolUsers:
         self.advance_to(now_s)
         profile.validate()
         self.profile = profile
+        self.rng = random.Random("%s/%s" % (profile.seed, self.name.lower()))
         self._schedule_arrival()
 
     # ----- hosts ---------------------------------------------------------------------------
