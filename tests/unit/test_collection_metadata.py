@@ -1,0 +1,69 @@
+"""The collection metadata stays consistent as modules are added."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+MODULES = sorted(path.stem for path in (REPO / "plugins" / "modules").glob("*.py") if path.stem != "__init__")
+
+
+def load(relative):
+    return yaml.safe_load((REPO / relative).read_text())
+
+
+def test_every_module_is_in_the_azure_action_group():
+    group = load("meta/runtime.yml")["action_groups"]["azure"]
+    missing = sorted(set(MODULES) - set(group))
+    assert not missing, "add %s to action_groups.azure in meta/runtime.yml" % ", ".join(missing)
+    unknown = sorted(set(group) - set(MODULES))
+    assert not unknown, "meta/runtime.yml lists modules that do not exist: %s" % ", ".join(unknown)
+    assert len(group) == len(set(group)), "duplicate entries in action_groups.azure"
+
+
+def test_runtime_requires_ansible():
+    assert load("meta/runtime.yml")["requires_ansible"] == ">=2.17.0"
+
+
+def test_galaxy_metadata():
+    galaxy = load("galaxy.yml")
+    assert (galaxy["namespace"], galaxy["name"]) == ("goldenimage", "avd")
+    assert galaxy["license"] == ["GPL-3.0-or-later"]
+    for path in ("simulator", "tests", "extensions", ".venv", "build", ".ci", "Makefile"):
+        assert path in galaxy["build_ignore"], path
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "bindep.txt"])
+def test_execution_environment_copies_match_the_root_files(name):
+    # ansible-builder reads these relative to meta/ (create) and to the collection root (introspection)
+    assert (REPO / "meta" / name).read_text() == (REPO / name).read_text(), \
+        "copy %s to meta/%s (cp %s meta/)" % (name, name, name)
+
+
+def test_execution_environment_definition():
+    definition = load("meta/execution-environment.yml")
+    assert definition["version"] == 3
+    assert definition["dependencies"]["python"] == "requirements.txt"
+    assert definition["dependencies"]["system"] == "bindep.txt"
+
+
+def test_sanity_ignore_files_are_empty():
+    for path in sorted((REPO / "tests" / "sanity").glob("ignore-*.txt")):
+        assert path.read_text().strip() == "", "%s must stay empty: fix the code instead" % path.name
+
+
+SECTIONS = {"release_summary", "major_changes", "minor_changes", "breaking_changes", "deprecated_features",
+            "removed_features", "security_fixes", "bugfixes", "known_issues", "trivial"}
+
+
+@pytest.mark.parametrize("fragment", sorted((REPO / "changelogs" / "fragments").glob("*.y*ml")), ids=lambda p: p.name)
+def test_changelog_fragments(fragment):
+    data = yaml.safe_load(fragment.read_text())
+    assert isinstance(data, dict) and data, "empty changelog fragment"
+    assert set(data) <= SECTIONS, "unknown sections: %s" % (set(data) - SECTIONS)
+    for section, entries in data.items():
+        if section != "release_summary":
+            assert isinstance(entries, list) and all(isinstance(entry, str) for entry in entries), section
