@@ -63,8 +63,8 @@ def _session_key(session):
 def list_user_sessions(ctx):
     """Every user session of the pool, in one paged list call, keyed by (host, session id)."""
     ctx.requests += 1
-    sessions = [to_wire(item) for item in ctx.desktop.user_sessions.list_by_host_pool(ctx.resource_group,
-                                                                                    ctx.host_pool)]
+    listed = ctx.desktop.user_sessions.list_by_host_pool(ctx.resource_group, ctx.host_pool)
+    sessions = [to_wire(item) for item in listed]
     return {_session_key(session): session for session in sessions}
 
 

@@ -291,8 +291,8 @@ def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds,
     if current["present"] and not current["expired"] and current.get("owner") != holder:
         raise ConflictError(
             "host pool %s is being rolled out by %s until %s (tag %s); wait for it to finish, or remove the "
-            "tag if that run is known to be dead" % (host_pool, current.get("owner"), current.get("expires"),
-                                                       TAG_LOCK),
+            "tag if that run is known to be dead"
+            % (host_pool, current.get("owner"), current.get("expires"), TAG_LOCK),
             hint="Only one rollout may change a host pool at a time.")
     merged = {key: value for key, value in fields.items() if value is not None}
     if current["present"]:

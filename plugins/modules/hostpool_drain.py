@@ -147,19 +147,19 @@ session_hosts:
   type: list
   elements: dict
   contains:
-    name: {description: VM name., type: str}
-    session_host_name: {description: Session host name., type: str}
-    in_pool_at_start: {description: Whether the host was in the pool when the task started., type: bool}
-    sessions_at_start: {description: User sessions when the wait started., type: int}
-    ended_by_themselves: {description: Sessions the users ended during the wait., type: int}
-    logged_off: {description: Sessions logged off by this task., type: int}
-    sessions_left: {description: Sessions still on the host at the end., type: int}
-    messages_sent: {description: Messages delivered to users of the host., type: int}
-    drained: {description: Whether this task put the host in drain mode., type: bool}
-    undrained: {description: Whether this task took the host out of drain mode., type: bool}
-    removed: {description: Whether this task removed the host from the pool., type: bool}
-    vm_action: {description: C(deleted), C(deallocated), C(already gone) or null., type: str}
-    state: {description: C(in_service), C(drained), C(drained_with_users), C(removed) or C(absent)., type: str}
+    name: {description: "VM name.", type: str}
+    session_host_name: {description: "Session host name.", type: str}
+    in_pool_at_start: {description: "Whether the host was in the pool when the task started.", type: bool}
+    sessions_at_start: {description: "User sessions when the wait started.", type: int}
+    ended_by_themselves: {description: "Sessions the users ended during the wait.", type: int}
+    logged_off: {description: "Sessions logged off by this task.", type: int}
+    sessions_left: {description: "Sessions still on the host at the end.", type: int}
+    messages_sent: {description: "Messages delivered to users of the host.", type: int}
+    drained: {description: "Whether this task put the host in drain mode.", type: bool}
+    undrained: {description: "Whether this task took the host out of drain mode.", type: bool}
+    removed: {description: "Whether this task removed the host from the pool.", type: bool}
+    vm_action: {description: "C(deleted), C(deallocated), C(already gone) or null.", type: str}
+    state: {description: "C(in_service), C(drained), C(drained_with_users), C(removed) or C(absent).", type: str}
 timed_out:
   description: Whether users were still on a host after O(drain_timeout) (with O(on_timeout=continue)).
   returned: always

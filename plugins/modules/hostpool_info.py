@@ -101,45 +101,45 @@ host_pool:
   returned: when the host pool exists
   type: dict
   contains:
-    id: {description: Host pool id., type: str}
-    name: {description: Host pool name., type: str}
-    host_pool_type: {description: C(Pooled) or C(Personal)., type: str}
-    load_balancer_type: {description: C(BreadthFirst), C(DepthFirst) or C(Persistent)., type: str}
-    max_session_limit: {description: Sessions per host., type: int}
-    follow_image: {description: Image definition id the pool follows (tag C(goldenimage.follow-image))., type: str}
-    follow_marker: {description: Marker the pool follows (tag C(goldenimage.follow-marker))., type: str}
-    min_available_hosts: {description: Capacity floor tag set during a rollout., type: int}
+    id: {description: "Host pool id.", type: str}
+    name: {description: "Host pool name.", type: str}
+    host_pool_type: {description: "C(Pooled) or C(Personal).", type: str}
+    load_balancer_type: {description: "C(BreadthFirst), C(DepthFirst) or C(Persistent).", type: str}
+    max_session_limit: {description: "Sessions per host.", type: int}
+    follow_image: {description: "Image definition id the pool follows (tag C(goldenimage.follow-image)).", type: str}
+    follow_marker: {description: "Marker the pool follows (tag C(goldenimage.follow-marker)).", type: str}
+    min_available_hosts: {description: "Capacity floor tag set during a rollout.", type: int}
     lock:
       description: The rollout lease (tag C(goldenimage.rollout-lock)) read on the ARM clock.
       type: dict
       sample: {present: true, owner: run-1, expires: "2026-01-01T10:00:00Z", expired: false, hosts: 3}
-    tags: {description: All tags of the host pool., type: dict}
+    tags: {description: "All tags of the host pool.", type: dict}
 target:
   description: The version the hosts are compared against.
   returned: when the host pool exists
   type: dict
   contains:
-    source: {description: C(marker), C(image_version_id) or null when the pool follows nothing., type: str}
-    image_version_id: {description: Gallery image version id, null when the marker is on no version., type: str}
-    version: {description: Version name such as C(1.0.1)., type: str}
+    source: {description: "C(marker), C(image_version_id) or null when the pool follows nothing.", type: str}
+    image_version_id: {description: "Gallery image version id, null when the marker is on no version.", type: str}
+    version: {description: "Version name such as C(1.0.1).", type: str}
 session_hosts:
   description: Every session host of the pool, sorted by name.
   returned: always
   type: list
   elements: dict
   contains:
-    name: {description: VM (computer) name., type: str, sample: avd-demo-0}
-    session_host_name: {description: Session host name as the API takes it., type: str, sample: avd-demo-0.contoso.local}
-    vm_id: {description: VM resource id., type: str}
-    vm_found: {description: Whether the VM exists in O(resource_group)., type: bool}
-    image_version_id: {description: Gallery image version the VM was deployed from., type: str}
-    image_version: {description: Version name., type: str}
-    sessions: {description: User sessions on the host., type: int}
-    allow_new_session: {description: False when the host is in drain mode., type: bool}
-    status: {description: Session host status (C(Available), C(Unavailable), C(Shutdown), ...)., type: str}
-    power_state: {description: VM power state (C(running), C(deallocated), ...)., type: str}
-    rollout: {description: The C(goldenimage.rollout) tag of the VM., type: str}
-    outdated: {description: Whether the VM runs another version than the target; null when there is no target., type: bool}
+    name: {description: "VM (computer) name.", type: str, sample: avd-demo-0}
+    session_host_name: {description: "Session host name as the API takes it.", type: str, sample: avd-demo-0.contoso.local}
+    vm_id: {description: "VM resource id.", type: str}
+    vm_found: {description: "Whether the VM exists in O(resource_group).", type: bool}
+    image_version_id: {description: "Gallery image version the VM was deployed from.", type: str}
+    image_version: {description: "Version name.", type: str}
+    sessions: {description: "User sessions on the host.", type: int}
+    allow_new_session: {description: "False when the host is in drain mode.", type: bool}
+    status: {description: "Session host status (C(Available), C(Unavailable), C(Shutdown), ...).", type: str}
+    power_state: {description: "VM power state (C(running), C(deallocated), ...).", type: str}
+    rollout: {description: "The C(goldenimage.rollout) tag of the VM.", type: str}
+    outdated: {description: "Whether the VM runs another version than the target; null when there is no target.", type: bool}
 unregistered_vms:
   description: VMs of the resource group made by a rollout (tag C(goldenimage.rollout)) that are not session hosts of the pool.
   returned: always
@@ -154,18 +154,18 @@ plan:
   returned: when O(plan) is set and the host pool exists
   type: dict
   contains:
-    status: {description: C(complete), C(in_progress), C(blocked) or C(refused)., type: str}
-    reason: {description: What the step does or why nothing can move., type: str}
-    deploy: {description: Names of the session hosts to deploy now., type: list, elements: str}
-    retire: {description: Outdated hosts to drain, empty and remove now., type: list, elements: str}
-    waiting_for: {description: New hosts of this rollout that are not in service yet., type: list, elements: str}
-    desired_hosts: {description: Pool size the rollout ends with., type: int}
-    in_service_at_start: {description: In-service hosts when the rollout started., type: int}
-    rollout_id: {description: Value of the C(goldenimage.rollout) tag of new VMs., type: str}
-    outdated: {description: Names of the outdated hosts., type: list, elements: str}
-    capacity_floor: {description: In-service hosts that must remain., type: int}
-    surge: {description: Surge in hosts., type: int}
-    batches_remaining: {description: Estimate of the batches still to run., type: int}
+    status: {description: "C(complete), C(in_progress), C(blocked) or C(refused).", type: str}
+    reason: {description: "What the step does or why nothing can move.", type: str}
+    deploy: {description: "Names of the session hosts to deploy now.", type: list, elements: str}
+    retire: {description: "Outdated hosts to drain, empty and remove now.", type: list, elements: str}
+    waiting_for: {description: "New hosts of this rollout that are not in service yet.", type: list, elements: str}
+    desired_hosts: {description: "Pool size the rollout ends with.", type: int}
+    in_service_at_start: {description: "In-service hosts when the rollout started.", type: int}
+    rollout_id: {description: "Value of the C(goldenimage.rollout) tag of new VMs.", type: str}
+    outdated: {description: "Names of the outdated hosts.", type: list, elements: str}
+    capacity_floor: {description: "In-service hosts that must remain.", type: int}
+    surge: {description: "Surge in hosts.", type: int}
+    batches_remaining: {description: "Estimate of the batches still to run.", type: int}
 server_time:
   description: The ARM clock (UTC) when the pool was read.
   returned: always

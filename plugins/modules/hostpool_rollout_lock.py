@@ -95,14 +95,14 @@ lock:
   returned: always
   type: dict
   contains:
-    present: {description: Whether the tag exists., type: bool}
-    owner: {description: The run holding it., type: str}
-    expires: {description: Expiry (UTC, ARM clock)., type: str}
-    expired: {description: Whether it has expired., type: bool}
-    hosts: {description: Pool size at the start of the rollout., type: int}
-    in_service: {description: In-service hosts at the start of the rollout., type: int}
-    floor: {description: Capacity floor., type: int}
-    target: {description: Target version., type: str}
+    present: {description: "Whether the tag exists.", type: bool}
+    owner: {description: "The run holding it.", type: str}
+    expires: {description: "Expiry (UTC, ARM clock).", type: str}
+    expired: {description: "Whether it has expired.", type: bool}
+    hosts: {description: "Pool size at the start of the rollout.", type: int}
+    in_service: {description: "In-service hosts at the start of the rollout.", type: int}
+    floor: {description: "Capacity floor.", type: int}
+    target: {description: "Target version.", type: str}
 """
 
 import time

@@ -157,15 +157,15 @@ session_hosts:
   type: list
   elements: dict
   contains:
-    name: {description: VM name., type: str}
-    vm_id: {description: VM id., type: str}
-    action: {description: C(create) (new VM), C(register) (VM existed, not registered) or C(none)., type: str}
-    registered: {description: Whether the host is a session host of the pool., type: bool}
-    status: {description: Session host status at the end., type: str}
-    session_host_name: {description: Session host name as the API takes it., type: str}
-    failed: {description: Whether the host failed., type: bool}
-    reason: {description: Why it failed., type: str}
-    cleaned_up: {description: Whether the failed host was deleted (O(on_failure=delete))., type: bool}
+    name: {description: "VM name.", type: str}
+    vm_id: {description: "VM id.", type: str}
+    action: {description: "C(create) (new VM), C(register) (VM existed, not registered) or C(none).", type: str}
+    registered: {description: "Whether the host is a session host of the pool.", type: bool}
+    status: {description: "Session host status at the end.", type: str}
+    session_host_name: {description: "Session host name as the API takes it.", type: str}
+    failed: {description: "Whether the host failed.", type: bool}
+    reason: {description: "Why it failed.", type: str}
+    cleaned_up: {description: "Whether the failed host was deleted (O(on_failure=delete)).", type: bool}
 created:
   description: Names of the VMs created.
   returned: always
