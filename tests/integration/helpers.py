@@ -53,7 +53,8 @@ def ensure_collection_link():
 
 
 def ansible_env(sim=None, extra_env=None):
-    """The environment ansible runs with: the caller's minus ANSIBLE_*/AZURE_*, plus the simulator's."""
+    """The environment ansible runs with: the caller's minus ANSIBLE_*/AZURE_*, plus the simulator's,
+    plus ``extra_env`` (a value of None removes that variable)."""
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("ANSIBLE_", "AZURE_")) and key != "REQUESTS_CA_BUNDLE"}
     env["PATH"] = str(VENV_BIN) + os.pathsep + env.get("PATH", "")
@@ -72,8 +73,11 @@ def ansible_env(sim=None, extra_env=None):
     })
     if sim is not None:
         env.update(sim.env)
-    if extra_env:
-        env.update(extra_env)
+    for key, value in (extra_env or {}).items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 
