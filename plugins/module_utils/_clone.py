@@ -190,9 +190,9 @@ def vm_body(source_vm, names, os_disk_id, data_disk_ids, subnet_id, vm_size, tag
         },
         "networkProfile": {
             "networkApiVersion": "2020-11-01",
-            # Azure names a VM-owned NIC "<vm>-<configuration>": this one becomes names["nic"].
+            # The configuration name is unique per clone, so the NIC Azure derives from it is too.
             "networkInterfaceConfigurations": [{
-                "name": "nic",
+                "name": names["nic"],
                 "properties": {
                     "primary": True,
                     "deleteOption": "Delete",

@@ -16,7 +16,7 @@ description:
     disk settings (Hyper-V generation, disk security profile, SKU) are taken from the source unless
     O(vm_size) or O(subnet_id) say otherwise.
   - "Everything made for the clone is named after it (C(<name>-snap-os), C(<name>-snap-data-<lun>),
-    C(<name>-osdisk), C(<name>-datadisk-<lun>), C(<name>-nic)) and tagged C(goldenimage.role: clone) and
+    C(<name>-osdisk), C(<name>-datadisk-<lun>), network interface configuration C(<name>-nic)) and tagged C(goldenimage.role: clone) and
     C(goldenimage.clone-of: <source VM id>)."
   - The source VM is only read, never changed.
   - By default the source VM must be stopped or deallocated, so that the copy is consistent (the

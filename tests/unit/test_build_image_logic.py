@@ -110,7 +110,7 @@ def test_vm_body_attaches_disks_with_vm_owned_nic_and_keeps_security():
                                                      "caching": "ReadOnly", "managedDisk": {"id": "/d0"},
                                                      "deleteOption": "Delete"}]
     nic = props["networkProfile"]["networkInterfaceConfigurations"][0]
-    assert nic["name"] == "nic" and nic["properties"]["deleteOption"] == "Delete"
+    assert nic["name"] == "c1-nic" and nic["properties"]["deleteOption"] == "Delete"
     ip = nic["properties"]["ipConfigurations"][0]["properties"]
     assert ip["subnet"] == {"id": SUBNET} and "publicIPAddressConfiguration" not in ip
     assert props["securityProfile"]["securityType"] == "TrustedLaunch"
