@@ -38,9 +38,9 @@ def main():
         desktop = DesktopVirtualizationMgmtClient(credential, settings.subscription_id, **kwargs)
         print("== VMs in %s:" % RESOURCE_GROUP)
         for vm in sorted((to_wire(vm) for vm in compute.virtual_machines.list(RESOURCE_GROUP)), key=lambda v: v["name"]):
-            tags = vm.get("tags") or {}
-            print("   %-16s %-18s role=%s" % (vm["name"], vm["properties"]["hardwareProfile"]["vmSize"],
-                                           tags.get("goldenimage.role", "-")))
+            role = (vm.get("tags") or {}).get("goldenimage.role", "-")
+            size = vm["properties"]["hardwareProfile"]["vmSize"]
+            print("   %-16s %-18s role=%s" % (vm["name"], size, role))
         print("== host pools in %s:" % RESOURCE_GROUP)
         for pool in desktop.host_pools.list_by_resource_group(RESOURCE_GROUP):
             wire = to_wire(pool)
