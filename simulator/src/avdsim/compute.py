@@ -326,6 +326,7 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
     features = {}
     image_ref_out = None
     disk_to_attach = None
+    generalized_image = False
     if create_option.lower() == "fromimage":
         version, definition = _resolve_image(sim, sp.get("imageReference"), location)
         dprops = definition["properties"]
@@ -474,7 +475,18 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
         return vm, None
     st["power"] = None
 
+    # A generalized image whose guest was never sysprepped cannot finish OOBE: Azure waits for
+    # the guest's provisioning signal and gives up (20 minutes for Windows).
+    never_sysprepped = (create_option.lower() == "fromimage" and generalized_image and
+                        g is not None and not g.get("generalized"))
+
     def complete():
+        if never_sysprepped:
+            raise ArmError(409, "OSProvisioningTimedOut",
+                           f"OS Provisioning for VM '{name}' did not finish in the allotted "
+                           "time. The VM may still finish provisioning successfully. Please "
+                           "check provisioning state later. Also, make sure the image has been "
+                           "properly prepared (generalized).")
         vm["properties"]["provisioningState"] = "Succeeded"
         st["provisioning_time"] = iso(sim.now())
         st["busy"] = None
@@ -491,8 +503,8 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
         st["busy"] = None
         set_power(sim, vm, "running")
 
-    op = sim.ops.start(req, sim.duration("vm_create"), complete, fail, location=location,
-                       resource_id=vm_id)
+    op = sim.ops.start(req, 1200.0 if never_sysprepped else sim.duration("vm_create"), complete,
+                       fail, location=location, resource_id=vm_id)
     st["busy"] = op.id
     set_power(sim, vm, "starting")
     sim.hooks.emit("resource.written", resource_id=vm_id, resource=vm)
