@@ -13,6 +13,10 @@ def _version_key(name: str):
     return tuple(int(p) if p.isdigit() else p for p in str(name).split("."))
 
 
+def _host_version(host: dict):
+    return host.get("image_version", host.get("version"))
+
+
 def _verdict(status, rc, failures, summary, metrics) -> list[str]:
     problems = []
     if status != "successful" or rc != 0:
@@ -23,7 +27,7 @@ def _verdict(status, rc, failures, summary, metrics) -> list[str]:
     for image_host, image in (summary or {}).items():
         for pool in image.get("host_pools", []):
             target = pool.get("target_version")
-            running = sorted({h.get("version") for h in pool.get("hosts", [])}, key=str)
+            running = sorted({_host_version(h) for h in pool.get("hosts", [])}, key=str)
             if not pool.get("hosts"):
                 problems.append(f"{image_host}: host pool {pool['name']} has no session hosts")
             elif target and running != [target]:
@@ -110,7 +114,7 @@ def render_text(report: dict) -> str:
         for pool in image.get("host_pools", []):
             out.append(f"  {pool['name']}: follows {pool.get('marker')} -> {pool.get('target_version')}")
             for host in pool.get("hosts", []):
-                out.append(f"    {host.get('name'):<24} {host.get('version')!s:<8} {host.get('status', '')}")
+                out.append(f"    {host.get('name'):<24} {_host_version(host)!s:<8} {host.get('status', '')}")
     out.append("")
     out.append(f"{'Stage':<44} {'simulated':>12} {'ARM requests':>13} {'wall':>7}")
     for stage in report["stages"]:
