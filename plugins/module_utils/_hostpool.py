@@ -19,6 +19,7 @@ takes over an expired lease (after a crash) aim at the same pool size and capaci
 from __future__ import annotations
 
 import datetime
+import time
 
 from ._errors import ConflictError, PreconditionError
 from ._ids import parse_resource_id
@@ -279,11 +280,14 @@ def update_pool_tags(desktop, resource_group, host_pool, tags):
     return to_wire(desktop.host_pools.update(resource_group, host_pool, host_pool={"tags": tags}))
 
 
-def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds, fields, floor=None):
+def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds, fields, floor=None,
+                 settle_seconds=0.0, sleep=time.sleep):
     """Take or renew the lease for ``holder``; returns ``(changed, lock_fields, pool)``.
 
-    Raises ConflictError when another holder's lease is still valid. After writing, the tag is
-    read back: when two runs raced, the one whose value is not there backs off.
+    Raises ConflictError when another holder's lease is still valid. Host pools have no
+    conditional writes, so taking a free lease is Fischer's protocol: read, write, wait
+    ``settle_seconds`` (longer than any run needs between its read and its write), read again;
+    of two runs that raced, only the one whose value is still there (the last writer) goes on.
     """
     pool = get_pool(desktop, resource_group, host_pool)
     tags = dict(pool.get("tags") or {})
@@ -304,6 +308,8 @@ def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds,
     if floor is not None:
         tags[TAG_MIN_AVAILABLE] = str(floor)
     pool = update_pool_tags(desktop, resource_group, host_pool, tags)
+    if current.get("owner") != holder and settle_seconds > 0:
+        sleep(settle_seconds)
     check = get_pool(desktop, resource_group, host_pool)
     seen = parse_lock((check.get("tags") or {}).get(TAG_LOCK))
     if seen.get("owner") != holder:

@@ -65,6 +65,14 @@ options:
     description: Seconds between two checks while waiting for another run's lease.
     type: int
     default: 15
+  settle_seconds:
+    description:
+      - Real seconds between writing a new lease and reading it back. Host pools have no conditional
+        writes; of two runs that take a free lease at the same moment, only the one whose value is still
+        there after this pause goes on, the other fails without having changed anything else.
+      - Must be longer than the time between a run's read of the tag and its write (one request).
+    type: float
+    default: 3
 extends_documentation_fragment:
   - goldenimage.avd.azure
   - goldenimage.avd.attributes
@@ -144,7 +152,8 @@ def run(azure):
         while True:
             try:
                 _changed, lock, _pool = acquire_lock(azure.desktop, rg, name, params["owner"], azure.server_now(),
-                                                     params["lease_seconds"], fields, floor=params["floor"])
+                                                     params["lease_seconds"], fields, floor=params["floor"],
+                                                     settle_seconds=params["settle_seconds"])
                 break
             except ConflictError:
                 if deadline.expired():
@@ -172,6 +181,7 @@ def main():
             target=dict(type="str"),
             wait_timeout=dict(type="int", default=0),
             poll_interval=dict(type="int", default=15),
+            settle_seconds=dict(type="float", default=3),
         ),
         supports_check_mode=True,
     )

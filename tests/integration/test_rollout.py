@@ -1,0 +1,214 @@
+"""The session_host_rollout role through playbooks/rollout.yml against the simulator.
+
+What users experience is read from the simulator's metrics (logon failures, forced log-offs,
+capacity timeline, invariant violations), the pool's state through the real SDK clients.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import rollout_support as rs
+from helpers import run_playbook
+
+TIME_SCALE = 3000
+
+
+def rollout_vars(sim, **overrides):
+    data = {
+        "host_pool": rs.POOL,
+        "resource_group": rs.RG,
+        "session_host_rollout_subnet_id": rs.subnet_id(sim),
+        "session_host_rollout_admin_password": rs.ADMIN_PASSWORD,
+        "session_host_rollout_join": {"type": "ad", "domain": "contoso.com", "user": "svc-join",
+                                      "password": "Join-Pa55word!"},
+        # sessions last up to 90 simulated minutes: two hours lets every user leave by themselves
+        "session_host_rollout_drain_timeout": 7200,
+        "session_host_rollout_lease_seconds": 7 * 86400,
+        "session_host_rollout_poll_interval": 1,
+    }
+    data.update(overrides)
+    return data
+
+
+def lowest_capacity(metrics, since_s):
+    points = rs.capacity_points(metrics, since_s)
+    assert points, "no capacity point recorded during the rollout"
+    return min(point[1] for point in points)
+
+
+def test_demo_rollout_to_new_version_users_never_notice(fresh_sim):
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    before = sim.metrics()
+    users_before = before["users"]
+
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim))
+    assert run.rc == 0, run.stdout[-4000:]
+    after = sim.metrics()
+
+    versions = rs.host_versions(sim)
+    assert len(versions) == 3, versions
+    assert set(versions.values()) == {"1.0.1"}, versions
+    assert not set(versions) & set(rs.DEMO_HOSTS)
+    # the old VMs are gone with their disks and NICs; the new ones carry the rollout tag
+    machines = rs.vms(sim)
+    assert not set(rs.DEMO_HOSTS) & set(machines)
+    assert all(machines[name].tags.get("goldenimage.rollout") == "hp-demo-pooled-1.0.1" for name in versions)
+
+    users = after["users"]
+    assert users["logon_failures"] - users_before["logon_failures"] == 0
+    assert users["forced_logoffs"] - users_before["forced_logoffs"] == 0
+    assert after["violations"] == []
+    assert users["messages_sent"] > users_before["messages_sent"]
+    # never fewer than the 3 hosts in service at the start
+    assert lowest_capacity(after, before["sim_time_s"]) >= 3
+    # the lease and the floor tag are gone, the binding stays
+    tags = rs.pool_tags(sim)
+    assert "goldenimage.rollout-lock" not in tags and "goldenimage.min-available-hosts" not in tags
+    assert tags["goldenimage.follow-marker"] == "prod"
+    # no registration token is left behind
+    tokens = sim.desktop_client().host_pools.list_registration_tokens(rs.RG, rs.POOL)
+    assert not [t for t in (tokens.value or []) if t.token]
+
+    result = run.task("Record the outcome")["ansible_facts"]["session_host_rollout_result"]
+    assert result["complete"] and result["batches"] == 3
+    assert int(result["hosts_before"]) == int(result["hosts_after"]) == 3
+    assert int(result["users_logged_off"]) == 0
+    assert int(result["duration_s"]) > 0
+    requests = rs.requests_delta(before, after)
+    assert requests["throttled"] == 0
+
+    # a second run changes nothing and writes nothing
+    second_before = sim.metrics()
+    again = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim))
+    assert again.rc == 0, again.stdout[-4000:]
+    assert not [t["task"] for t in again.tasks if t["result"].get("changed")]
+    second = rs.requests_delta(second_before, sim.metrics())
+    assert second["writes"] == 0 and second["deletes"] == 0
+    assert rs.host_versions(sim) == versions
+
+
+def test_rollout_check_mode_changes_nothing(fresh_sim):
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    before = sim.metrics()
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim), check=True)
+    assert run.rc == 0, run.stdout[-4000:]
+    delta = rs.requests_delta(before, sim.metrics())
+    assert delta["writes"] == 0 and delta["deletes"] == 0
+    assert run.task("Deploy new session hosts")["changed"]
+    assert set(rs.host_versions(sim).values()) == {"1.0.0"}
+
+
+def test_new_host_failing_to_register_drains_nothing(fresh_sim):
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    sim.add_fault(method="PUT", path_regex="/_avd/agent/register/avd-demo-3", lro_fail=True, count=1)
+    before = sim.metrics()
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim))
+    assert run.rc != 0
+    failure = run.task("Stop the rollout")
+    assert "avd-demo-3" in failure["msg"] and "registration" in failure["msg"].lower(), failure["msg"]
+    hosts = rs.session_hosts(sim)
+    assert sorted(hosts) == rs.DEMO_HOSTS
+    assert all(sh.allow_new_session for sh in hosts.values())
+    assert "avd-demo-3" not in rs.vms(sim)  # on_failure=delete cleaned it up
+    after = sim.metrics()
+    assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
+    assert after["violations"] == []
+    # the lease expired but keeps what a later run needs; the floor tag is gone
+    tags = rs.pool_tags(sim)
+    assert "goldenimage.min-available-hosts" not in tags
+    assert "owner=" in tags["goldenimage.rollout-lock"] and "hosts=3" in tags["goldenimage.rollout-lock"]
+
+    # the fault is spent: a re-run continues from the real state and finishes
+    again = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim))
+    assert again.rc == 0, again.stdout[-4000:]
+    assert set(rs.host_versions(sim).values()) == {"1.0.1"}
+    assert len(rs.session_hosts(sim)) == 3
+    assert "goldenimage.rollout-lock" not in rs.pool_tags(sim)
+    assert sim.metrics()["violations"] == []
+
+
+def test_a_second_rollout_of_the_same_pool_fails_clearly(fresh_sim):
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    results = {}
+
+    def roll(owner):
+        results[owner] = run_playbook(sim, "playbooks/rollout.yml",
+                                      extra_vars=rollout_vars(sim, session_host_rollout_owner=owner))
+
+    threads = [threading.Thread(target=roll, args=(owner,)) for owner in ("run-a", "run-b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=600)
+    assert sorted(run.rc == 0 for run in results.values()) == [False, True], {
+        owner: run.stdout[-2000:] for owner, run in results.items()}
+    loser = next(owner for owner, run in results.items() if run.rc != 0)
+    winner = next(owner for owner, run in results.items() if run.rc == 0)
+    message = results[loser].task("Take the rollout lease")["msg"]
+    assert "being rolled out by %s" % winner in message or "took the rollout lease" in message, message
+    # the loser changed nothing: no lease left to it, every host on the target, none of its names
+    assert set(rs.host_versions(sim).values()) == {"1.0.1"}
+    assert len(rs.session_hosts(sim)) == 3
+    assert sim.metrics()["violations"] == []
+
+
+def test_personal_pool_is_refused(fresh_sim, tmp_path):
+    scenario = {
+        "extends": "demo",
+        "virtual_machines": [{"resource_group": rs.RG, "name": "avd-pers-0", "size": "Standard_D4s_v5",
+                              "image": {"gallery": rs.GALLERY, "image": rs.IMAGE, "version": "1.0.0"},
+                              "admin_username": "avdadmin", "subnet": "vnet-avd/snet-hosts",
+                              "power_state": "running"}],
+        "host_pools": [{"resource_group": rs.RG, "name": "hp-personal", "host_pool_type": "Personal",
+                        "load_balancer_type": "Persistent", "session_hosts": ["avd-pers-0"]}],
+    }
+    sim = fresh_sim(scenario=rs.write_scenario(tmp_path, scenario), time_scale=TIME_SCALE)
+    before = sim.metrics()
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
+        sim, host_pool="hp-personal", session_host_rollout_image_version_id=rs.version_id(sim, "1.0.0")))
+    assert run.rc != 0
+    assert "Personal" in run.task("Stop when the host pool cannot be rolled")["msg"]
+    delta = rs.requests_delta(before, sim.metrics())
+    assert delta["writes"] == 0 and delta["deletes"] == 0
+
+
+@pytest.mark.parametrize("hosts,surge", [(20, "25%")])
+def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp_path, hosts, surge):
+    scenario, names = rs.big_pool_scenario(hosts=hosts)
+    sim = fresh_sim(scenario=rs.write_scenario(tmp_path, scenario), time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    before = sim.metrics()
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
+        sim, host_pool="hp-big", session_host_rollout_surge=surge, session_host_rollout_drain_timeout=5400))
+    assert run.rc == 0, run.stdout[-4000:]
+    after = sim.metrics()
+
+    versions = rs.host_versions(sim, pool="hp-big")
+    assert len(versions) == hosts and set(versions.values()) == {"1.0.1"}
+    result = run.task("Record the outcome")["ansible_facts"]["session_host_rollout_result"]
+    assert int(result["batches"]) == 4, result
+    assert after["violations"] == []
+    assert after["users"]["logon_failures"] == before["users"]["logon_failures"]
+    assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
+    assert lowest_capacity(after, before["sim_time_s"]) >= hosts
+
+    # waits ran side by side: the rollout took far less simulated time than replacing the hosts
+    # one after the other (each: VM create + join + agent + the drain of its users)
+    simulated = after["sim_time_s"] - before["sim_time_s"]
+    per_host_serial = 180 + 90 + 150 + 1800
+    assert simulated < 0.5 * hosts * per_host_serial, simulated
+    requests = rs.requests_delta(before, after)
+    assert requests["throttled"] == 0
+    assert requests["total"] < 60 * hosts, requests
