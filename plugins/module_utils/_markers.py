@@ -738,7 +738,8 @@ def change_marker(store, marker, state="present", version=None, source_marker=No
         notes.append("marker %r was moved to %s by another run at the same time" % (marker, final))
     result = _result(plan, after, marker, notes)
     result["after"] = final
-    result["changed"] = True
+    # another run may have made our change while we waited for the lease: then we changed nothing
+    result["changed"] = plan.changed or repair.changed
     return result
 
 

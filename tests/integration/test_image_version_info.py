@@ -14,6 +14,7 @@ from test_marker_tag_support import (
     all_tags,
     create_definition,
     create_version,
+    end_of_life_soon,
     image_id,
 )
 
@@ -30,7 +31,8 @@ def world():
                        tags={"goldenimage.build-id": "build-7", "goldenimage.source-vm": "/x/vm-clone"})
         create_version(sim, compute, "1.0.2", parent="1.0.1", tags={"goldenimage.marker.pilot": "2026-11-02T08:00:00Z",
                                                                     "goldenimage.marker.pilot.previous": "1.0.1"})
-        create_version(sim, compute, "1.0.10", parent="1.0.1", end_of_life="2026-01-01T00:00:00Z")
+        create_version(sim, compute, "1.0.10", parent="1.0.1", end_of_life=end_of_life_soon(sim))
+        sim.advance(7200)  # the end of life of 1.0.10 passes on the ARM clock
         create_definition(compute, "empty-def")
         yield sim, compute
 

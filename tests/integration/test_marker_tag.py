@@ -15,7 +15,9 @@ from test_marker_tag_support import (
     TARGET,
     all_tags,
     create_version,
+    end_of_life_soon,
     holders,
+    run_many,
     version_tags,
 )
 
@@ -134,36 +136,42 @@ def test_promote_then_rollback_is_idempotent(world):
 def test_refusals_write_nothing(world):
     sim, compute = world
     set_markers(compute, {"pilot": None, "prod": "1.0.0", "canary": None})
-    create_version(sim, compute, "0.9.0", parent=None, end_of_life="2026-01-01T00:00:00Z")
+    create_version(sim, compute, "0.9.0", parent=None, end_of_life=end_of_life_soon(sim))
+    sim.advance(7200)  # the end of life passes on the ARM clock
     create_version(sim, compute, "1.0.3", parent="1.0.2", exclude_from_latest=True)
+    sim.add_fault(method="PUT", path_regex=r"/versions/1\.0\.8$", lro_fail=True, code="ReplicationFailed")
+    with pytest.raises(Exception, match="ReplicationFailed|failed"):
+        create_version(sim, compute, "1.0.8", parent="1.0.2")
     before = all_tags(compute)
     cases = [
         ({"version": "0.9.0"}, "past its end of life"),
         ({"version": "1.0.3"}, "excluded from use"),
+        ({"version": "1.0.8"}, "provisioning failed"),
         ({"version": "7.7.7"}, "7.7.7 does not exist"),
         ({"version": "1.0"}, "version"),
         ({"source_marker": "canary"}, "no version of this image definition holds marker 'canary'"),
         ({"rollback": True}, "nothing to roll back"),
         ({}, "needs one of"),
+        ({"marker": "Prod", "version": "1.0.1"}, "marker"),
+        ({"marker": "pro.d", "version": "1.0.1"}, "marker"),
+        ({"marker": "x" * 40, "version": "1.0.1"}, "marker"),
+        # prod on 1.0.0 was set by hand: no previous holder is recorded
+        ({"marker": "prod", "rollback": True}, "no previous holder is recorded"),
+        ({"image": "no-such-image", "version": "1.0.1"}, "does not exist"),
+        ({"state": "absent", "rollback": True}, "state=present only"),
     ]
-    for args, message in cases:
-        result = marker(sim, "pilot", **args)
+    results = run_many(sim, "marker_tag", [dict(TARGET, **dict({"marker": "pilot"}, **FAST, **args))
+                                           for args, _message in cases])
+    for (args, message), result in zip(cases, results):
         assert result["failed"], (args, result)
         assert message in result["msg"], (args, result["msg"])
-    for bad in ("Prod", "pro.d", "x" * 40):
-        result = marker(sim, bad, version="1.0.1")
-        assert result["failed"] and "marker" in result["msg"], result
-    result = marker(sim, "prod", rollback=True)  # prod on 1.0.0 was set by hand: no previous holder
-    assert result["failed"] and "no previous holder is recorded" in result["msg"], result
-    result = run_module(sim, "marker_tag", dict(TARGET, image="no-such-image", marker="pilot", version="1.0.1", **FAST))
-    assert result["failed"] and "does not exist" in result["msg"], result
     assert all_tags(compute) == before, "a refused run wrote something"
 
     # the one rule an option lifts
     allowed = marker(sim, "pilot", version="1.0.3", allow_excluded=True)
     assert allowed["changed"] and holders(compute, "pilot") == ["1.0.3"]
     marker(sim, "pilot", state="absent")
-    for name in ("0.9.0", "1.0.3"):
+    for name in ("0.9.0", "1.0.3", "1.0.8"):
         compute.gallery_image_versions.begin_delete(TARGET["resource_group"], TARGET["gallery"], TARGET["image"],
                                                     name).result(timeout=60)
 

@@ -1,11 +1,12 @@
 """Setup helpers shared by the marker, image_version_info, hostpool_marker and prune tests (no tests here).
 
-Versions are created through the real SDK against the simulator, from version 1.0.0 of the demo
-image definition as source (``storageProfile.source.id``), with the tags ``image_capture`` writes.
+Versions are created through the real SDK against the simulator, from a managed disk as source
+(``storageProfile.source.id``), with the tags ``image_capture`` writes (parent version, provenance).
 """
 
 from __future__ import annotations
 
+import datetime
 import time
 
 RG = "rg-avd-demo"
@@ -44,11 +45,21 @@ def create_version(sim, compute, name, parent="1.0.0", end_of_life=None, exclude
         publishing["endOfLifeDate"] = end_of_life
     body = {"location": "westeurope", "tags": all_tags,
             "properties": {"publishingProfile": publishing,
-                           "storageProfile": {"source": {"id": version_id(sim, "1.0.0")}}}}
+                           "storageProfile": {"source": {"id": source_disk(compute)}}}}
     poller = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, image, name, body)
     if wait:
         poller.result(timeout=120)
     return poller
+
+
+def source_disk(compute, name="disk-version-source"):
+    """Id of a managed disk to capture versions from (created on first use)."""
+    try:
+        return compute.disks.get(RG, name).id
+    except Exception:  # pylint: disable=broad-except
+        body = {"location": "westeurope", "sku": {"name": "Premium_LRS"},
+                "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 128, "osType": "Windows"}}
+        return compute.disks.begin_create_or_update(RG, name, body).result(timeout=120).id
 
 
 def create_definition(compute, image):
@@ -80,6 +91,17 @@ def holders(compute, marker, image=IMAGE):
                   if MARKER_PREFIX + marker in {key.lower() for key in (item.tags or {})})
 
 
+def sim_now(sim):
+    """The simulator's clock (what server_now() reads from the Date header)."""
+    text = sim.clock()["sim_now"].replace("Z", "+00:00")
+    return datetime.datetime.fromisoformat(text)
+
+
+def end_of_life_soon(sim, seconds=3600):
+    """An end-of-life date ``seconds`` after the simulator's now (Azure refuses past dates on create)."""
+    return (sim_now(sim) + datetime.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def wait_until(predicate, timeout=60, interval=0.2):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -88,3 +110,15 @@ def wait_until(predicate, timeout=60, interval=0.2):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met within %ss" % timeout)
+
+
+def run_many(sim, module, cases, check=False):
+    """Run ``goldenimage.avd.<module>`` once per args dict in ``cases``, all in one ansible-playbook
+    process (each task ignores its own failure); return the results in order."""
+    from helpers import run_playbook  # pylint: disable=import-outside-toplevel
+
+    tasks = [{"name": "case %d" % index, "goldenimage.avd.%s" % module: dict(args), "ignore_errors": True}
+             for index, args in enumerate(cases)]
+    run = run_playbook(sim, [{"name": "cases", "hosts": "localhost", "gather_facts": False, "tasks": tasks}],
+                       check=check)
+    return [run.task("case %d" % index) for index in range(len(cases))]
