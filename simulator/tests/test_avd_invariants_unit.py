@@ -47,6 +47,14 @@ def test_secrets_learned_from_protected_settings_only_by_key():
     assert registry.leaks({"tags": {"pw": "Dom@inJoin-Passw0rd"}})[0][0] == "tags.pw"
 
 
+def test_fragments_of_long_secrets_are_leaks():
+    long_token = TOKEN * 6
+    registry = SecretRegistry()
+    registry.add(long_token, "registration token")
+    assert registry.leaks({"tags": {"part": long_token[37:37 + 60]}})[0][0] == "tags.part"
+    assert registry.leaks({"tags": {"part": long_token[37:37 + 30]}}) == []
+
+
 def test_short_values_are_not_tracked():
     registry = SecretRegistry()
     registry.add("abc", "short")

@@ -133,6 +133,7 @@ class AvdState:
         self.rng = random.Random("avd/%s" % seed)
         self.agent = dict(AGENT_DEFAULTS)
         self.default_profile: Dict[str, Any] = {}
+        self.loading = False  # a scenario is being loaded
 
     def pool(self, sub: str, rg: str, name: str) -> Optional[Pool]:
         return self.pools.get(pool_id(sub, rg, name).lower())
@@ -402,6 +403,7 @@ def create_or_replace_pool(sim, sub: str, rg: str, name: str, body: dict) -> tup
         users = PoolUsers(name, profile, props["hostPoolType"], props["loadBalancerType"],
                           props["maxSessionLimit"], now_s=sim_seconds(sim),
                           on_capacity=lambda _u, _t, _a, _f, rid=rid: _on_capacity(sim, rid))
+        users.muted = state.loading
         pool = state.pools[rid.lower()] = Pool(rid, sub, rg, name, users)
     _apply_registration_info(sim, pool, body["properties"].get("registrationInfo"))
     stored = {
@@ -561,6 +563,8 @@ def _on_capacity(sim, rid: str) -> None:
 
 
 def check_floor(sim, pool: Pool) -> None:
+    if pool.users.muted:
+        return
     floor = pool_floor(sim, pool)
     available = pool.users.available_hosts()
     if floor is None or available >= floor:
@@ -1158,41 +1162,50 @@ def learn_originals(sim) -> None:
 
 def load_host_pools(sim, pools: list) -> None:
     learn_originals(sim)
-    for spec in pools:
-        unknown = sorted(set(spec) - POOL_KEYS)
-        if unknown:
-            raise ValueError("scenario host_pools[%s]: unknown keys %s; known: %s"
-                             % (spec.get("name"), unknown, ", ".join(sorted(POOL_KEYS))))
-        rg = spec["resource_group"]
-        rg_body = _require_rg(sim, sim.subscription_id, rg)
-        properties = {
-            "hostPoolType": spec.get("host_pool_type", "Pooled"),
-            "loadBalancerType": spec.get("load_balancer_type", "BreadthFirst"),
-            "preferredAppGroupType": spec.get("preferred_app_group_type", "Desktop"),
-            "maxSessionLimit": spec.get("max_session_limit"),
-            "startVMOnConnect": bool(spec.get("start_vm_on_connect", False)),
-            "friendlyName": spec.get("friendly_name"),
-            "description": spec.get("description"),
-            "vmTemplate": spec.get("vm_template"),
-        }
-        if spec.get("registration_token_hours"):
-            from .clock import iso
-            properties["registrationInfo"] = {
-                "registrationTokenOperation": "Update",
-                "expirationTime": iso(sim.now() + 3600.0 * float(spec["registration_token_hours"]))}
-        body = {"location": spec.get("location") or rg_body["location"], "properties": properties,
-                "tags": {str(k): str(v) for k, v in (spec.get("tags") or {}).items()}}
-        create_or_replace_pool(sim, sim.subscription_id, rg, spec["name"], body)
-        pool = sim.avd.pool(sim.subscription_id, rg, spec["name"])
-        pool.scenario_floor = parse_floor(spec.get("min_available_hosts"))
-        now = sim_seconds(sim)
-        profile = LoadProfile.from_dict(spec.get("users") or {})
-        pool.users.set_profile(now, profile)
-        for host_spec in spec.get("session_hosts") or []:
-            _load_session_host(sim, pool, spec, host_spec)
-        pool.users.record_capacity(now)
-        pool.users.populate(now)
-        check_floor(sim, pool)
+    sim.avd.loading = True
+    try:
+        for spec in pools:
+            _load_host_pool(sim, spec)
+    finally:
+        sim.avd.loading = False
+
+
+def _load_host_pool(sim, spec: dict) -> None:
+    unknown = sorted(set(spec) - POOL_KEYS)
+    if unknown:
+        raise ValueError("scenario host_pools[%s]: unknown keys %s; known: %s"
+                         % (spec.get("name"), unknown, ", ".join(sorted(POOL_KEYS))))
+    rg = spec["resource_group"]
+    rg_body = _require_rg(sim, sim.subscription_id, rg)
+    properties = {
+        "hostPoolType": spec.get("host_pool_type", "Pooled"),
+        "loadBalancerType": spec.get("load_balancer_type", "BreadthFirst"),
+        "preferredAppGroupType": spec.get("preferred_app_group_type", "Desktop"),
+        "maxSessionLimit": spec.get("max_session_limit"),
+        "startVMOnConnect": bool(spec.get("start_vm_on_connect", False)),
+        "friendlyName": spec.get("friendly_name"),
+        "description": spec.get("description"),
+        "vmTemplate": spec.get("vm_template"),
+    }
+    if spec.get("registration_token_hours"):
+        from .clock import iso
+        properties["registrationInfo"] = {
+            "registrationTokenOperation": "Update",
+            "expirationTime": iso(sim.now() + 3600.0 * float(spec["registration_token_hours"]))}
+    body = {"location": spec.get("location") or rg_body["location"], "properties": properties,
+            "tags": {str(k): str(v) for k, v in (spec.get("tags") or {}).items()}}
+    create_or_replace_pool(sim, sim.subscription_id, rg, spec["name"], body)
+    pool = sim.avd.pool(sim.subscription_id, rg, spec["name"])
+    pool.scenario_floor = parse_floor(spec.get("min_available_hosts"))
+    now = sim_seconds(sim)
+    profile = LoadProfile.from_dict(spec.get("users") or {})
+    pool.users.set_profile(now, profile)
+    for host_spec in spec.get("session_hosts") or []:
+        _load_session_host(sim, pool, spec, host_spec)
+    pool.users.muted = False
+    pool.users.record_capacity(now)
+    pool.users.populate(now)
+    check_floor(sim, pool)
 
 
 def _load_session_host(sim, pool: Pool, pool_spec: dict, host_spec) -> None:

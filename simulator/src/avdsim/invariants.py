@@ -12,7 +12,8 @@ Kinds (``sim.violations`` entries ``{"kind", "resource", "detail", "sim_time_s"}
   or by the tag ``goldenimage.min-available-hosts``; recorded once per dip;
 - ``secret_in_plain_field``: a registration token or another secret the simulator knows (VM
   admin passwords, domain-join passwords, protected extension settings, the client secret)
-  written into a tag or into any field that is not a secret field.
+  written into a tag or into any field that is not a secret field, whole or as a fragment of
+  at least 60 characters.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ FLOOR_TAG = "goldenimage.min-available-hosts"
 
 # Shorter strings are not tracked as secrets: they would match innocent text.
 MIN_SECRET_LENGTH = 8
+# Long secrets (registration tokens are JWTs of several hundred characters, longer than a tag
+# value may be) also leak in pieces: any FRAGMENT characters of one count. Checked with windows
+# of FRAGMENT - STRIDE characters every STRIDE characters, so every fragment contains one.
+FRAGMENT = 60
+STRIDE = 20
 
 # Request-body fields whose value is meant to hold secrets (dotted paths, lower-case; a
 # trailing ".*" covers everything below). Azure never returns these on GET.
@@ -66,6 +72,15 @@ def _walk(value: Any, path: str) -> Iterable[Tuple[str, str]]:
         yield path, value
 
 
+def _contains(text: str, secret: str) -> bool:
+    if secret in text:
+        return True
+    if len(secret) < FRAGMENT or len(text) < FRAGMENT:
+        return False
+    width = FRAGMENT - STRIDE
+    return any(secret[i:i + width] in text for i in range(0, len(secret) - width + 1, STRIDE))
+
+
 class SecretRegistry:
     """Secrets the simulator has seen, by value, with what they are."""
 
@@ -95,7 +110,7 @@ class SecretRegistry:
             if not path.endswith("{key}") and is_secret_field(field):
                 continue
             for secret, label in self._secrets.items():
-                if secret in text:
+                if _contains(text, secret):
                     found.append((field, label))
         return found
 

@@ -219,6 +219,8 @@ class PoolUsers:
         self.capacity_timeline: List[List[float]] = []
         self.min_available_hosts: Optional[int] = None
         self.on_capacity = on_capacity
+        # While a scenario builds the pool, capacity is not recorded (no half-built dips).
+        self.muted = False
         self.log: List[Dict[str, Any]] = []  # forced log-offs, for the state dump and tests
         self._events: List[Tuple[float, int, str, int]] = []
         self._seq = 0
@@ -519,6 +521,8 @@ class PoolUsers:
         self._end(session)
 
     def _record_capacity(self) -> None:
+        if self.muted:
+            return
         available, free = self.available_hosts(), self.free_slots()
         if self.hosts:
             if self.min_available_hosts is None or available < self.min_available_hosts:
