@@ -255,3 +255,28 @@ def test_sdk_client_with_other_subscription_gets_404(demo_sim):
     with pytest.raises(HttpResponseError) as exc:
         client.virtual_machines.get(RG, "vm-golden-w11")
     assert exc.value.status_code == 404 and exc.value.error.code == "SubscriptionNotFound"
+
+
+def test_compute_resource_policies_headers_and_429():
+    import requests
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _custom_scenario(tmp, throttling={"compute": {"UpdateVM3Min": 2}})
+        with SimServer(scenario=path, time_scale=6000) as sim:
+            compute = sim.compute_client()
+            r = raw(compute, "GET", f"{sim.arm_endpoint}/subscriptions/{sim.subscription_id}/"
+                    f"resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/"
+                    "avd-demo-0?api-version=2026-04-01")
+            assert r.headers["x-ms-ratelimit-remaining-resource"] == \
+                "Microsoft.Compute/LowCostGet3Min;3999,Microsoft.Compute/LowCostGet30Min;31999"
+            token = sim.credential().get_token(sim.arm_endpoint + "/.default").token
+            url = (f"{sim.arm_endpoint}/subscriptions/{sim.subscription_id}/resourceGroups/{RG}"
+                   "/providers/Microsoft.Compute/virtualMachines/avd-demo-0/start"
+                   "?api-version=2026-04-01")
+            codes = [requests.post(url, headers={"Authorization": "Bearer " + token},
+                                   verify=sim.info["ca_bundle"], timeout=10)
+                     for _ in range(3)]
+            assert [c.status_code for c in codes] == [202, 202, 429]
+            err = codes[2].json()["error"]
+            assert err["code"] == "OperationNotAllowed"
+            assert err["details"][0]["target"] == "UpdateVM3Min"
+            assert int(codes[2].headers["Retry-After"]) >= 1

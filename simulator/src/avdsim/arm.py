@@ -183,7 +183,8 @@ def get_operation_result(sim, req):
 
 
 # -- operation status (Azure-AsyncOperation and Location URLs) -----------------------------
-@route("GET", SUB + "/providers/{namespace}/locations/{location}/{operationKind}/{operationId}")
+@route("GET", SUB + "/providers/{namespace}/locations/{location}/{operationKind}/{operationId}",
+       policy="GetOperation")
 def get_operation(sim, req):
     op = sim.ops.get(req.param("operationId"))
     if op is None or op.subscription.lower() != req.subscription_id.lower():

@@ -569,7 +569,7 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
     return Response(200, render(sim, vm), sim.ops.headers(op, location=False))
 
 
-@route("PUT", VM)
+@route("PUT", VM, policy="PutVM")
 def put_vm(sim, req):
     sub, rg = req.subscription_id, req.param("resourceGroupName")
     require_rg(sim, sub, rg)
@@ -582,21 +582,21 @@ def put_vm(sim, req):
     return Response(201, render(sim, vm), sim.ops.headers(op, location=False))
 
 
-@route("PATCH", VM)
+@route("PATCH", VM, policy="UpdateVM")
 def patch_vm(sim, req):
     vm = get_vm(sim, req)
     _busy(sim, vm, "update")
     return _update_vm(sim, req, vm, req.json(), patch=True)
 
 
-@route("GET", VM)
+@route("GET", VM, policy="LowCostGet")
 def get_vm_route(sim, req):
     vm = get_vm(sim, req)
     expand = (req.query.get("$expand") or "").lower()
     return render(sim, vm, expand_instance_view=(expand == "instanceview"))
 
 
-@route("GET", VM + "/instanceView")
+@route("GET", VM + "/instanceView", policy="LowCostGet")
 def get_instance_view(sim, req):
     return instance_view(sim, get_vm(sim, req))
 
@@ -608,14 +608,14 @@ def _list(sim, req, prefix):
     return paged(sim, req, [render(sim, v, expand) for v in vms])
 
 
-@route("GET", RG + "/providers/Microsoft.Compute/virtualMachines")
+@route("GET", RG + "/providers/Microsoft.Compute/virtualMachines", policy="HighCostGet")
 def list_vms(sim, req):
     require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
     return _list(sim, req, f"/subscriptions/{req.subscription_id}/resourceGroups/"
                            f"{req.param('resourceGroupName')}/")
 
 
-@route("GET", SUB + "/providers/Microsoft.Compute/virtualMachines")
+@route("GET", SUB + "/providers/Microsoft.Compute/virtualMachines", policy="HighCostGet")
 def list_all_vms(sim, req):
     return _list(sim, req, f"/subscriptions/{req.subscription_id}/")
 
@@ -673,31 +673,31 @@ def _booted(sim):
     return done
 
 
-@route("POST", VM + "/start")
+@route("POST", VM + "/start", policy="UpdateVM")
 def start_vm(sim, req):
     return _power_action(sim, req, "start", ("running", "stopped", "deallocated"), "starting",
                          "running", "vm_start", _booted(sim))
 
 
-@route("POST", VM + "/powerOff")
+@route("POST", VM + "/powerOff", policy="UpdateVM")
 def power_off_vm(sim, req):
     return _power_action(sim, req, "powerOff", ("running", "stopped", "deallocated"),
                          "stopping", "stopped", "vm_power_off")
 
 
-@route("POST", VM + "/deallocate")
+@route("POST", VM + "/deallocate", policy="UpdateVM")
 def deallocate_vm(sim, req):
     return _power_action(sim, req, "deallocate", ("running", "stopped", "deallocated"),
                          "deallocating", "deallocated", "vm_deallocate")
 
 
-@route("POST", VM + "/restart")
+@route("POST", VM + "/restart", policy="UpdateVM")
 def restart_vm(sim, req):
     return _power_action(sim, req, "restart", ("running",), "starting", "running",
                          "vm_restart", _booted(sim))
 
 
-@route("POST", VM + "/generalize")
+@route("POST", VM + "/generalize", policy="UpdateVM")
 def generalize_vm(sim, req):
     vm = get_vm(sim, req)
     _busy(sim, vm, "generalize")
@@ -750,7 +750,7 @@ def delete_vm_now(sim, vm: dict) -> None:
     sim.hooks.emit("resource.deleted", resource_id=vm["id"], resource=vm)
 
 
-@route("DELETE", VM)
+@route("DELETE", VM, policy="DeleteVM")
 def delete_vm(sim, req):
     sub, rg = req.subscription_id, req.param("resourceGroupName")
     require_rg(sim, sub, rg)
@@ -838,7 +838,7 @@ def _run_result(res) -> dict:
     ]}
 
 
-@route("POST", VM + "/runCommand")
+@route("POST", VM + "/runCommand", policy="UpdateVM")
 def run_command(sim, req):
     vm = get_vm(sim, req)
     body = req.json()

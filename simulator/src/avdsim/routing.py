@@ -13,7 +13,9 @@ Templates are matched case-insensitively (ARM paths are), one ``{param}`` per se
 When two templates match, the one with more literal segments wins. ``kind`` is the
 throttling bucket (``read``/``write``/``delete``; by default from the method).
 ``auth=False`` skips the bearer check, ``api_version=False`` skips the api-version check
-(identity endpoints only). The key in ``metrics.by_operation`` is ``"<METHOD> <template>"``.
+(identity endpoints only). ``policy`` names a Compute per-operation throttling policy
+(``PutVM``, ``UpdateVM``, ``DeleteVM``, ``LowCostGet``, ``HighCostGet``, ``GetOperation``;
+see ``throttle.COMPUTE_POLICIES``). The key in ``metrics.by_operation`` is ``"<METHOD> <template>"``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Route:
     auth: bool
     api_version: bool
     regex: re.Pattern = field(repr=False, default=None)
+    policy: str | None = None
     literal_segments: int = 0
 
     @property
@@ -58,7 +61,7 @@ def _compile(template: str) -> tuple[re.Pattern, int]:
 
 
 def route(method: str, template: str, kind: str | None = None, auth: bool = True,
-          api_version: bool = True):
+          api_version: bool = True, policy: str | None = None):
     method = method.upper()
 
     def deco(fn):
@@ -67,7 +70,8 @@ def route(method: str, template: str, kind: str | None = None, auth: bool = True
             if r.method == method and r.template.lower() == template.lower():
                 raise ValueError(f"route registered twice: {method} {template}")
         ROUTES.append(Route(method, template, fn, kind or _KIND_BY_METHOD[method], auth,
-                            api_version, regex, literals))
+                            api_version, regex=regex, literal_segments=literals,
+                            policy=policy))
         return fn
 
     return deco

@@ -191,6 +191,24 @@ class Handler(BaseHTTPRequestHandler):
                                    f"after '{retry_after}' seconds after additional tokens are "
                                    "available. Refer to https://aka.ms/arm-throttling",
                                    headers={"Retry-After": str(retry_after)})
+            if sub and route.policy:
+                ok, header, blocked = sim.resource_policies.check(sub, route.policy)
+                req.resource_rate = header
+                if not ok:
+                    sim.metrics.throttled += 1
+                    group, seconds, limit, measured, retry_after = blocked
+                    detail = json.dumps({"operationGroup": group,
+                                         "startTime": http_date(time.time() - seconds),
+                                         "endTime": http_date(time.time()),
+                                         "allowedRequestCount": limit,
+                                         "measuredRequestCount": measured})
+                    raise ArmError(429, "OperationNotAllowed",
+                                   "The server rejected the request because too many requests "
+                                   "have been received for this subscription.",
+                                   headers={"Retry-After": str(retry_after),
+                                            "x-ms-ratelimit-remaining-resource": header},
+                                   details=[{"code": "TooManyRequests", "target": group,
+                                             "message": detail}])
             fault = sim.faults.match(req.method, req.path, lro=False)
             if fault:
                 status = fault["status"]
@@ -267,6 +285,9 @@ class Handler(BaseHTTPRequestHandler):
         route = req.route
         if route is not None and route.auth and hasattr(req, "rate_remaining"):
             self.send_header(RATE_HEADERS[route.kind], str(req.rate_remaining))
+        if getattr(req, "resource_rate", None) and "x-ms-ratelimit-remaining-resource" not in \
+                resp.headers:
+            self.send_header("x-ms-ratelimit-remaining-resource", req.resource_rate)
         for k, v in resp.headers.items():
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))

@@ -17,7 +17,7 @@ from .identity import Identity
 from .lro import Operations
 from .metrics import Metrics
 from .store import Store
-from .throttle import Throttle
+from .throttle import ResourcePolicies, Throttle
 
 # Built-in providers, imported in this order. Each may define ``register(sim)``.
 BUILTIN_PROVIDERS = ["avdsim.identity", "avdsim.arm", "avdsim.control", "avdsim.network",
@@ -54,7 +54,9 @@ class Simulator:
         self.violations: list[dict] = []
         self.internal_errors: list[str] = []
         self.faults = Faults(int(scenario.get("seed", 4242)))
-        self.throttle = Throttle(scenario.get("throttling"))
+        throttling = dict(scenario.get("throttling") or {})
+        self.resource_policies = ResourcePolicies(throttling.pop("compute", None))
+        self.throttle = Throttle(throttling)
         self.ops = Operations(self)
         self.durations = dict(_durations.DEFAULTS)
         for k, v in (scenario.get("durations") or {}).items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 
 DEFAULT_LIMITS = {
     "read": {"bucket": 250, "refill_per_s": 25.0},
@@ -65,3 +66,49 @@ class Throttle:
         b = self.bucket(sub, kind)
         ok, wait = b.take()
         return ok, max(1, math.ceil(wait)) if not ok else 0, b.remaining()
+
+
+# Microsoft.Compute's own per-operation policies (x-ms-ratelimit-remaining-resource), as the
+# recorded responses show them: name -> [(window name, seconds, allowed requests)].
+COMPUTE_POLICIES = {
+    "PutVM": [("3Min", 180, 240), ("30Min", 1800, 1200)],
+    "UpdateVM": [("3Min", 180, 240), ("30Min", 1800, 1200)],
+    "DeleteVM": [("3Min", 180, 240), ("30Min", 1800, 1200)],
+    "LowCostGet": [("3Min", 180, 4000), ("30Min", 1800, 32000)],
+    "HighCostGet": [("3Min", 180, 140), ("30Min", 1800, 700)],
+    "GetOperation": [("3Min", 180, 15000), ("30Min", 1800, 30000)],
+}
+
+
+class ResourcePolicies:
+    """Sliding windows on REAL time per (subscription, policy window)."""
+
+    def __init__(self, overrides: dict | None = None):
+        self.policies = {name: [list(w) for w in windows]
+                         for name, windows in COMPUTE_POLICIES.items()}
+        for key, limit in (overrides or {}).items():
+            for name, windows in self.policies.items():
+                for w in windows:
+                    if name + w[0] == key:
+                        w[2] = int(limit)
+        self.hits: dict[tuple[str, str], deque] = {}
+
+    def check(self, sub: str, policy: str, namespace: str = "Microsoft.Compute"):
+        """(allowed, header value, 429 detail or None, retry_after seconds)."""
+        now = time.monotonic()
+        header = []
+        blocked = None
+        for wname, seconds, limit in self.policies[policy]:
+            q = self.hits.setdefault((sub.lower(), policy + wname), deque())
+            while q and q[0] <= now - seconds:
+                q.popleft()
+            if len(q) >= limit and blocked is None:
+                blocked = (policy + wname, seconds, limit, len(q) + 1,
+                           max(1, math.ceil(q[0] + seconds - now)))
+        if blocked is None:
+            for wname, _seconds, _limit in self.policies[policy]:
+                self.hits[(sub.lower(), policy + wname)].append(now)
+        for wname, _seconds, limit in self.policies[policy]:
+            used = len(self.hits[(sub.lower(), policy + wname)])
+            header.append(f"{namespace}/{policy}{wname};{max(0, limit - used)}")
+        return blocked is None, ",".join(header), blocked
