@@ -108,8 +108,21 @@ molecule: venv collection
 	if [ -z "$$scenarios" ]; then echo "== molecule: no scenarios in extensions/molecule yet"; exit 0; fi; \
 	cd extensions && PATH="$(REPO)/$(BIN):$$PATH" $(REPO)/$(BIN)/molecule test --all
 
-test: venv lint ee sanity unit simtest integration molecule
-	@echo "== make test: all gates passed"
+# Every gate runs even when an earlier one fails, so one run shows everything that is wrong;
+# the summary gives each gate's result and duration, and the exit code is non-zero if any failed.
+GATES := lint ee sanity unit simtest integration molecule
+
+test: venv collection
+	@summary=""; failed=""; \
+	for gate in $(GATES); do \
+		start=$$(date +%s); \
+		if $(MAKE) --no-print-directory $$gate; then status=passed; else status=FAILED; failed="$$failed $$gate"; fi; \
+		line=$$(printf '%-12s %-7s %5ss' "$$gate" "$$status" "$$(( $$(date +%s) - start ))"); \
+		echo "== $$line"; summary="$$summary$$line\n"; \
+	done; \
+	printf '\n== make test summary\n%b' "$$summary"; \
+	if [ -n "$$failed" ]; then echo "== make test: FAILED:$$failed"; exit 1; fi; \
+	echo "== make test: all gates passed"
 
 # ---------------------------------------------------------------------------------- demo
 

@@ -6,16 +6,23 @@
   ``sim = fresh_sim(scenario="demo", time_scale=3000)``.
 
 ``AVDSIM_TIME_SCALE`` overrides the simulator's default time scale for every simulator started here.
-Helpers to run modules and playbooks are in ``helpers.py`` (``from helpers import run_module``).
+Helpers to run modules and playbooks are in ``helpers.py`` (``from helpers import run_module``);
+``build/collections`` is on ``sys.path``, so ``ansible_collections.goldenimage.avd...`` imports work.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 
 import pytest
 
-from helpers import ensure_collection_link
+from helpers import COLLECTIONS, ensure_collection_link
+
+# tests may import the collection's pure logic as Ansible does (ansible_collections.goldenimage.avd...)
+ensure_collection_link()
+if str(COLLECTIONS) not in sys.path:
+    sys.path.insert(0, str(COLLECTIONS))
 
 
 def _sim_server_class():
