@@ -264,11 +264,12 @@ def _new_report(name):
 def _wait_all(pollers, deadline, reports, phase):
     """Wait for LROs already running side by side; record failures per host."""
     for name, poller in pollers:
-        poller.wait(timeout=max(deadline.remaining(), 0.0))
-        if not poller.done():
-            reports[name].update(failed=True, reason="%s did not finish before the timeout" % phase)
-            continue
         try:
+            # wait() re-raises the error of a failed operation, like result()
+            poller.wait(timeout=max(deadline.remaining(), 0.0))
+            if not poller.done():
+                reports[name].update(failed=True, reason="%s did not finish before the timeout" % phase)
+                continue
             result = poller.result()
             if phase == "create VM" and result is not None:
                 reports[name]["vm_id"] = to_wire(result).get("id")
@@ -465,13 +466,13 @@ def _clean_up(ctx, failed, reports, deadline):
             reports[name]["cleaned_up"] = True
     cleanup_deadline = Deadline(max(deadline.remaining(), 600.0), clock=ctx.clock)
     for name, poller in pollers:
-        poller.wait(timeout=cleanup_deadline.remaining())
-        if poller.done():
-            try:
+        try:
+            poller.wait(timeout=cleanup_deadline.remaining())
+            if poller.done():
                 poller.result()
                 reports[name]["cleaned_up"] = True
-            except Exception:  # pylint: disable=broad-except
-                reports[name]["cleaned_up"] = False
+        except Exception:  # pylint: disable=broad-except
+            reports[name]["cleaned_up"] = False
 
 
 def _result(reports):
@@ -480,5 +481,5 @@ def _result(reports):
         "session_hosts": rows,
         "created": [r["name"] for r in rows if r["action"] == "create" and not r["failed"]],
         "registered": [r["name"] for r in rows if r["registered"] and not r["failed"]],
-        "failed": [r["name"] for r in rows if r["failed"]],
+        "failed_hosts": [r["name"] for r in rows if r["failed"]],
     }

@@ -245,11 +245,12 @@ def remove_hosts(ctx, reports, vm_action, check_mode, poll_deadline):
             pollers.append((report, ctx.compute.virtual_machines.begin_deallocate(ctx.resource_group, vm["name"])))
     # all LROs run at once; waiting on them one after the other costs only the longest one
     for report, poller in pollers:
-        poller.wait(timeout=poll_deadline.remaining())
-        if not poller.done():
-            raise TimeoutError("Timed out waiting for the VM of %s to be %s" % (report["name"], report["vm_action"]),
-                               partial={"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
         try:
+            # wait() re-raises the error of a failed operation, like result()
+            poller.wait(timeout=poll_deadline.remaining())
+            if not poller.done():
+                raise TimeoutError("Timed out waiting for the VM of %s to be %s" % (report["name"], report["vm_action"]),
+                                   partial={"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
             poller.result()
         except Exception as exc:  # pylint: disable=broad-except
             if not is_not_found(exc):

@@ -176,7 +176,7 @@ registered:
   returned: always
   type: list
   elements: str
-failed:
+failed_hosts:
   description: Names that failed.
   returned: always
   type: list
