@@ -97,7 +97,7 @@ unit: venv collection
 
 simtest: venv
 	@if [ -d simulator/tests ]; then \
-		$(call run_pytest,-q -p no:cacheprovider simulator/tests,simtest); \
+		$(call run_pytest,-q -p no:cacheprovider -n 2 simulator/tests,simtest); \
 	else echo "== simtest: no simulator/tests yet"; fi
 
 integration: venv collection
