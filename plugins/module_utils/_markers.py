@@ -52,6 +52,9 @@ PROVENANCE_TAGS = {
 _MARKER_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})$")
 
+# Shortest wait between writing the lease claim and reading it back (seconds); see MarkerStore.acquire.
+SETTLE_FLOOR = 0.5
+
 # provisioningState values of a gallery image version that mean "not usable yet / any more".
 _BUSY_STATES = ("creating", "deleting", "migrating")
 
@@ -594,12 +597,13 @@ class MarkerStore:
         self.writes.append(name)
         return self.clock() - started
 
-    def _write_definition_tags(self, tags, deadline):
-        started = self.clock()
+    def _write_definition_tags(self, tags, deadline, landed=None):
+        """PATCH the definition's tags and wait for it; ``landed()`` is called once Azure accepted it."""
         poller = self.compute.gallery_images.begin_update(
             self.resource_group, self.gallery, self.image, {"tags": tags})
+        if landed is not None:
+            landed()
         self._finish(poller, deadline, "the tag update of image definition %s" % self.image)
-        return self.clock() - started
 
     def _finish(self, poller, deadline, describe):
         from ._wait import wait_poller  # local: keeps this module importable for pure unit tests
@@ -613,8 +617,8 @@ class MarkerStore:
 
     def acquire(self, deadline):
         """Take the lease on the image definition or raise ConflictError at ``deadline``."""
-        min_settle = min(1.0, self.poll_interval)
         while True:
+            read_at = self.clock()
             tags = dict(self.definition().get("tags") or {})
             state = lock_state(tags, self.owner, self.server_now())
             if state == "mine":
@@ -623,10 +627,15 @@ class MarkerStore:
                 expires = self.server_now() + datetime.timedelta(seconds=self.lock_ttl)
                 tags = without_lock(tags)
                 tags[LOCK_TAG] = lock_value(self.owner, expires)
-                took = self._write_definition_tags(tags, deadline)
-                # Fischer: any writer that read "free" before our write lands within its own
-                # read-to-write gap, which is about as long as ours; wait twice that, then look.
-                self.sleep(max(min_settle, 2.0 * took))
+                landed = []
+                self._write_definition_tags(tags, deadline, landed=lambda: landed.append(self.clock()))
+                # Fischer: a writer that read "free" before our claim landed writes within its own
+                # read-to-write gap; ours (one GET and one PATCH) measures it. Wait twice that
+                # (at least SETTLE_FLOOR seconds) after our claim landed, then look again.
+                gap = landed[0] - read_at
+                settle = max(SETTLE_FLOOR, 2.0 * gap) - (self.clock() - landed[0])
+                if settle > 0:
+                    self.sleep(settle)
                 tags = dict(self.definition().get("tags") or {})
                 if lock_state(tags, self.owner, self.server_now()) == "mine":
                     return

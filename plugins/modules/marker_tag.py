@@ -59,7 +59,7 @@ options:
       - With O(state=present), move O(marker) to the version that holds this other marker
         ("promote C(pilot) to C(prod)"). The holder is read inside the lease, so the promotion is
         consistent even while others move markers.
-      - Mutually exclusive with O(version) and O(rollback).
+      - Mutually exclusive with O(version) and with O(rollback=true).
     type: str
   rollback:
     description:
@@ -208,6 +208,9 @@ def validate(params):
         validate_marker(params["source_marker"], option="source_marker")
         if params["source_marker"] == params["marker"]:
             raise ValueError("source_marker: must differ from marker (%r)." % params["marker"])
+        if params["rollback"]:
+            raise ValueError("source_marker and rollback=true exclude each other: promote from a marker, or "
+                             "roll back.")
     if params["state"] == "present" and not (params["version"] or params["source_marker"] or params["rollback"]):
         raise ValueError("state=present needs one of: version (a version such as 1.0.1), source_marker (promote "
                          "from another marker) or rollback=true.")
@@ -261,7 +264,7 @@ def main():
             poll_interval=dict(type="int", default=5),
         ),
         supports_check_mode=True,
-        mutually_exclusive=[("source_marker", "version"), ("source_marker", "rollback")],
+        mutually_exclusive=[("source_marker", "version")],
     )
     azure.run(run)
 
