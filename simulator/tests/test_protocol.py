@@ -280,3 +280,30 @@ def test_compute_resource_policies_headers_and_429():
             assert err["code"] == "OperationNotAllowed"
             assert err["details"][0]["target"] == "UpdateVM3Min"
             assert int(codes[2].headers["Retry-After"]) >= 1
+
+
+def test_resource_group_lifecycle_and_cascading_delete(demo_sim, compute):
+    from compute_helpers import vm_from_image_body, image_id
+    sub = demo_sim.subscription_id
+    url = f"{demo_sim.arm_endpoint}/subscriptions/{sub}/resourceGroups/rg-tmp?api-version=2021-04-01"
+    r = raw(compute, "PUT", url, {"location": "westeurope", "tags": {"owner": "tests"}})
+    assert r.status_code == 201 and r.json()["properties"]["provisioningState"] == "Succeeded"
+    assert raw(compute, "PUT", url, {"location": "westeurope"}).status_code == 200
+    conflict = raw(compute, "PUT", url, {"location": "northeurope"})
+    assert conflict.status_code == 409
+    r = raw(compute, "PATCH", url, {"tags": {"owner": "tests", "x": "1"}})
+    assert r.json()["tags"] == {"owner": "tests", "x": "1"}
+    compute.virtual_machines.begin_create_or_update(
+        "rg-tmp", "vm-in-tmp", vm_from_image_body(sub, "vm-in-tmp", image_id(sub, "1.0.0"))
+    ).result()
+    r = raw(compute, "DELETE", url)
+    assert r.status_code == 202 and "/operationresults/" in r.headers["Location"]
+    for _ in range(300):
+        done = raw(compute, "GET", r.headers["Location"])
+        if done.status_code == 200:
+            break
+        assert done.status_code == 202
+        time.sleep(0.01)
+    assert raw(compute, "GET", url).status_code == 404
+    names = [v.name for v in compute.virtual_machines.list_all()]
+    assert "vm-in-tmp" not in names

@@ -159,7 +159,10 @@ def delete_resource_group(sim, req):
     sim.rg_deletions[token] = {"done": False, "id": rg["id"]}
 
     def done():
+        from . import compute as _compute
         prefix = rg["id"].lower() + "/"
+        for vm in list(sim.store.list(_compute.VM_TYPE, prefix)):
+            _compute.delete_vm_now(sim, vm)
         for res in list(sim.store.list(prefix=prefix)):
             sim.store.delete(res["id"])
             sim.hooks.emit("resource.deleted", resource_id=res["id"], resource=res)

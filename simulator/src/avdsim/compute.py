@@ -507,7 +507,7 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
                        fail, location=location, resource_id=vm_id)
     st["busy"] = op.id
     set_power(sim, vm, "starting")
-    sim.hooks.emit("resource.written", resource_id=vm_id, resource=vm)
+    sim.hooks.emit("resource.written", resource_id=vm_id, resource=vm, request_body=body)
     return vm, op
 
 
@@ -565,7 +565,7 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
 
     op = sim.ops.start(req, sim.duration("vm_update"), complete, fail, location=vm["location"],
                        resource_id=vm["id"])
-    sim.hooks.emit("resource.written", resource_id=vm["id"], resource=vm)
+    sim.hooks.emit("resource.written", resource_id=vm["id"], resource=vm, request_body=body)
     return Response(200, render(sim, vm), sim.ops.headers(op, location=False))
 
 
@@ -919,6 +919,7 @@ def put_run_command(sim, req):
         rc["tags"] = tags
     sim.store.put(rid, rc)
     sim.store.internal(rid)["protectedParameters"] = props.get("protectedParameters") or []
+    sim.hooks.emit("resource.written", resource_id=rid, resource=rc, request_body=body)
     res, duration = _execute(sim, req, vm, script_lines,
                              (props.get("parameters") or []) + (props.get("protectedParameters")
                                                                 or []))
@@ -1028,7 +1029,7 @@ def put_extension(sim, req):
     outcome = {"duration_s": sim.duration("vm_extension"), "error": None}
     sim.hooks.emit("vm.extension.provisioning", vm_id=vm["id"], vm=vm, extension=ext,
                    protected_settings=protected, outcome=outcome)
-    sim.hooks.emit("resource.written", resource_id=rid, resource=ext)
+    sim.hooks.emit("resource.written", resource_id=rid, resource=ext, request_body=body)
 
     def complete():
         if outcome.get("error"):
