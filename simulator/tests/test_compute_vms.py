@@ -360,3 +360,28 @@ def test_snapshot_and_disk_shapes(demo_sim, compute):
     compute.snapshots.begin_delete(RG, "snap-shape").result()
     with pytest.raises(ResourceNotFoundError):
         compute.snapshots.get(RG, "snap-shape")
+
+
+def test_extension_and_run_command_updates(demo_sim, compute):
+    compute.virtual_machine_extensions.begin_create_or_update(
+        RG, "avd-demo-2", "BGInfo", {"location": LOCATION, "properties": {
+            "publisher": "Microsoft.Compute", "type": "BGInfo", "typeHandlerVersion": "2.2",
+            "settings": {"a": 1}}}).result()
+    ext = compute.virtual_machine_extensions.begin_update(
+        RG, "avd-demo-2", "BGInfo", {"tags": {"k": "v"},
+                                     "properties": {"settings": {"a": 2}}}).result()
+    assert ext.settings == {"a": 2} and ext.tags == {"k": "v"}
+    assert ext.type_handler_version == "2.2" and ext.provisioning_state == "Succeeded"
+    compute.virtual_machine_run_commands.begin_create_or_update(
+        RG, "avd-demo-2", "info", {"location": LOCATION, "properties": {
+            "source": {"script": "# goldenimage-op: install-content"},
+            "parameters": [{"name": "Name", "value": "Tool"},
+                           {"name": "Version", "value": "1"}]}}).result()
+    rc = compute.virtual_machine_run_commands.begin_update(
+        RG, "avd-demo-2", "info", {"properties": {"parameters": [
+            {"name": "Name", "value": "Tool"}, {"name": "Version", "value": "2"}]}}).result()
+    assert rc.provisioning_state == "Succeeded"
+    got = compute.virtual_machine_run_commands.get_by_virtual_machine(
+        RG, "avd-demo-2", "info", expand="instanceView")
+    assert '"previous": "1"' in got.instance_view.output
+    assert run_json(compute, "avd-demo-2", "guest-info")["installed_content"]["Tool"] == "2"

@@ -945,6 +945,48 @@ def put_run_command(sim, req):
                     sim.ops.headers(op, location=False))
 
 
+@route("PATCH", VM + "/runCommands/{runCommandName}")
+def patch_run_command(sim, req):
+    """Update a run command: changed source/parameters run it again; tags replace."""
+    vm = get_vm(sim, req)
+    rid = _runcmd_id(req)
+    rc = sim.store.get(rid)
+    if rc is None:
+        raise not_found(RUNCMD_TYPE, f"{req.param('vmName')}/{req.param('runCommandName')}",
+                        req.param("resourceGroupName"))
+    patch = req.json()
+    props = patch.get("properties") or {}
+    if "tags" in patch:
+        tags = validate_tags(patch.get("tags"))
+        if tags:
+            rc["tags"] = tags
+        else:
+            rc.pop("tags", None)
+    if not (props.get("source") or "parameters" in props or "protectedParameters" in props):
+        rc["properties"]["provisioningState"] = "Updating"
+
+        def complete():
+            rc["properties"]["provisioningState"] = "Succeeded"
+            return None
+
+        op = sim.ops.start(req, 5.0, complete, None, location=vm["location"], resource_id=rid)
+        sim.hooks.emit("resource.written", resource_id=rid, resource=rc, request_body=patch)
+        return Response(200, render_runcmd(sim, rc, False), sim.ops.headers(op, location=False))
+    merged = {"location": rc["location"], "tags": rc.get("tags"), "properties": {
+        "source": props.get("source") or rc["properties"]["source"],
+        "parameters": props.get("parameters", rc["properties"]["parameters"]),
+        "protectedParameters": props.get("protectedParameters",
+                                         sim.store.internal(rid).get("protectedParameters")),
+        "asyncExecution": props.get("asyncExecution", rc["properties"]["asyncExecution"]),
+        "treatFailureAsDeploymentFailure": props.get(
+            "treatFailureAsDeploymentFailure",
+            rc["properties"]["treatFailureAsDeploymentFailure"])}}
+    req._json = merged  # the PUT path validates and runs it  # pylint: disable=protected-access
+    resp = put_run_command(sim, req)
+    resp.status = 200
+    return resp
+
+
 @route("GET", VM + "/runCommands/{runCommandName}")
 def get_run_command(sim, req):
     get_vm(sim, req)
@@ -994,8 +1036,35 @@ def render_extension(ext: dict) -> dict:
 
 @route("PUT", VM + "/extensions/{vmExtensionName}")
 def put_extension(sim, req):
+    return _write_extension(sim, req, req.json())
+
+
+@route("PATCH", VM + "/extensions/{vmExtensionName}")
+def patch_extension(sim, req):
+    """Update: what is sent replaces, the rest stays; the extension runs again (as Azure
+    re-applies an extension on update)."""
+    get_vm(sim, req)
+    ext = sim.store.get(_ext_id(req))
+    if ext is None:
+        raise not_found(EXT_TYPE, f"{req.param('vmName')}/{req.param('vmExtensionName')}",
+                        req.param("resourceGroupName"))
+    patch = req.json()
+    cur = ext["properties"]
+    props = {k: copy.deepcopy(cur[k]) for k in ("publisher", "type", "typeHandlerVersion",
+                                                 "autoUpgradeMinorVersion", "settings")
+             if k in cur}
+    props["protectedSettings"] = copy.deepcopy(
+        sim.store.internal(ext["id"]).get("protectedSettings") or {})
+    props.update(copy.deepcopy(patch.get("properties") or {}))
+    body = {"location": ext["location"], "properties": props,
+            "tags": patch["tags"] if "tags" in patch else ext.get("tags")}
+    resp = _write_extension(sim, req, body, request_body=patch)
+    resp.status = 200
+    return resp
+
+
+def _write_extension(sim, req, body, request_body=None):
     vm = get_vm(sim, req)
-    body = req.json()
     props = body.get("properties") or {}
     for key in ("publisher", "type", "typeHandlerVersion"):
         if not props.get(key):
@@ -1029,7 +1098,8 @@ def put_extension(sim, req):
     outcome = {"duration_s": sim.duration("vm_extension"), "error": None}
     sim.hooks.emit("vm.extension.provisioning", vm_id=vm["id"], vm=vm, extension=ext,
                    protected_settings=protected, outcome=outcome)
-    sim.hooks.emit("resource.written", resource_id=rid, resource=ext, request_body=body)
+    sim.hooks.emit("resource.written", resource_id=rid, resource=ext,
+                   request_body=request_body if request_body is not None else body)
 
     def complete():
         if outcome.get("error"):
