@@ -231,3 +231,19 @@ def test_aggregate_over_two_pools_sums_capacity():
     users = aggregate_metrics([a, b])
     assert users["capacity_timeline"][-1][1:] == [3, 24]
     assert users["min_available_hosts"] <= 3
+
+
+def test_default_logon_rate_reaches_the_target():
+    settings = {"target_concurrent_users": 80, "seed": 3, "disconnect_probability": 0.0,
+                "session_minutes": {"distribution": "lognormal", "median_minutes": 30, "sigma": 0.4,
+                                    "min_minutes": 10, "max_minutes": 60}}
+    pool = PoolUsers("hp-big", LoadProfile.from_dict(settings), max_session_limit=8)
+    for i in range(20):
+        pool.upsert_host(0.0, "avd-big-%d" % i, available=True, allow_new_session=True, record=False)
+    pool.populate(0.0)
+    counts = []
+    for hour in range(1, 6):
+        pool.advance_to(hour * 3600.0)
+        counts.append(pool.session_count())
+    assert min(counts) >= 70, counts
+    assert LoadProfile.from_dict(settings).logon_rate() == pytest.approx(4.0)

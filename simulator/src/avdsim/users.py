@@ -69,6 +69,17 @@ class SessionLength:
         if self.sigma < 0:
             raise ValueError("session_minutes.sigma must be >= 0")
 
+    def typical_minutes(self) -> float:
+        if self.distribution == "lognormal":
+            typical = self.median_minutes
+        elif self.distribution == "exponential":
+            typical = self.mean_minutes
+        elif self.distribution == "uniform":
+            typical = (self.min_minutes + self.max_minutes) / 2.0
+        else:
+            typical = self.minutes
+        return min(self.max_minutes, max(self.min_minutes, typical))
+
     def sample_seconds(self, rng: random.Random) -> float:
         if self.distribution == "lognormal":
             minutes = rng.lognormvariate(math.log(self.median_minutes), self.sigma)
@@ -86,8 +97,10 @@ class LoadProfile:
     """How many people use one host pool and how they behave."""
 
     target_concurrent_users: int = 0
-    # Logon attempts per simulated minute while fewer than target users have a session.
-    logon_rate_per_min: float = 2.0
+    # Logon attempts per simulated minute while fewer than target users have a session; by
+    # default 1.5 x target / typical session minutes, so the target is actually reached
+    # (Little's law: sessions in steady state = logon rate x session length).
+    logon_rate_per_min: Optional[float] = None
     session_minutes: SessionLength = field(default_factory=SessionLength)
     # Chance that a session is disconnected once during its life; the user comes back
     # (reconnects to the same session) after an exponential delay with this mean.
@@ -130,7 +143,7 @@ class LoadProfile:
     def validate(self) -> None:
         if self.target_concurrent_users < 0:
             raise ValueError("target_concurrent_users must be >= 0")
-        if self.logon_rate_per_min <= 0:
+        if self.logon_rate_per_min is not None and self.logon_rate_per_min <= 0:
             raise ValueError("logon_rate_per_min must be > 0")
         if not 0 <= self.disconnect_probability <= 1:
             raise ValueError("disconnect_probability must be between 0 and 1")
@@ -142,9 +155,16 @@ class LoadProfile:
             raise ValueError("user_population must be >= target_concurrent_users")
         self.session_minutes.validate()
 
+    def logon_rate(self) -> float:
+        """Logon attempts per simulated minute (the setting, or derived from the target)."""
+        if self.logon_rate_per_min is not None:
+            return self.logon_rate_per_min
+        return max(0.5, 1.5 * self.target_concurrent_users / self.session_minutes.typical_minutes())
+
     def to_dict(self) -> Dict[str, Any]:
         data = {key: getattr(self, key) for key in self.KEYS}
         data["session_minutes"] = dict(self.session_minutes.__dict__)
+        data["logon_rate_per_min"] = self.logon_rate()
         return data
 
 
@@ -435,7 +455,7 @@ class PoolUsers:
         if self._arrival_scheduled or self.profile.target_concurrent_users <= 0:
             return
         self._arrival_scheduled = True
-        self._push(self.now_s + self.rng.expovariate(self.profile.logon_rate_per_min / 60.0), "arrival")
+        self._push(self.now_s + self.rng.expovariate(self.profile.logon_rate() / 60.0), "arrival")
 
     def _reconnect_delay(self) -> float:
         return self.rng.expovariate(1.0 / (60.0 * self.profile.reconnect_minutes))
