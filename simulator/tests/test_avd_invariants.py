@@ -115,3 +115,24 @@ def test_client_secret_in_a_host_pool_description(sim):
     desktop = sim.desktop_client()
     desktop.host_pools.update(RG, POOL, {"properties": {"description": "sp " + sim.info["client_secret"]}})
     assert "secret_in_plain_field" in kinds(sim)
+
+
+def test_registration_token_in_a_run_command_script(sim):
+    desktop, compute = sim.desktop_client(), sim.compute_client()
+    token = mint_token(sim, desktop)
+    compute.virtual_machines.begin_run_command(RG, "avd-demo-0", {
+        "commandId": "RunPowerShellScript",
+        "script": ["$token = '%s'" % token, "Write-Output registered"]}).result()
+    violation = next(v for v in sim.metrics()["violations"] if v["kind"] == "secret_in_plain_field")
+    assert "runCommand" in violation["resource"] and "script" in violation["detail"]
+
+
+def test_token_in_protected_settings_is_no_violation(sim):
+    desktop, compute = sim.desktop_client(), sim.compute_client()
+    token = mint_token(sim, desktop)
+    compute.virtual_machine_extensions.begin_create_or_update(RG, "avd-demo-0", "Microsoft.PowerShell.DSC", {
+        "location": "westeurope", "properties": {
+            "publisher": "Microsoft.Powershell", "type": "DSC", "typeHandlerVersion": "2.73",
+            "settings": {"properties": {"hostPoolName": POOL}},
+            "protectedSettings": {"properties": {"registrationInfoToken": token}}}}).result()
+    assert kinds(sim) == []

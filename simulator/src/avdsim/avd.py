@@ -134,6 +134,7 @@ class AvdState:
         self.agent = dict(AGENT_DEFAULTS)
         self.default_profile: Dict[str, Any] = {}
         self.loading = False  # a scenario is being loaded
+        self.reported_leaks: set = set()
 
     def pool(self, sub: str, rg: str, name: str) -> Optional[Pool]:
         return self.pools.get(pool_id(sub, rg, name).lower())
@@ -1117,19 +1118,36 @@ def on_sysprep_started(sim, vm_id, vm, guest=None, **_):
                       "sysprep was run in the original VM %s" % (vm or {}).get("name", vm_id))
 
 
-def on_resource_written(sim, resource_id, resource, **_):
+def on_resource_written(sim, resource_id, resource, request_body=None, **_):
     from .invariants import tags_mark_original
     state = sim.avd
     rtype = str((resource or {}).get("type", "")).lower()
     if rtype == "microsoft.compute/virtualmachines" and tags_mark_original(resource.get("tags")):
         state.originals.add(resource_id.lower())
+    if request_body is not None:
+        state.secrets.learn_from_body(request_body, "secret of %s" % resource_id.rsplit("/", 1)[-1])
     scan_for_secrets(sim, resource_id, resource)
+
+
+def on_request_write(sim, req, **_):
+    """What a client sends: secrets in secret fields are learned, elsewhere they are leaks
+    (this also covers actions such as runCommand, whose bodies are never stored)."""
+    try:
+        body = json.loads(req.raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return
+    sim.avd.secrets.learn_from_body(body, "secret sent to %s" % req.path.rsplit("/", 1)[-1])
+    scan_for_secrets(sim, req.path, body)
 
 
 def scan_for_secrets(sim, resource_id: str, resource: Any) -> None:
     state = sim.avd
     state.secrets.add(sim.identity.client_secret, "the client secret")
     for field, label in state.secrets.leaks(resource):
+        key = (resource_id.lower().rstrip("/"), field.lower(), label)
+        if key in state.reported_leaks:
+            continue  # the same leak seen in the request and in the stored resource
+        state.reported_leaks.add(key)
         sim.violation("secret_in_plain_field", resource_id,
                       "%s written into the non-secret field '%s'" % (label, field))
 
@@ -1312,5 +1330,6 @@ def register(sim) -> None:
     sim.hooks.on("vm.generalized", on_generalized)
     sim.hooks.on("guest.sysprep_started", on_sysprep_started)
     sim.hooks.on("resource.written", on_resource_written)
+    sim.hooks.on("request.write", on_request_write)
     sim.metrics.sections["users"] = users_metrics
     sim.state_sections["avd"] = avd_state

@@ -227,6 +227,8 @@ class Handler(BaseHTTPRequestHandler):
                                f"The subscription '{sub}' could not be found.")
         with sim.lock:
             sim.scheduler.run_due(sim._event_error)
+            if arm and req.raw_body and req.method in ("PUT", "PATCH", "POST"):
+                sim.hooks.emit("request.write", req=req)  # what a client sent (secret checks)
             result = route.handler(sim, req)
         if isinstance(result, Response):
             return result
