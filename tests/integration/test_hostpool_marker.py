@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import run_module
-from test_marker_tag_support import GALLERY, HOST_POOL, IMAGE, RG, image_id
+from test_marker_tag_support import GALLERY, HOST_POOL, IMAGE, RG, image_id, run_many
 
 TIME_SCALE = 600
 FOLLOW_IMAGE = "goldenimage.follow-image"
@@ -89,8 +89,9 @@ def test_refusals_write_nothing(world):
           "marker": "prod"}, "not a gallery image definition id"),
         ({"host_pool": "hp-missing", "gallery": GALLERY, "image": IMAGE, "marker": "prod"}, "does not exist"),
     ]
-    for args, message in cases:
-        result = bind(sim, **args)
+    results = run_many(sim, "hostpool_marker", [dict({"resource_group": RG, "host_pool": HOST_POOL}, **args)
+                                                for args, _message in cases])
+    for (args, message), result in zip(cases, results):
         assert result["failed"], (args, result)
         assert message in result["msg"], (args, result["msg"])
     assert {name: pool_tags(desktop, name) for name in (HOST_POOL, "hp-personal")} == before

@@ -16,6 +16,7 @@ from test_marker_tag_support import (
     create_version,
     end_of_life_soon,
     image_id,
+    run_many,
 )
 
 TIME_SCALE = 600
@@ -75,12 +76,17 @@ def test_versions_markers_and_tree(world):
 
 def test_filters(world):
     sim, _compute = world
-    assert [item["name"] for item in info(sim, version="1.0.2")["versions"]] == ["1.0.2"]
-    assert [item["name"] for item in info(sim, marker="prod")["versions"]] == ["1.0.0"]
-    assert info(sim, marker="nothing")["versions"] == []
-    assert info(sim, version="9.9.9")["versions"] == []
-    result = info(sim, marker="Bad.Marker")
-    assert result["failed"] and "marker" in result["msg"]
+    by_version, by_marker, no_marker, no_version, bad = run_many(sim, "image_version_info", [
+        dict(TARGET, version="1.0.2"), dict(TARGET, marker="prod"), dict(TARGET, marker="nothing"),
+        dict(TARGET, version="9.9.9"), dict(TARGET, marker="Bad.Marker")])
+    assert [item["name"] for item in by_version["versions"]] == ["1.0.2"]
+    assert [item["name"] for item in by_marker["versions"]] == ["1.0.0"]
+    assert no_marker["versions"] == [] and not no_marker["failed"]
+    assert no_version["versions"] == [] and not no_version["failed"]
+    assert bad["failed"] and "marker" in bad["msg"]
+    # the map and the tree always cover every version
+    assert by_version["markers"] == {"prod": "1.0.0", "pilot": "1.0.2"}
+    assert len(by_marker["tree"]["lines"]) == 4
 
 
 def test_following_host_pools(world):
@@ -99,13 +105,14 @@ def test_following_host_pools(world):
 
 def test_empty_and_missing_definitions(world):
     sim, _compute = world
-    empty = info(sim, image="empty-def", following_host_pools=True)
+    empty, missing, no_gallery = run_many(sim, "image_version_info", [
+        dict(TARGET, image="empty-def", following_host_pools=True),
+        dict(TARGET, image="no-such-def"),
+        {"resource_group": RG, "gallery": "nogallery", "image": "win11-avd"},
+    ], check=True)
     assert not empty["failed"] and empty["exists"] is True
     assert (empty["versions"], empty["markers"], empty["tree"]["lines"], empty["following_host_pools"]) == \
         ([], {}, [], [])
-    missing = info(sim, image="no-such-def", check=True)
     assert not missing["failed"] and missing["exists"] is False
     assert (missing["versions"], missing["markers"]) == ([], {})
-    no_gallery = run_module(sim, "image_version_info", {"resource_group": RG, "gallery": "nogallery",
-                                                        "image": "win11-avd"})
     assert not no_gallery["failed"] and no_gallery["exists"] is False

@@ -121,4 +121,10 @@ def run_many(sim, module, cases, check=False):
              for index, args in enumerate(cases)]
     run = run_playbook(sim, [{"name": "cases", "hosts": "localhost", "gather_facts": False, "tasks": tasks}],
                        check=check)
-    return [run.task("case %d" % index) for index in range(len(cases))]
+    results = []
+    for index in range(len(cases)):
+        result = dict(run.task("case %d" % index))
+        result.setdefault("changed", False)
+        result.setdefault("failed", False)
+        results.append(result)
+    return results
