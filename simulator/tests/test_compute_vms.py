@@ -5,6 +5,7 @@ disks and snapshots — through the real azure-mgmt-compute client."""
 import time
 
 import pytest
+from azure.core import MatchConditions
 import yaml
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
@@ -385,3 +386,19 @@ def test_extension_and_run_command_updates(demo_sim, compute):
         RG, "avd-demo-2", "info", expand="instanceView")
     assert '"previous": "1"' in got.instance_view.output
     assert run_json(compute, "avd-demo-2", "guest-info")["installed_content"]["Tool"] == "2"
+
+
+def test_vm_etag_and_preconditions(demo_sim, compute):
+    vm = compute.virtual_machines.get(RG, "avd-demo-1")
+    etag = vm.etag
+    assert etag
+    updated = compute.virtual_machines.begin_update(
+        RG, "avd-demo-1", {"tags": {**(vm.tags or {}), "etag-test": "1"}},
+        etag=etag, match_condition=MatchConditions.IfNotModified).result()
+    assert updated.etag != etag and updated.tags["etag-test"] == "1"
+    with pytest.raises(HttpResponseError) as exc:
+        compute.virtual_machines.begin_update(RG, "avd-demo-1", {"tags": {}}, etag=etag,
+                                              match_condition=MatchConditions.IfNotModified)
+    assert exc.value.status_code == 412
+    tags = compute.virtual_machines.get(RG, "avd-demo-1").tags
+    assert tags["etag-test"] == "1" and tags["goldenimage.role"] == "session-host"

@@ -452,7 +452,7 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
     if props.get("licenseType"):
         vm_props["licenseType"] = props["licenseType"]
     vm = {"id": vm_id, "name": name, "type": VM_TYPE, "location": location,
-          "properties": vm_props}
+          "etag": '"1"', "properties": vm_props}
     if tags:
         vm["tags"] = tags
     if body.get("zones"):
@@ -554,6 +554,7 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
                 ref["properties"]["deleteOption"] = nic["properties"]["deleteOption"]
     st = state(sim, vm["id"])
     vm["properties"]["provisioningState"] = "Updating"
+    vm["etag"] = '"%d"' % (int(vm.get("etag", '"1"').strip('"')) + 1)
 
     def complete():
         vm["properties"]["provisioningState"] = "Succeeded"
@@ -569,12 +570,25 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
     return Response(200, render(sim, vm), sim.ops.headers(op, location=False))
 
 
+def _preconditions(req, existing):
+    """If-Match / If-None-Match against the VM's etag (412 PreconditionFailed)."""
+    if_match = req.headers.get("If-Match")
+    if_none = req.headers.get("If-None-Match")
+    if if_match and (existing is None or (if_match != "*" and if_match != existing.get("etag"))):
+        raise ArmError(412, "PreconditionFailed", "The specified precondition 'If-Match' "
+                       f"'{if_match}' does not match the current etag.")
+    if if_none == "*" and existing is not None:
+        raise ArmError(412, "PreconditionFailed", "The resource already exists "
+                       "(If-None-Match: *).")
+
+
 @route("PUT", VM, policy="PutVM")
 def put_vm(sim, req):
     sub, rg = req.subscription_id, req.param("resourceGroupName")
     require_rg(sim, sub, rg)
     body = req.json()
     existing = sim.store.get(vm_id_of(sub, rg, req.param("vmName")))
+    _preconditions(req, existing)
     if existing is not None:
         _busy(sim, existing, "update")
         return _update_vm(sim, req, existing, body, patch=False)
@@ -585,6 +599,7 @@ def put_vm(sim, req):
 @route("PATCH", VM, policy="UpdateVM")
 def patch_vm(sim, req):
     vm = get_vm(sim, req)
+    _preconditions(req, vm)
     _busy(sim, vm, "update")
     return _update_vm(sim, req, vm, req.json(), patch=True)
 
