@@ -136,3 +136,12 @@ def test_token_in_protected_settings_is_no_violation(sim):
             "settings": {"properties": {"hostPoolName": POOL}},
             "protectedSettings": {"properties": {"registrationInfoToken": token}}}}).result()
     assert kinds(sim) == []
+
+
+def test_vm_restarted_with_users_on_it(sim):
+    compute, desktop = sim.compute_client(), sim.desktop_client()
+    on_host = sessions_by_host(desktop).get("avd-demo-2." + DOMAIN, 0)
+    assert on_host > 0
+    compute.virtual_machines.begin_restart(RG, "avd-demo-2").result()
+    assert "users_on_removed_host" in kinds(sim)
+    assert sim.metrics()["users"]["forced_logoffs"] >= on_host

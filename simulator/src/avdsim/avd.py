@@ -1054,6 +1054,8 @@ def on_power_state_changed(sim, vm_id, vm, old, new, **_):
     if found is None:
         return
     pool, _key, host = found
+    if host.power == "deleted" and new != "running":
+        return  # the VM is going away (a failed delete brings it back running)
     if new in ("stopping", "deallocating", "stopped", "deallocated"):
         # The OS shuts down: whoever is still on it loses the session.
         if pool.users.sessions(host.name):
@@ -1061,6 +1063,8 @@ def on_power_state_changed(sim, vm_id, vm, old, new, **_):
                           .get(new, new))
         host.power = new if new in ("stopped", "deallocated") else "stopping"
     elif new == "starting":
+        if old == "running" and pool.users.sessions(host.name):
+            _end_sessions(sim, pool, host, "restarted")  # a restart logs everybody off
         host.power = "starting"
     elif new == "running":
         host.power = "running"
