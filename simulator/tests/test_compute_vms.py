@@ -2,6 +2,7 @@
 generalize rules, delete options, run command, runCommands, extensions, restore points,
 disks and snapshots — through the real azure-mgmt-compute client."""
 
+import json
 import time
 
 import pytest
@@ -257,7 +258,7 @@ def test_run_commands_child_resource(demo_sim, compute):
     got = compute.virtual_machine_run_commands.get_by_virtual_machine(
         RG, "avd-demo-0", "inventory", expand="instanceView")
     assert got.instance_view.execution_state == "Succeeded"
-    assert '"computerName": "avd-demo-0"' in got.instance_view.output
+    assert json.loads(got.instance_view.output)["computerName"] == "avd-demo-0"
     wire = raw(compute, "GET", _vm_url(demo_sim, "avd-demo-0", "/runCommands/inventory") +
                "?api-version=2026-04-01&$expand=instanceView").json()
     validate("compute", "VirtualMachineRunCommand", wire)
@@ -384,7 +385,7 @@ def test_extension_and_run_command_updates(demo_sim, compute):
     assert rc.provisioning_state == "Succeeded"
     got = compute.virtual_machine_run_commands.get_by_virtual_machine(
         RG, "avd-demo-2", "info", expand="instanceView")
-    assert '"previous": "1"' in got.instance_view.output
+    assert json.loads(got.instance_view.output)["previous"] == "1"
     assert run_json(compute, "avd-demo-2", "guest-info")["installed_content"]["Tool"] == "2"
 
 
@@ -402,3 +403,10 @@ def test_vm_etag_and_preconditions(demo_sim, compute):
     assert exc.value.status_code == 412
     tags = compute.virtual_machines.get(RG, "avd-demo-1").tags
     assert tags["etag-test"] == "1" and tags["goldenimage.role"] == "session-host"
+
+
+def test_run_command_output_keeps_last_4096_bytes(demo_sim, compute):
+    long_name = "N" * 5000
+    out, _err = run_op(compute, "avd-demo-0", "install-content", Name=long_name, Version="7")
+    assert len(out.encode()) == 4096
+    assert out.endswith('"version":"7"}')  # the tail survives, as in Azure

@@ -847,9 +847,9 @@ def _start_sysprep(sim, vm, g, fault):
 def _run_result(res) -> dict:
     return {"value": [
         {"code": "ComponentStatus/StdOut/succeeded", "level": "Info",
-         "displayStatus": "Provisioning succeeded", "message": res.stdout},
+         "displayStatus": "Provisioning succeeded", "message": _guest.tail_bytes(res.stdout)},
         {"code": "ComponentStatus/StdErr/succeeded", "level": "Info",
-         "displayStatus": "Provisioning succeeded", "message": res.stderr},
+         "displayStatus": "Provisioning succeeded", "message": _guest.tail_bytes(res.stderr)},
     ]}
 
 
@@ -943,8 +943,9 @@ def put_run_command(sim, req):
         iv = rc["properties"]["instanceView"]
         iv.update({"executionState": "Succeeded" if res.exit_code == 0 else "Failed",
                    "executionMessage": "Execution completed" if res.exit_code == 0 else
-                   "Execution failed", "exitCode": res.exit_code, "output": res.stdout,
-                   "error": res.stderr, "endTime": iso(sim.now())})
+                   "Execution failed", "exitCode": res.exit_code,
+                   "output": _guest.tail_bytes(res.stdout),
+                   "error": _guest.tail_bytes(res.stderr), "endTime": iso(sim.now())})
         if res.exit_code != 0 and rc["properties"]["treatFailureAsDeploymentFailure"]:
             rc["properties"]["provisioningState"] = "Failed"
             raise ArmError(400, "VMExtensionProvisioningError",

@@ -120,7 +120,18 @@ def _non_builtin(guest):
 
 
 def _out(obj) -> str:
-    return json.dumps(obj, sort_keys=True)
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"))
+
+
+# Azure keeps only the last 4,096 bytes of a Run Command's output and error streams.
+OUTPUT_LIMIT = 4096
+
+
+def tail_bytes(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    data = text.encode("utf-8")
+    if len(data) <= limit:
+        return text
+    return data[-limit:].decode("utf-8", "ignore")
 
 
 class OpResult:
