@@ -213,7 +213,10 @@ def run_op(guest: dict, op: str | None, parameters) -> OpResult:
         return OpResult(_out({"setupact": guest["panther"]["setupact"][-n:],
                               "setuperr": guest["panther"]["setuperr"][-n:]}))
     if op == "guest-info":
-        return OpResult(_out(guest))
+        # Panther logs are read with read-sysprep-logs; here only their sizes (4 KB limit).
+        info = {k: v for k, v in guest.items() if k != "panther"}
+        info["panther_lines"] = {k: len(v) for k, v in guest["panther"].items()}
+        return OpResult(_out(info))
     if op == "sysprep":
         if guest.get("generalized"):
             return OpResult("", "Sysprep: the installation is already generalized.", 1)
