@@ -127,10 +127,7 @@ test: venv collection
 # ---------------------------------------------------------------------------------- demo
 
 demo: venv collection
-	@echo "== The golden-image lifecycle demo arrives with issue 8 (lifecycle playbooks)."
-	@if $(BIN)/python -c 'import avdsim.testing' 2>/dev/null; then \
-		$(BIN)/python .ci/demo_preview.py; \
-	else echo "== The demo needs the simulator (simulator/, package avdsim), which is not installed yet."; fi
+	$(BIN)/python tools/demo.py
 
 clean:
 	rm -rf build tests/output

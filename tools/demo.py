@@ -1,0 +1,162 @@
+"""`make demo`: the whole golden-image lifecycle against the simulator, and what it cost.
+
+Starts ``avdsim --scenario demo``, runs ``playbooks/lifecycle.yml`` through ansible-runner (the
+engine AWX uses) with the credential injected as AWX injects it, samples the simulator's clock
+and request counters at every stage boundary, and prints a short report that is also written
+as JSON to ``build/demo/report.json``. Exits non-zero when the playbook failed, when any
+invariant violation was recorded, or when a host pool did not end on the version its marker
+points at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tools"))
+
+from demo_report import build_report, render_text  # noqa: E402
+
+
+def _collections_path() -> Path:
+    path = REPO / "build" / "collections"
+    link = path / "ansible_collections" / "goldenimage" / "avd"
+    if not link.exists():
+        raise SystemExit(f"{link} is missing: run `make collection` (make demo does) first")
+    return path
+
+
+class StageClock:
+    """Turns ansible-runner events into stages timed on the simulator's clock."""
+
+    def __init__(self, sim, echo=print):
+        self.sim = sim
+        self.echo = echo
+        self.stages: list[dict] = []
+        self.failures: list[dict] = []
+        self.artifact_data: dict = {}
+        self._open: dict | None = None
+
+    def _sample(self):
+        metrics = self.sim.metrics()
+        return metrics["sim_time_s"], metrics["requests"]["total"], time.monotonic()
+
+    def _close(self):
+        if self._open is None:
+            return
+        sim_t, requests, wall = self._sample()
+        stage = self._open
+        stage["sim_duration_s"] = round(sim_t - stage.pop("_sim_t"), 1)
+        stage["arm_requests"] = requests - stage.pop("_requests")
+        stage["wall_s"] = round(wall - stage.pop("_wall"), 1)
+        self.stages.append(stage)
+        self._open = None
+
+    def __call__(self, event: dict) -> bool:
+        kind = event.get("event")
+        data = event.get("event_data", {})
+        if kind == "playbook_on_play_start":
+            self._close()
+            sim_t, requests, wall = self._sample()
+            self._open = {"name": data.get("play", ""), "_sim_t": sim_t,
+                          "_requests": requests, "_wall": wall}
+            self.echo(f"==> {self._open['name']}")
+        elif kind == "runner_on_ok" and data.get("task_action") in ("debug", "ansible.builtin.debug"):
+            # The roles' progress lines (batch k of n, hosts waiting, users left, version tree).
+            msg = (data.get("res") or {}).get("msg")
+            for line in (msg if isinstance(msg, list) else [msg] if msg else []):
+                self.echo(f"    {str(line).strip()}")
+        elif kind in ("runner_on_failed", "runner_on_unreachable") and not data.get("ignore_errors"):
+            result = data.get("res", {})
+            failure = {"stage": self._open["name"] if self._open else "", "host": data.get("host"),
+                       "task": data.get("task"), "msg": result.get("msg", "")}
+            self.failures.append(failure)
+            self.echo(f"    ! {failure['host']}: {failure['task']}: {failure['msg']}")
+        elif kind == "playbook_on_stats":
+            self._close()
+            self.artifact_data = data.get("artifact_data") or {}
+        return True
+
+
+def run(args) -> int:
+    import ansible_runner
+    from avdsim.testing import SimServer
+
+    out_dir = REPO / "build" / "demo"
+    # A fresh private data dir: ansible-runner prefers env files left by an earlier run over the
+    # values passed in, and this run's credential must not be written to disk at all.
+    shutil.rmtree(out_dir / "runner", ignore_errors=True)
+    (out_dir / "runner").mkdir(parents=True)
+    # ansible-runner starts ansible-playbook from PATH: the one of this virtualenv.
+    os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    collections = _collections_path()
+    started = time.monotonic()
+    sim_kwargs = {"scenario": args.scenario}
+    if args.time_scale:
+        sim_kwargs["time_scale"] = args.time_scale
+    with SimServer(**sim_kwargs) as sim:
+        print(f"avdsim is serving scenario '{args.scenario}' at {sim.env['AZURE_CLOUD_ENVIRONMENT'].split('/metadata')[0]}")
+        envvars = {
+            # As AWX's "Microsoft Azure Resource Manager" credential injects them.
+            **{k: sim.env[k] for k in ("AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_SECRET",
+                                       "AZURE_TENANT", "AZURE_CLOUD_ENVIRONMENT")},
+            "REQUESTS_CA_BUNDLE": sim.env["REQUESTS_CA_BUNDLE"],
+            "ANSIBLE_COLLECTIONS_PATH": str(collections),
+            "ANSIBLE_NOCOLOR": "1",
+        }
+        clock = StageClock(sim)
+        result = ansible_runner.run(
+            private_data_dir=str(out_dir / "runner"),
+            project_dir=str(REPO / "playbooks"),
+            playbook="lifecycle.yml",
+            inventory=str(REPO / "playbooks" / "inventories" / args.inventory),
+            envvars=envvars,
+            extravars={
+                # New session hosts need a local admin password; a fresh one per run, never stored.
+                "session_host_rollout_admin_password": "Av1!" + secrets.token_urlsafe(18),
+                **dict(kv.split("=", 1) for kv in args.extra_vars),
+            },
+            ident="demo",
+            quiet=True,
+            event_handler=clock,
+            suppress_env_files=True,
+            timeout=args.timeout,
+        )
+        metrics = sim.metrics()
+        # What ran is the product's own view (the lifecycle's summary); the simulator's metrics
+        # say what it cost and how users fared.
+        report = build_report(
+            status=result.status, rc=result.rc, stages=clock.stages, failures=clock.failures,
+            summary=clock.artifact_data.get("goldenimage_lifecycle"), metrics=metrics,
+            wall_clock_s=time.monotonic() - started, time_scale=sim.info.get("time_scale"),
+        )
+    (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
+    print()
+    print(render_text(report))
+    print(f"\nJSON report: {(out_dir / 'report.json').relative_to(REPO)}"
+          f"  full job output: {(out_dir / 'runner' / 'artifacts' / 'demo' / 'stdout').relative_to(REPO)}")
+    return 0 if report["result"] == "passed" else 1
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="demo")
+    parser.add_argument("--inventory", default="demo", help="directory under playbooks/inventories")
+    parser.add_argument("--time-scale", type=float, default=None,
+                        help="simulated seconds per real second (default: the scenario's)")
+    parser.add_argument("--timeout", type=int, default=170, help="seconds before the job is stopped")
+    parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args(argv)
+    os.chdir(REPO)
+    return run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
