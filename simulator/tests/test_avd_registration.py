@@ -111,6 +111,25 @@ def test_invalid_tokens_do_not_register(sim, desktop, compute, case):
     assert not [n for n in host_names(desktop) if name in n]
 
 
+def test_token_deleted_while_the_agent_installs():
+    # Own simulator on a slow clock: the token goes away well before the agent registers.
+    with SimServer(scenario="demo", time_scale=30) as slow:
+        compute, desktop = slow.compute_client(), slow.desktop_client()
+        poller = compute.virtual_machines.begin_create_or_update(RG, "avd-late", vm_body(slow.subscription_id,
+                                                                                         "avd-late"))
+        slow.advance(200)
+        poller.result()
+        token = mint_token(slow, desktop)
+        poller = put_extension(compute, "avd-late", "Microsoft.PowerShell.DSC", dsc_extension(POOL, token))
+        desktop.host_pools.update(RG, POOL, {"properties": {"registrationInfo": {
+            "registrationTokenOperation": "Delete"}}})
+        slow.advance(200)
+        with pytest.raises(HttpResponseError) as err:
+            poller.result()
+        assert "deleted" in str(err.value)
+        assert not [n for n in host_names(desktop) if "avd-late" in n]
+
+
 def test_token_in_settings_is_a_leak_and_does_not_register(sim, desktop, compute):
     create_vm(sim, compute, "avd-leak")
     token = mint_token(sim, desktop)

@@ -998,20 +998,42 @@ def on_extension_provisioning(sim, vm_id, vm, extension, protected_settings, out
                                   "protected settings of %s" % extension.get("name"))
     if _ext_kind(extension) != DSC:
         return
-    if sim.faults.match("PUT", "/_avd/agent/register/" + vm["name"], lro=True) is not None:
-        problem = "RD Agent failed to register VM '%s': injected registration failure." % vm["name"]
-    else:
-        problem = _check_registration(sim, vm, extension, protected_settings)
-    if problem:
+    injected = sim.faults.match("PUT", "/_avd/agent/register/" + vm["name"], lro=True) is not None
+    problem = _check_registration(sim, vm, extension, protected_settings)
+    if problem and not _join_pending(sim, vm, extension):
         outcome["error"] = _dsc_failure(extension.get("name", "DSC"), problem)
         return
     delay = state.agent["register_s"]
-    join = _join_state(sim, vm["id"], exclude=extension.get("id"))
-    if join is not None and join[1] not in ("Succeeded", "Failed"):
+    if _join_pending(sim, vm, extension):
         delay += sim.duration("vm_extension")  # DSC waits for the join to finish first
     outcome["duration_s"] = max(outcome.get("duration_s") or 0.0, delay)
     state.registrations[vm_id.lower()] = {"token": _dsc_token(protected_settings),
                                          "extension": extension.get("id")}
+    # The agent registers at the end of the DSC run: check again just before the extension's
+    # operation completes (a token deleted or expired meanwhile, a join that failed).
+    due = sim.now() + float(outcome["duration_s"]) - 0.001
+    sim.scheduler.at(due, _agent_registers, sim, vm_id, extension, protected_settings, outcome,
+                     injected)
+
+
+def _join_pending(sim, vm: dict, extension: dict) -> bool:
+    join = _join_state(sim, vm["id"], exclude=extension.get("id"))
+    return join is not None and join[1] not in ("Succeeded", "Failed")
+
+
+def _agent_registers(sim, vm_id, extension, protected_settings, outcome, injected) -> None:
+    vm = sim.store.get(vm_id)
+    if vm is None:
+        return
+    if injected:
+        problem = "RD Agent failed to register VM '%s': injected registration failure." % vm["name"]
+    else:
+        problem = _check_registration(sim, vm, extension, protected_settings)
+        if problem is None and _join_pending(sim, vm, extension):
+            problem = "The VM is not joined to the domain yet; the agent cannot register."
+    if problem:
+        sim.avd.registrations.pop(vm_id.lower(), None)
+        outcome["error"] = _dsc_failure(extension.get("name", "DSC"), problem)
 
 
 def on_extension_created(sim, vm_id, vm, extension, protected_settings=None, **_):
