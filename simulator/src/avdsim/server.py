@@ -136,7 +136,8 @@ class Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length > 0 else b""
         req = Request(sim, self.command, self.path, self.headers, raw)
         try:
-            resp = self._dispatch(sim, req)
+            with sim.lock:  # counters, buckets, faults and the store change together
+                resp = self._dispatch(sim, req)
         except ArmError as exc:
             resp = Response(exc.status, exc.body(), exc.headers)
         except Exception as exc:  # a bug in the simulator: report it as ARM would, loudly
@@ -148,7 +149,8 @@ class Handler(BaseHTTPRequestHandler):
                                             "message": f"avdsim internal error: {exc!r}"}})
         if resp.status >= 400 and isinstance(resp.body, dict) and isinstance(
                 resp.body.get("error"), dict):
-            sim.metrics.errors_by_code[resp.body["error"].get("code")] += 1
+            with sim.lock:
+                sim.metrics.errors_by_code[resp.body["error"].get("code")] += 1
         self._send(req, resp)
         if not req.path.startswith("/_sim/"):
             sim.metrics.latency(time.perf_counter() - t0)
