@@ -307,3 +307,15 @@ def test_resource_group_lifecycle_and_cascading_delete(demo_sim, compute):
     assert raw(compute, "GET", url).status_code == 404
     names = [v.name for v in compute.virtual_machines.list_all()]
     assert "vm-in-tmp" not in names
+
+
+def test_concurrent_requests_are_counted_exactly(demo_sim, compute):
+    from concurrent.futures import ThreadPoolExecutor
+    op = ("GET /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
+          "Microsoft.Compute/galleries/{galleryName}")
+    before = demo_sim.metrics()["requests"]["by_operation"].get(op, 0)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        names = list(pool.map(lambda _: compute.galleries.get(RG, "gal_avd_demo").name,
+                              range(60)))
+    assert names == ["gal_avd_demo"] * 60
+    assert demo_sim.metrics()["requests"]["by_operation"][op] - before == 60
