@@ -194,6 +194,7 @@ def test_fail_json_azure_reports_code_status_ids_hint_and_partial(awx_env, capsy
 
 def test_typed_error_partial_result_is_returned(awx_env, capsys):
     error = _errors.TimeoutError("Timed out after 60s waiting for sessions to end.", partial={"drained": ["h1"]})
+
     def handler(_azure):
         raise error
 
