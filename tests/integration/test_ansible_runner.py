@@ -1,0 +1,122 @@
+"""Jobs the way AWX / Automation Platform runs them: ansible-runner with a private data dir.
+
+AWX syncs a project (here: the repository's playbooks), installs the collection into the job's
+collections path, writes the inventory, and injects the "Microsoft Azure Resource Manager"
+credential as environment variables (``AZURE_CLIENT_ID``, ``AZURE_SECRET``, ``AZURE_TENANT``,
+``AZURE_SUBSCRIPTION_ID``, and ``AZURE_CLOUD_ENVIRONMENT`` when the credential names a cloud).
+Job-template survey answers and extra variables arrive in ``env/extravars``. Nothing prompts.
+"""
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from avdsim.testing import SimServer
+
+REPO = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def installed_collection(tmp_path_factory):
+    """The collection installed from a built tarball, as AWX installs it from requirements.yml."""
+    dist = tmp_path_factory.mktemp("dist")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "build", str(REPO),
+                    "--output-path", str(dist)], check=True, cwd=dist, env=env, capture_output=True)
+    tarball = next(dist.glob("goldenimage-avd-*.tar.gz"))
+    collections = tmp_path_factory.mktemp("requirements_collections")
+    subprocess.run([str(VENV_BIN / "ansible-galaxy"), "collection", "install", str(tarball),
+                    "-p", str(collections)], check=True, cwd=dist, env=env, capture_output=True)
+    return collections
+
+
+def make_private_data_dir(root: Path, collections: Path, sim_env: dict, extravars: dict) -> Path:
+    """Lay out a private data dir the way AWX hands a job to ansible-runner."""
+    pdd = root / "job"
+    shutil.copytree(REPO / "playbooks", pdd / "project",
+                    ignore=shutil.ignore_patterns("inventories"))
+    shutil.copytree(REPO / "playbooks" / "inventories" / "demo", pdd / "inventory")
+    (pdd / "env").mkdir()
+    envvars = {
+        # What AWX's azure_rm credential injector sets.
+        "AZURE_SUBSCRIPTION_ID": sim_env["AZURE_SUBSCRIPTION_ID"],
+        "AZURE_CLIENT_ID": sim_env["AZURE_CLIENT_ID"],
+        "AZURE_SECRET": sim_env["AZURE_SECRET"],
+        "AZURE_TENANT": sim_env["AZURE_TENANT"],
+        "AZURE_CLOUD_ENVIRONMENT": sim_env["AZURE_CLOUD_ENVIRONMENT"],
+        # The simulator's private CA; TLS stays verified.
+        "REQUESTS_CA_BUNDLE": sim_env["REQUESTS_CA_BUNDLE"],
+        # What AWX sets for a job whose project installed collections.
+        "ANSIBLE_COLLECTIONS_PATH": str(collections),
+        "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
+    }
+    (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars))
+    (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
+    for name in ("envvars", "extravars"):
+        (pdd / "env" / name).chmod(0o600)
+    return pdd
+
+
+def run_job(pdd: Path, playbook: str, timeout: int = 600):
+    """`ansible-runner run` as a separate process, like the AWX task worker."""
+    proc = subprocess.run(
+        [str(VENV_BIN / "ansible-runner"), "run", str(pdd), "-p", playbook, "--ident", "job1"],
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AZURE_"))},
+             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
+        capture_output=True, text=True, timeout=timeout,
+    )
+    artifacts = pdd / "artifacts" / "job1"
+    events = [json.loads(p.read_text()) for p in sorted(
+        (artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-", 1)[0]))]
+    return proc, artifacts, events
+
+
+def job_output(artifacts: Path, events: list) -> str:
+    """Everything an AWX user can see of the job: stdout and the event data."""
+    return (artifacts / "stdout").read_text() + "\n".join(json.dumps(e) for e in events)
+
+
+def test_lifecycle_runs_as_an_awx_job(installed_collection, tmp_path):
+    with SimServer(scenario="demo") as sim:
+        admin_password = "Av1!" + secrets.token_urlsafe(18)
+        pdd = make_private_data_dir(tmp_path, installed_collection, sim.env, {
+            # Survey-style inputs, as a job template passes them; nothing prompts.
+            "golden_image_version": "1.0.1",
+            "session_host_rollout_admin_password": admin_password,
+            "awx_job_id": 4711,
+        })
+        proc, artifacts, events = run_job(pdd, "lifecycle.yml")
+        output = job_output(artifacts, events)
+        assert proc.returncode == 0, (artifacts / "stdout").read_text()[-6000:]
+        assert (artifacts / "status").read_text().strip() == "successful"
+        assert (artifacts / "rc").read_text().strip() == "0"
+        # The credential never shows in job output or events.
+        assert sim.env["AZURE_SECRET"] not in output
+        assert admin_password not in output
+        # No play waited for input.
+        assert not [e for e in events if e["event"] == "playbook_on_vars_prompt"]
+        metrics = sim.metrics()
+        assert metrics["violations"] == []
+        assert metrics["users"]["logon_failures"] == 0
+        assert metrics["users"]["forced_logoffs"] == 0
+        stats = next(e for e in events if e["event"] == "playbook_on_stats")
+        summary = stats["event_data"]["artifact_data"]["goldenimage_lifecycle"]["customer_demo"]
+        # The simulator's own view: every session host of the pool runs a VM built from 1.0.1.
+        desktop = sim.desktop_client()
+        compute = sim.compute_client()
+        hosts = list(desktop.session_hosts.list("rg-avd-demo", "hp-demo-pooled"))
+        images = {compute.virtual_machines.get("rg-avd-demo", h.resource_id.rsplit("/", 1)[-1])
+                  .storage_profile.image_reference.id.rsplit("/", 1)[-1] for h in hosts}
+    assert summary["markers"] == {"pilot": "1.0.1", "prod": "1.0.1"}
+    assert summary["version"] == "1.0.1"
+    pools = {p["name"]: p for p in summary["host_pools"]}
+    assert {h["image_version"] for h in pools["hp-demo-pooled"]["hosts"]} == {"1.0.1"}
+    assert len(hosts) == 3 and images == {"1.0.1"}
