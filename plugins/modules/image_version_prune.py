@@ -56,7 +56,9 @@ options:
     type: int
     default: 1800
   poll_interval:
-    description: Seconds between two status checks while waiting for the deletions and the lease.
+    description:
+      - Seconds between two looks at a marker lease held by another run.
+      - The deletions themselves are followed at the pace Azure asks for (C(Retry-After)).
     type: int
     default: 15
 extends_documentation_fragment:
@@ -111,7 +113,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resour
 from ansible_collections.goldenimage.avd.plugins.module_utils._markers import MarkerStore
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._retention import select_for_deletion, versions_in_use
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, wait_for
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, wait_poller
 
 
 def list_vms(compute, resource_groups):
@@ -132,20 +134,26 @@ def decide(azure, store, image_id):
     return versions, delete, kept, in_use, latest_users
 
 
-def delete_versions(azure, store, names, deadline):
-    """Start every deletion, then wait for all of them in one polling loop."""
+def delete_versions(azure, names, deadline):
+    """Start every deletion at once, then wait for them under one deadline.
+
+    The SDK pollers run side by side and follow Azure's Retry-After, so the wait takes as long as
+    the slowest deletion. Returns the versions that were already gone.
+    """
     params = azure.params
+    pollers, gone = [], []
     for name in names:
-        with ignore_not_found():
-            azure.compute.gallery_image_versions.begin_delete(params["resource_group"], params["gallery"],
-                                                              params["image"], name)
-
-    def gone():
-        remaining = {item["name"] for item in store.versions()}
-        return not remaining.intersection(names)
-
-    wait_for(gone, deadline, params["poll_interval"], "the deletion of versions %s" % ", ".join(names),
-             partial={"deleting": names})
+        with ignore_not_found() as outcome:
+            pollers.append((name, azure.compute.gallery_image_versions.begin_delete(
+                params["resource_group"], params["gallery"], params["image"], name)))
+        if not outcome.found:
+            gone.append(name)
+    deleted = list(gone)
+    for name, poller in pollers:
+        wait_poller(poller, deadline, describe="the deletion of version %s" % name,
+                    partial=lambda: {"deleted": list(deleted), "deleting": [item for item in names if item not in deleted]})
+        deleted.append(name)
+    return gone
 
 
 def run(azure):
@@ -173,7 +181,7 @@ def run(azure):
             # decide again inside the lease: a marker may have moved onto a candidate meanwhile
             versions, delete, kept, in_use, latest_users = decide(azure, store, image_id)
             if delete:
-                delete_versions(azure, store, delete, Deadline(max(deadline - store.clock(), 0.0)))
+                delete_versions(azure, delete, Deadline(max(deadline - store.clock(), 0.0)))
         finally:
             store.release(deadline)
     before = [item["name"] for item in versions]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import run_module
-from test_marker_tag_support import FAST, GALLERY, IMAGE, LOCK_TAG, RG, TARGET, all_tags, create_version
+from test_marker_tag_support import FAST, GALLERY, IMAGE, LOCK_TAG, RG, TARGET, all_tags, create_version, run_many
 
 TIME_SCALE = 600
 
@@ -66,7 +66,6 @@ def test_prune_keeps_newest_marked_and_used_versions(world):
 def test_bad_keep_is_refused_before_anything(world):
     sim, compute = world
     before = names(compute)
-    for keep in (0, -3):
-        result = prune(sim, keep=keep)
+    for result in run_many(sim, "image_version_prune", [dict(TARGET, keep=keep, **FAST) for keep in (0, -3)]):
         assert result["failed"] and "keep" in result["msg"], result
     assert names(compute) == before
