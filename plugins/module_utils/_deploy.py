@@ -332,6 +332,7 @@ def deploy(ctx, params, names, check_mode, timeout, poll_interval):
         return changed, _result(reports)
 
     deadline = Deadline(timeout, clock=ctx.clock)
+    started = ctx.server_now()
     pool = get_pool(ctx.desktop, ctx.resource_group, ctx.host_pool)
     if (((pool.get("properties") or {}).get("hostPoolType")) or "").lower() == "personal":
         raise PreconditionError("host pool %s is a Personal pool; session_host_deploy adds hosts to pooled host "
@@ -394,6 +395,7 @@ def deploy(ctx, params, names, check_mode, timeout, poll_interval):
     failed = [n for n in names if reports[n]["failed"]]
     result = _result(reports)
     result["registration_token_deleted"] = bool(reports_token)
+    result["duration_s"] = int((ctx.server_now() - started).total_seconds())
     if failed:
         if params["on_failure"] == "delete":
             _clean_up(ctx, failed, reports, deadline)

@@ -99,6 +99,7 @@ def _new_report(name, host):
         "removed": False,
         "vm_action": None,
         "state": None,
+        "empty_after_s": None,
     }
 
 
@@ -169,6 +170,9 @@ def drain_and_wait(ctx, reports, message, drain_timeout, on_timeout, logoff_grac
         left = {}
         for key in sessions:
             left[key[0]] = left.get(key[0], 0) + 1
+        for name, report in reports.items():
+            if name not in left and report["empty_after_s"] is None:
+                report["empty_after_s"] = int(_elapsed(ctx, started))
         ctx.log("drain: %d users left on %d of %d hosts after %ds (ARM clock)" % (
             len(sessions), len(left), len(names), int(_elapsed(ctx, started))))
         if not sessions:

@@ -160,6 +160,7 @@ session_hosts:
     removed: {description: "Whether this task removed the host from the pool.", type: bool}
     vm_action: {description: "C(deleted), C(deallocated), C(already gone) or null.", type: str}
     state: {description: "C(in_service), C(drained), C(drained_with_users), C(removed) or C(absent).", type: str}
+    empty_after_s: {description: "Seconds (ARM clock) from the start of the wait until the host had no session; null if it never got empty.", type: int}
 timed_out:
   description: Whether users were still on a host after O(drain_timeout) (with O(on_timeout=continue)).
   returned: always

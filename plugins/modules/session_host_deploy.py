@@ -181,6 +181,10 @@ failed_hosts:
   returned: always
   type: list
   elements: str
+duration_s:
+  description: Seconds (ARM clock) the deployment took, from the first request until every host was Available.
+  returned: when hosts were deployed or registered
+  type: int
 registration_token_deleted:
   description: Whether the module minted a registration token and deleted it again.
   returned: when hosts were registered

@@ -185,7 +185,7 @@ def test_personal_pool_is_refused(fresh_sim, tmp_path):
 
 @pytest.mark.parametrize("hosts,surge", [(20, "25%")])
 def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp_path, hosts, surge):
-    scenario, names = rs.big_pool_scenario(hosts=hosts)
+    scenario, _names = rs.big_pool_scenario(hosts=hosts)
     sim = fresh_sim(scenario=rs.write_scenario(tmp_path, scenario), time_scale=TIME_SCALE)
     rs.create_version(sim, "1.0.1")
     rs.move_marker(sim, "1.0.1")
@@ -204,11 +204,20 @@ def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp
     assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
     assert lowest_capacity(after, before["sim_time_s"]) >= hosts
 
-    # waits ran side by side: the rollout took far less simulated time than replacing the hosts
-    # one after the other (each: VM create + join + agent + the drain of its users)
-    simulated = after["sim_time_s"] - before["sim_time_s"]
-    per_host_serial = 180 + 90 + 150 + 1800
-    assert simulated < 0.5 * hosts * per_host_serial, simulated
+    # waits ran side by side. Serially, every host would wait for its own deployment and for its own
+    # users; concurrently, a batch waits for its slowest host only (times on the ARM clock, as the
+    # modules measured them)
+    deploys = [r for r in run.results("Deploy new session hosts") if not r.get("skipped")]
+    drains = [r for r in run.results("Drain, wait for the users and remove the outdated hosts") if not r.get("skipped")]
+    assert len(deploys) == len(drains) == 4
+    serial = sum(r["duration_s"] * len(r["created"]) for r in deploys) + sum(
+        h["empty_after_s"] for r in drains for h in r["session_hosts"])
+    concurrent = sum(r["duration_s"] for r in deploys) + sum(
+        max(h["empty_after_s"] for h in r["session_hosts"]) for r in drains)
+    assert concurrent < 0.5 * serial, (concurrent, serial)
+    # The whole run's simulated time is not compared with the serial sum: the simulated clock also
+    # runs while Ansible starts each task (seconds of real time, scaled 600x); the benchmark
+    # tests/benchmarks/bench_rollout.py reports both.
     requests = rs.requests_delta(before, after)
     assert requests["throttled"] == 0
     assert requests["total"] < 60 * hosts, requests
