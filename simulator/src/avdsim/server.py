@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import socket
 import ssl
 import threading
@@ -14,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from . import routing
-from .clock import http_date
+from .clock import http_date, iso
 from .errors import ArmError
 from .throttle import HEADER as RATE_HEADERS
 
@@ -194,20 +195,24 @@ class Handler(BaseHTTPRequestHandler):
                                    "available. Refer to https://aka.ms/arm-throttling",
                                    headers={"Retry-After": str(retry_after)})
             if sub and route.policy:
-                ok, header, blocked = sim.resource_policies.check(sub, route.policy)
+                now = sim.now()
+                ok, header, blocked = sim.resource_policies.check(sub, route.policy, now)
                 req.resource_rate = header
                 if not ok:
                     sim.metrics.throttled += 1
-                    group, seconds, limit, measured, retry_after = blocked
+                    group, seconds, limit, measured, wait_sim = blocked
                     detail = json.dumps({"operationGroup": group,
-                                         "startTime": http_date(time.time() - seconds),
-                                         "endTime": http_date(time.time()),
+                                         "startTime": iso(now - seconds),
+                                         "endTime": iso(now),
                                          "allowedRequestCount": limit,
                                          "measuredRequestCount": measured})
+                    real = sim.clock.real_seconds(wait_sim)
+                    retry = ({"Retry-After": str(int(math.ceil(real)))} if real >= 1.0 else
+                             {"retry-after-ms": str(max(5, int(real * 1000)))})
                     raise ArmError(429, "OperationNotAllowed",
                                    "The server rejected the request because too many requests "
                                    "have been received for this subscription.",
-                                   headers={"Retry-After": str(retry_after),
+                                   headers={**retry,
                                             "x-ms-ratelimit-remaining-resource": header},
                                    details=[{"code": "TooManyRequests", "target": group,
                                              "message": detail}])

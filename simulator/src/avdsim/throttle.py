@@ -81,7 +81,10 @@ COMPUTE_POLICIES = {
 
 
 class ResourcePolicies:
-    """Sliding windows on REAL time per (subscription, policy window)."""
+    """Sliding windows per (subscription, policy window) on SIMULATED time: they judge how a
+    client paces its calls against operations that take simulated minutes (a client that lists
+    VMs every simulated second is throttled, as it would be in Azure), while the subscription
+    buckets above protect the simulator's real request rate."""
 
     def __init__(self, overrides: dict | None = None):
         self.policies = {name: [list(w) for w in windows]
@@ -93,9 +96,9 @@ class ResourcePolicies:
                         w[2] = int(limit)
         self.hits: dict[tuple[str, str], deque] = {}
 
-    def check(self, sub: str, policy: str, namespace: str = "Microsoft.Compute"):
-        """(allowed, header value, 429 detail or None, retry_after seconds)."""
-        now = time.monotonic()
+    def check(self, sub: str, policy: str, now: float, namespace: str = "Microsoft.Compute"):
+        """(allowed, header value, 429 detail or None). ``now`` is simulated time; the detail
+        is (group, window seconds, limit, measured, simulated seconds until a slot frees)."""
         header = []
         blocked = None
         for wname, seconds, limit in self.policies[policy]:
@@ -104,7 +107,7 @@ class ResourcePolicies:
                 q.popleft()
             if len(q) >= limit and blocked is None:
                 blocked = (policy + wname, seconds, limit, len(q) + 1,
-                           max(1, math.ceil(q[0] + seconds - now)))
+                           max(1.0, q[0] + seconds - now))
         if blocked is None:
             for wname, _seconds, _limit in self.policies[policy]:
                 self.hits[(sub.lower(), policy + wname)].append(now)
