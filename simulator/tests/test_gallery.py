@@ -243,3 +243,24 @@ def test_versions_list_and_paging(demo_sim, compute):
         .publishing_profile.published_date
     assert published < dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc)
     assert time.time() > 0
+
+
+def test_adding_a_target_region_replicates_it(demo_sim, compute):
+    sub = demo_sim.subscription_id
+    _s, _d, clone = clone_vm(compute, sub, "vm-golden-w11", "cap-regions")
+    sysprep_and_generalize(compute, demo_sim, "cap-regions")
+    compute.gallery_image_versions.begin_create_or_update(
+        RG, GALLERY, IMAGE, "3.0.0", _version_body(clone.id)).result()
+    poller = compute.gallery_image_versions.begin_update(
+        RG, GALLERY, IMAGE, "3.0.0", {"properties": {"publishingProfile": {"targetRegions": [
+            *REGIONS, {"name": "uksouth", "regionalReplicaCount": 1}]}}})
+    v = poller.result()
+    assert v.provisioning_state == "Succeeded"
+    v = compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "3.0.0", expand="ReplicationStatus")
+    assert {s.region: s.state for s in v.replication_status.summary} == {
+        "West Europe": "Completed", "North Europe": "Completed", "UK South": "Completed"}
+    with pytest.raises(HttpResponseError) as exc:
+        compute.gallery_image_versions.begin_update(
+            RG, GALLERY, IMAGE, "3.0.0", {"properties": {"publishingProfile": {
+                "targetRegions": [{"name": "northeurope"}]}}})
+    assert exc.value.error.code == "InvalidParameter"  # the source region must stay
