@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark: roll a 20-host pool (surge 25%) to a new image version against the simulator.
 
 Not a timed test: it prints what one rollout costs. Run from the repository root:
