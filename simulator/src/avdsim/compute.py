@@ -542,10 +542,8 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
         cur["storageProfile"]["osDisk"]["deleteOption"] = osd["deleteOption"]
     size = (props.get("hardwareProfile") or {}).get("vmSize")
     if size and size != cur["hardwareProfile"]["vmSize"]:
-        if power(sim, vm["id"]) == "running":
-            # resizing a running VM restarts it; keep it simple and honest: allowed, same size
-            # family assumed.
-            pass
+        # Azure resizes within the current hardware cluster (a running VM restarts); every
+        # size is assumed available here.
         cur["hardwareProfile"]["vmSize"] = size
     for nic in (props.get("networkProfile") or {}).get("networkInterfaces") or []:
         for ref in cur["networkProfile"]["networkInterfaces"]:
@@ -640,8 +638,6 @@ def _power_action(sim, req, action, allowed_from, transit, final, duration_name,
                   on_done=None):
     vm = get_vm(sim, req)
     st = state(sim, vm["id"])
-    if vm["properties"]["provisioningState"] in ("Creating", "Deleting"):
-        _busy(sim, vm, action)
     _busy(sim, vm, action)
     cur = power(sim, vm["id"])
     if st.get("generalized") and action in ("start", "restart"):
@@ -654,14 +650,12 @@ def _power_action(sim, req, action, allowed_from, transit, final, duration_name,
     if action == "deallocate" and cur == "stopped":
         duration = sim.duration("vm_deallocate_stopped")
     noop = cur == final and action != "restart"
-    prev_state = vm["properties"]["provisioningState"]
     vm["properties"]["provisioningState"] = "Updating"
     if not noop:
         set_power(sim, vm, transit)
 
     def complete():
-        vm["properties"]["provisioningState"] = "Succeeded" if prev_state != "Failed" else \
-            "Succeeded"
+        vm["properties"]["provisioningState"] = "Succeeded"
         st["provisioning_time"] = iso(sim.now())
         st["busy"] = None
         set_power(sim, vm, final)

@@ -264,8 +264,6 @@ def list_all_disks(sim, req):
 
 
 def _delete(sim, req, res, duration_name):
-    res["properties"]["provisioningState"] = res["properties"].get("provisioningState")
-
     def complete():
         sim.store.delete(res["id"])
         sim.hooks.emit("resource.deleted", resource_id=res["id"], resource=res)

@@ -111,7 +111,6 @@ def _gal_id(req):
 
 
 def _caps_put(sim, req, res, duration, created):
-    prev = res["properties"].get("provisioningState")
     res["properties"]["provisioningState"] = "Creating" if created else "Updating"
 
     def complete():
@@ -197,8 +196,7 @@ def patch_gallery(sim, req):
     _set_tags(g, body, False)
     if "description" in (body.get("properties") or {}):
         g["properties"]["description"] = body["properties"]["description"]
-    resp = _caps_put(sim, req, g, sim.duration("gallery_update"), False)
-    return resp
+    return _caps_put(sim, req, g, sim.duration("gallery_update"), False)
 
 
 @route("GET", GAL)
@@ -504,7 +502,6 @@ def put_version(sim, req):
     pp_in = props.get("publishingProfile") or {}
     if existing is not None:
         src = (props.get("storageProfile") or {}).get("source") or {}
-        cur_src = existing["properties"]["storageProfile"].get("source") or {}
         new_id = src.get("virtualMachineId") or src.get("id")
         cur_id = sim.store.internal(vid).get("source_id")
         if new_id and cur_id and new_id.lower() != cur_id.lower():
@@ -512,7 +509,6 @@ def put_version(sim, req):
                            "Changing property 'galleryImageVersion.properties.storageProfile."
                            "source.id' is not allowed.",
                            target="galleryImageVersion.properties.storageProfile.source.id")
-        del cur_src
         return _update_version(sim, req, existing, body, replace=True)
     source_id, source_out, src_guest, size, osdisk_src = _validate_source(sim, definition, props)
     regions = _target_regions(pp_in, location)
