@@ -157,3 +157,22 @@ def test_session_host_with_users_is_not_deleted_without_force(sim):
         desktop.host_pools.delete(RG, POOL)
     assert err.value.status_code == 400
     assert sim.metrics()["violations"] == []
+
+
+def test_same_scenario_same_user_history():
+    histories = []
+    for _ in range(2):
+        with SimServer(scenario="demo", time_scale=1) as server:
+            server.advance(4 * 3600)
+            users = server.metrics()["users"]
+            sessions = sorted((s["name"], s["properties"]["userPrincipalName"]) for s in
+                              [x.serialize(keep_readonly=True) for x in
+                               server.desktop_client().user_sessions.list_by_host_pool(RG, POOL)])
+            # times relative to the scenario load (which happens a few real ms after start)
+            start = users["capacity_timeline"][0][0]
+            times = [t - start for t, _a, _f in users["capacity_timeline"]]
+            capacity = [(a, f) for _t, a, f in users["capacity_timeline"]]
+            histories.append((times, capacity, users["logon_attempts"], sessions))
+    (times_a, *rest_a), (times_b, *rest_b) = histories
+    assert rest_a == rest_b
+    assert len(times_a) == len(times_b) and all(abs(a - b) < 0.01 for a, b in zip(times_a, times_b))

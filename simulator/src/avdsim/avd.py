@@ -89,11 +89,12 @@ def bad_request(message: str) -> ArmError:
 class Host:
     """A registered session host: what the broker knows about one VM's agent."""
 
-    def __init__(self, name: str, vm_id: str, vm_uid: str, registered_s: float, created_iso: str):
+    def __init__(self, name: str, vm_id: str, vm_uid: str, registered_s: float, created_iso: str,
+                 object_id: str):
         self.name = name
         self.vm_id = vm_id
         self.vm_uid = vm_uid
-        self.object_id = str(uuid.uuid4())
+        self.object_id = object_id
         self.allow_new_session = True
         self.assigned_user: Optional[str] = None
         self.friendly_name: Optional[str] = None
@@ -135,6 +136,10 @@ class AvdState:
         self.default_profile: Dict[str, Any] = {}
         self.loading = False  # a scenario is being loaded
         self.reported_leaks: set = set()
+
+    def new_uuid(self) -> str:
+        """Ids the service makes up (objectId ...), deterministic from the scenario seed."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
     def pool(self, sub: str, rg: str, name: str) -> Optional[Pool]:
         return self.pools.get(pool_id(sub, rg, name).lower())
@@ -317,7 +322,7 @@ def _system_data(sim, created: Optional[dict] = None) -> dict:
     return data
 
 
-def _pool_properties(props: dict, existing: Optional[dict]) -> dict:
+def _pool_properties(props: dict, existing: Optional[dict], object_id: str = "") -> dict:
     """Validated properties of a PUT (full replacement; read-only ones are kept)."""
     host_pool_type = _enum(props, "hostPoolType", HOST_POOL_TYPES, required=True)
     load_balancer = _enum(props, "loadBalancerType", LOAD_BALANCER_TYPES, required=True)
@@ -357,7 +362,7 @@ def _pool_properties(props: dict, existing: Optional[dict]) -> dict:
         "ssoClientSecretKeyVaultPath": _optional_str(props, "ssoClientSecretKeyVaultPath"),
         "ssoSecretType": _enum(props, "ssoSecretType", SSO_SECRET_TYPES),
         "publicNetworkAccess": _enum(props, "publicNetworkAccess", PUBLIC_NETWORK_ACCESS, default="Enabled"),
-        "objectId": (existing or {}).get("objectId") or str(uuid.uuid4()),
+        "objectId": (existing or {}).get("objectId") or object_id,
     }
     if isinstance(props.get("agentUpdate"), dict):
         out["agentUpdate"] = props["agentUpdate"]
@@ -373,7 +378,7 @@ def _check_pool_type_rules(host_pool_type: str, load_balancer: str) -> None:
 
 
 def _new_etag(sim) -> str:
-    return '"%s"' % uuid.UUID(int=sim.avd.rng.getrandbits(128))
+    return '"%s"' % sim.avd.new_uuid()
 
 
 def _sync_pool_users(sim, pool: Pool) -> None:
@@ -397,7 +402,7 @@ def create_or_replace_pool(sim, sub: str, rg: str, name: str, body: dict) -> tup
     if existing_body and norm_location(body["location"]) != norm_location(existing_body["location"]):
         raise bad_request("The location of an existing host pool cannot be changed.")
     tags = _validate_tags(body.get("tags"))
-    props = _pool_properties(body["properties"], existing)
+    props = _pool_properties(body["properties"], existing, state.new_uuid())
     pool = state.pools.get(rid.lower())
     if pool is None:
         profile = LoadProfile.from_dict(dict(state.default_profile, target_concurrent_users=0))
@@ -695,8 +700,8 @@ def register_host(sim, pool: Pool, vm: dict, domain: Optional[str], power: str =
     if existing is not None:
         # Another VM with the same computer name: the broker keeps one entry per name.
         _remove_host(sim, pool, name.lower(), "replaced by a new registration")
-    host = Host(name, vm["id"], (vm.get("properties") or {}).get("vmId") or str(uuid.uuid4()),
-                now, sim.now_iso())
+    host = Host(name, vm["id"], (vm.get("properties") or {}).get("vmId") or sim.avd.new_uuid(),
+                now, sim.now_iso(), sim.avd.new_uuid())
     host.power = power  # a registering agent heart-beats at once: ready_at_s = now
     host.os_version = _os_version(sim, vm)
     pool.hosts[name.lower()] = host
