@@ -14,8 +14,12 @@ description:
   - V(stopped) means powered off but still allocated (still billed for compute); V(deallocated)
     releases the compute. Reaching V(stopped) from V(deallocated) starts the VM and powers it off.
   - Refuses to start a generalized VM (Azure cannot start it; it exists only to be captured).
-  - Without O(state) the module only reports the power state, which lets a play put a VM back in the
-    state it found it in.
+  - Without O(state) the module only reports the power state.
+  - "With O(remember=true) the power state the VM had before this task is recorded in the tag
+    C(goldenimage.power-state-before) of the VM (unless a state is already recorded there), and
+    O(state=restored) later brings the VM back to the recorded state and removes the tag. A play that
+    is interrupted in between and run again still returns the VM to the state it had before the first
+    run."
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
@@ -28,9 +32,18 @@ options:
     type: str
     required: true
   state:
-    description: The power state wanted; leave unset to only read it.
+    description:
+      - The power state wanted; leave unset to only read it.
+      - V(restored) returns to the state recorded by an earlier task with O(remember=true) (no change when
+        none is recorded).
     type: str
-    choices: [running, stopped, deallocated]
+    choices: [running, stopped, deallocated, restored]
+  remember:
+    description:
+      - Record the current power state in the tag C(goldenimage.power-state-before) before changing it,
+        unless a state is recorded already. Ignored with O(state=restored).
+    type: bool
+    default: false
 extends_documentation_fragment:
   - goldenimage.avd.azure
   - goldenimage.avd.wait
@@ -53,12 +66,18 @@ EXAMPLES = r"""
     name: vm-golden-w11
     state: deallocated
 
-- name: Put it back as it was
+- name: Deallocate it for the build, remembering how it was
   goldenimage.avd.vm_power:
     resource_group: rg-avd-demo
     name: vm-golden-w11
-    state: "{{ original_power.power_state }}"
-  when: original_power.power_state in ['running', 'stopped', 'deallocated']
+    state: deallocated
+    remember: true
+
+- name: Put it back as it was before the build
+  goldenimage.avd.vm_power:
+    resource_group: rg-avd-demo
+    name: vm-golden-w11
+    state: restored
 """
 
 RETURN = r"""
@@ -81,6 +100,11 @@ vm_id:
   description: Resource id of the VM.
   returned: always
   type: str
+recorded_power_state:
+  description: The power state recorded in C(goldenimage.power-state-before) after the task, null when none.
+  returned: always
+  type: str
+  sample: running
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
@@ -93,6 +117,9 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._ids import valida
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import is_generalized, power_state
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, wait_for
+
+TAG_POWER_BEFORE = "goldenimage.power-state-before"
+STATES = ("running", "stopped", "deallocated")
 
 # Transitional states settle into these.
 _SETTLES_TO = {"starting": "running", "stopping": "stopped", "deallocating": "deallocated"}
@@ -112,11 +139,21 @@ def power_actions(current, wanted):
     raise ValueError("Option 'state' must be one of running, stopped, deallocated; got %r." % wanted)
 
 
+def update_tags(ops, params, tags, deadline):
+    """Replace the VM's tags (PATCH); Azure keeps everything else of the VM as it is."""
+    poller = ops.begin_update(params["resource_group"], params["name"], {"tags": tags})
+    poller.wait(timeout=deadline.remaining())
+    if not poller.done():
+        raise TimeoutError("Timed out updating the tags of VM '%s'; run the task again." % params["name"])
+    poller.result()
+
+
 def main():
     mod = AzureModule(dict(
         resource_group=dict(type="str", required=True),
         name=dict(type="str", required=True),
-        state=dict(type="str", choices=["running", "stopped", "deallocated"]),
+        state=dict(type="str", choices=["running", "stopped", "deallocated", "restored"]),
+        remember=dict(type="bool", default=False),
         timeout=dict(type="int", default=1800),
         poll_interval=dict(type="int", default=15),
     ), supports_check_mode=True)
@@ -152,13 +189,27 @@ def main():
             vm = wait_for(settled, deadline, params["poll_interval"],
                           "VM '%s' to finish its power transition" % params["name"])
             before = power_state(vm)
-        actions = power_actions(before, params["state"])
+        tags = dict(vm.get("tags") or {})
+        recorded = tags.get(TAG_POWER_BEFORE)
+        wanted = params["state"]
+        tag_change = None
+        if wanted == "restored":
+            wanted = recorded if recorded in STATES else None
+            if recorded is not None:
+                tags.pop(TAG_POWER_BEFORE)
+                tag_change = tags
+        actions = power_actions(before, wanted)
+        if params["remember"] and params["state"] != "restored" and actions and recorded is None:
+            tags[TAG_POWER_BEFORE] = before
+            tag_change = tags
         if "start" in actions and generalized:
             raise PreconditionError("VM '%s' is generalized and cannot be started; it exists only to be captured "
                                     "as an image." % params["name"])
-        after = params["state"] if actions else before
+        after = wanted if actions else before
+        ops = mod.compute.virtual_machines
+        if tag_change is not None and not mod.check_mode and params["state"] != "restored":
+            update_tags(ops, params, tag_change, deadline)
         if actions and not mod.check_mode:
-            ops = mod.compute.virtual_machines
             for action in actions:
                 poller = {"start": ops.begin_start, "power_off": ops.begin_power_off,
                           "deallocate": ops.begin_deallocate}[action](params["resource_group"], params["name"])
@@ -168,8 +219,14 @@ def main():
                         action.replace("_", " "), params["name"]))
                 poller.result()
             after = power_state(get(mod))
-        mod.exit(bool(actions), diff=mod.make_diff({"power_state": before}, {"power_state": after}),
-                 power_state=after, previous_power_state=before, generalized=generalized, vm_id=vm["id"])
+        if tag_change is not None and not mod.check_mode and params["state"] == "restored":
+            update_tags(ops, params, tag_change, deadline)
+        recorded_after = (tag_change or {}).get(TAG_POWER_BEFORE) if tag_change is not None else recorded
+        mod.exit(bool(actions) or tag_change is not None,
+                 diff=mod.make_diff({"power_state": before, "recorded_power_state": recorded},
+                                    {"power_state": after, "recorded_power_state": recorded_after}),
+                 power_state=after, previous_power_state=before, generalized=generalized, vm_id=vm["id"],
+                 recorded_power_state=recorded_after)
 
     mod.run(handler)
 

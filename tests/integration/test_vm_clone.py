@@ -59,7 +59,7 @@ def test_vm_power_matrix(sim):
     assert report["changed"] is False and report["power_state"] == "running"
     check = run_module(sim, "vm_power", {"resource_group": RG, "name": ORIGINAL, "state": "deallocated"},
                        check=True, diff=True)
-    assert check["changed"] and check["diff"]["after"] == {"power_state": "deallocated"}
+    assert check["changed"] and check["diff"]["after"]["power_state"] == "deallocated"
     assert sim.compute_client().virtual_machines.instance_view(RG, ORIGINAL).as_dict()["statuses"][-1]["code"] \
         == "PowerState/running"
     real = deallocate_original(sim)
@@ -70,6 +70,27 @@ def test_vm_power_matrix(sim):
     assert stopped["changed"] and stopped["power_state"] == "stopped"
     running = run_module(sim, "vm_power", {"resource_group": RG, "name": ORIGINAL, "state": "running"})
     assert running["changed"] and running["power_state"] == "running"
+
+
+def test_vm_power_remembers_and_restores(sim):
+    args = {"resource_group": RG, "name": ORIGINAL}
+    first = run_module(sim, "vm_power", dict(args, state="deallocated", remember=True))
+    assert first["changed"] and first["recorded_power_state"] == "running"
+    tags = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()["tags"]
+    assert tags["goldenimage.power-state-before"] == "running" and tags["goldenimage.role"] == "original"
+    # a later change (a re-run after a crash) keeps the first recorded state
+    second = run_module(sim, "vm_power", dict(args, state="stopped", remember=True))
+    assert second["recorded_power_state"] == "running"
+    check = run_module(sim, "vm_power", dict(args, state="restored"), check=True)
+    assert check["changed"] and check["power_state"] == "running"
+    assert "PowerState/stopped" in [s["code"] for s in sim.compute_client().virtual_machines.instance_view(
+        RG, ORIGINAL).as_dict()["statuses"]]
+    restored = run_module(sim, "vm_power", dict(args, state="restored"))
+    assert restored["changed"] and restored["power_state"] == "running" and restored["recorded_power_state"] is None
+    tags = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()["tags"]
+    assert "goldenimage.power-state-before" not in tags and tags["goldenimage.role"] == "original"
+    again = run_module(sim, "vm_power", dict(args, state="restored"))
+    assert again["changed"] is False and again["power_state"] == "running"
 
 
 def test_clone_refuses_a_running_source_before_making_anything(sim):
