@@ -163,3 +163,13 @@ def test_date_header_is_simulated_time(sim, desktop):
     response = desktop.host_pools.get(RG, "hp-demo-pooled", cls=lambda resp, obj, headers: resp)
     date = email.utils.parsedate_to_datetime(response.http_response.headers["Date"])
     assert abs((date - sim_now(sim)).total_seconds()) < 120
+
+
+def test_refused_create_leaves_nothing_behind(sim, desktop):
+    body = pool_body(registrationInfo={"expirationTime": iso(sim_now(sim) + dt.timedelta(minutes=5)),
+                                       "registrationTokenOperation": "Update"})
+    with pytest.raises(HttpResponseError):
+        desktop.host_pools.create_or_update(RG, "hp-refused", body)
+    with pytest.raises(ResourceNotFoundError):
+        desktop.host_pools.get(RG, "hp-refused")
+    assert "hp-refused" not in [p.name for p in desktop.host_pools.list()]

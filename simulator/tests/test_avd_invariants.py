@@ -145,3 +145,18 @@ def test_vm_restarted_with_users_on_it(sim):
     compute.virtual_machines.begin_restart(RG, "avd-demo-2").result()
     assert "users_on_removed_host" in kinds(sim)
     assert sim.metrics()["users"]["forced_logoffs"] >= on_host
+
+
+def test_resource_group_deleted_with_users(sim):
+    from azure.core.rest import HttpRequest
+
+    desktop = sim.desktop_client()
+    address = "%s/subscriptions/%s/resourcegroups/%s?api-version=2022-09-01" % (
+        sim.arm_endpoint, sim.subscription_id, RG)
+    response = desktop._client.send_request(HttpRequest("DELETE", address))  # pylint: disable=protected-access
+    assert response.status_code == 202
+    sim.advance(600)
+    users = sim.metrics()["users"]
+    assert users["sessions_active"] == 0 and users["forced_logoffs"] >= 10
+    assert "users_on_removed_host" in kinds(sim)
+    assert sim.state()["avd"] == {}

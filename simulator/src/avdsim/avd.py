@@ -136,6 +136,7 @@ class AvdState:
         self.default_profile: Dict[str, Any] = {}
         self.loading = False  # a scenario is being loaded
         self.reported_leaks: set = set()
+        self.retired: List[PoolUsers] = []  # users models of deleted host pools (history)
 
     def new_uuid(self) -> str:
         """Ids the service makes up (objectId ...), deterministic from the scenario seed."""
@@ -264,35 +265,38 @@ def _delete_token(sim, pool: Pool) -> None:
     pool.token = None
 
 
-def _apply_registration_info(sim, pool: Pool, info) -> None:
+def _registration_request(sim, info) -> tuple:
+    """Validate ``registrationInfo`` of a write: ("None"|"Delete", None) or ("Update", expiry)."""
     if info is None:
-        pool.last_operation = "None"
-        return
+        return "None", None
     if not isinstance(info, dict):
         raise bad_request("registrationInfo must be an object.")
     if info.get("token"):
         raise bad_request("The registration token is read-only; use registrationTokenOperation.")
     operation = _enum(info, "registrationTokenOperation", TOKEN_OPERATIONS, default="None")
+    if operation != "Update":
+        return operation, None
+    raw = info.get("expirationTime")
+    if not raw:
+        raise bad_request("ExpirationTime value must be between one hour and 30 days from now")
+    from .clock import parse_iso
+    try:
+        expires = parse_iso(str(raw))
+    except ValueError:
+        raise bad_request("The value '%s' of expirationTime is not a valid date-time." % raw) from None
+    lifetime = expires - sim.now()
+    if not TOKEN_MIN_S <= lifetime <= TOKEN_MAX_S:
+        raise bad_request("ExpirationTime value must be between one hour and 30 days from now")
+    return operation, expires - sim.clock.start
+
+
+def _apply_registration(sim, pool: Pool, request: tuple) -> None:
+    operation, expires_s = request
     if operation == "Update":
-        raw = info.get("expirationTime")
-        if not raw:
-            raise bad_request("ExpirationTime value must be between one hour and 30 days from now")
-        from .clock import parse_iso
-        try:
-            expires = parse_iso(str(raw))
-        except ValueError:
-            raise bad_request("The value '%s' of expirationTime is not a valid date-time." % raw) from None
-        lifetime = expires - sim.now()
-        if not TOKEN_MIN_S <= lifetime <= TOKEN_MAX_S:
-            raise bad_request("ExpirationTime value must be between one hour and 30 days from now")
-        _mint_token(sim, pool, expires - sim.clock.start)
+        _mint_token(sim, pool, expires_s)
     elif operation == "Delete":
         _delete_token(sim, pool)
     pool.last_operation = operation
-
-
-def _token_expired(sim, pool: Pool) -> bool:
-    return pool.token is not None and sim_seconds(sim) >= pool.token["expires_s"]
 
 
 def _registration_info(sim, pool: Pool, for_get: bool):
@@ -403,6 +407,7 @@ def create_or_replace_pool(sim, sub: str, rg: str, name: str, body: dict) -> tup
         raise bad_request("The location of an existing host pool cannot be changed.")
     tags = _validate_tags(body.get("tags"))
     props = _pool_properties(body["properties"], existing, state.new_uuid())
+    registration = _registration_request(sim, body["properties"].get("registrationInfo"))
     pool = state.pools.get(rid.lower())
     if pool is None:
         profile = LoadProfile.from_dict(dict(state.default_profile, target_concurrent_users=0))
@@ -411,7 +416,7 @@ def create_or_replace_pool(sim, sub: str, rg: str, name: str, body: dict) -> tup
                           on_capacity=lambda _u, _t, _a, _f, rid=rid: _on_capacity(sim, rid))
         users.muted = state.loading
         pool = state.pools[rid.lower()] = Pool(rid, sub, rg, name, users)
-    _apply_registration_info(sim, pool, body["properties"].get("registrationInfo"))
+    _apply_registration(sim, pool, registration)
     stored = {
         "identity": None,
         "name": name,
@@ -466,9 +471,10 @@ def patch_host_pool(sim, req):
     validated = _pool_properties(merged, props)
     if "maxSessionLimit" in patch and patch["maxSessionLimit"] is None:
         validated["maxSessionLimit"] = props["maxSessionLimit"]
-    _apply_registration_info(sim, pool, patch.get("registrationInfo"))
+    registration = _registration_request(sim, patch.get("registrationInfo"))
+    tags = _validate_tags(body.get("tags")) if "tags" in body else None
+    _apply_registration(sim, pool, registration)
     if "tags" in body:
-        tags = _validate_tags(body.get("tags"))
         stored["tags"] = tags or None
     stored["properties"] = validated
     stored["etag"] = _new_etag(sim)
@@ -490,12 +496,21 @@ def delete_host_pool(sim, req):
         raise bad_request("The host pool '%s' still has %d session host(s). Remove them first, or "
                           "delete with force=true." % (name, len(pool.hosts)))
     body = _render_pool(sim, pool, for_get=False)
-    for key in list(pool.hosts):
-        _remove_host(sim, pool, key, "host pool deleted with force")
-    _delete_token(sim, pool)
     sim.store.delete(pool.id)
-    del sim.avd.pools[pool.id.lower()]
+    _retire_pool(sim, pool, "host pool deleted with force")
     return 200, body
+
+
+def _retire_pool(sim, pool: Pool, reason: str) -> None:
+    """A host pool is gone: its hosts go with it; its user history stays in the metrics."""
+    pool.users.muted = True  # no capacity dips recorded (or floor checked) host by host
+    for key in list(pool.hosts):
+        _remove_host(sim, pool, key, reason)
+    _delete_token(sim, pool)
+    pool.users.muted = False
+    pool.users.record_capacity(sim_seconds(sim))  # the pool's capacity is now 0
+    sim.avd.retired.append(pool.users)
+    del sim.avd.pools[pool.id.lower()]
 
 
 def _page(sim, req, items: List[dict], extra_query: Optional[dict] = None) -> dict:
@@ -524,15 +539,16 @@ def _page(sim, req, items: List[dict], extra_query: Optional[dict] = None) -> di
 def list_host_pools_rg(sim, req):
     sub, rg = req.subscription_id, req.param("resourceGroupName")
     _require_rg(sim, sub, rg)
-    pools = [p for p in sim.avd.pools.values()
-             if p.sub.lower() == sub.lower() and p.rg.lower() == rg.lower()]
+    pools = [p for p in sim.avd.pools.values() if sim.store.get(p.id) is not None
+             and p.sub.lower() == sub.lower() and p.rg.lower() == rg.lower()]
     return _page(sim, req, [_render_pool(sim, p) for p in pools])
 
 
 @route("GET", SUB + "/providers/Microsoft.DesktopVirtualization/hostPools")
 def list_host_pools_sub(sim, req):
     sub = req.subscription_id
-    pools = [p for p in sim.avd.pools.values() if p.sub.lower() == sub.lower()]
+    pools = [p for p in sim.avd.pools.values() if sim.store.get(p.id) is not None
+             and p.sub.lower() == sub.lower()]
     return _page(sim, req, [_render_pool(sim, p) for p in pools])
 
 
@@ -1171,6 +1187,17 @@ def on_request_write(sim, req, **_):
     scan_for_secrets(sim, req.path, body)
 
 
+def on_resource_deleted(sim, resource_id, resource=None, **_):
+    """Resources removed behind the provider's back (a resource group deletion)."""
+    rtype = str((resource or {}).get("type", "")).lower()
+    if rtype == "microsoft.compute/virtualmachines":
+        on_vm_deleted(sim, resource_id, resource)
+    elif rtype == HP_TYPE.lower():
+        pool = sim.avd.pools.get(resource_id.lower())
+        if pool is not None:
+            _retire_pool(sim, pool, "host pool deleted with its resource group")
+
+
 def scan_for_secrets(sim, resource_id: str, resource: Any) -> None:
     state = sim.avd
     state.secrets.add(sim.identity.client_secret, "the client secret")
@@ -1330,7 +1357,7 @@ def users_metrics(sim) -> dict:
         pool.users.advance_to(now)
         for host in pool.hosts.values():
             refresh_host(sim, pool, host)
-    return aggregate_metrics(p.users for p in pools)
+    return aggregate_metrics([p.users for p in pools] + sim.avd.retired)
 
 
 def avd_state(sim) -> dict:
@@ -1362,5 +1389,6 @@ def register(sim) -> None:
     sim.hooks.on("guest.sysprep_started", on_sysprep_started)
     sim.hooks.on("resource.written", on_resource_written)
     sim.hooks.on("request.write", on_request_write)
+    sim.hooks.on("resource.deleted", on_resource_deleted)
     sim.metrics.sections["users"] = users_metrics
     sim.state_sections["avd"] = avd_state
