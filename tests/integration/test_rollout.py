@@ -91,6 +91,20 @@ def test_demo_rollout_to_new_version_users_never_notice(fresh_sim):
     assert second["writes"] == 0 and second["deletes"] == 0
     assert rs.host_versions(sim) == versions
 
+    # rollback: the marker moves back to 1.0.0 and the same role rolls the pool back
+    rs.move_marker(sim, "1.0.0")
+    rollback_before = sim.metrics()
+    back = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim))
+    assert back.rc == 0, back.stdout[-4000:]
+    rollback_after = sim.metrics()
+    restored = rs.host_versions(sim)
+    assert len(restored) == 3 and set(restored.values()) == {"1.0.0"}, restored
+    assert not set(restored) & set(versions)
+    assert rollback_after["users"]["logon_failures"] == users_before["logon_failures"]
+    assert rollback_after["users"]["forced_logoffs"] == users_before["forced_logoffs"]
+    assert rollback_after["violations"] == []
+    assert lowest_capacity(rollback_after, rollback_before["sim_time_s"]) >= 3
+
 
 def test_rollout_check_mode_changes_nothing(fresh_sim):
     sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
