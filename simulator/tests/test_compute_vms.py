@@ -410,3 +410,32 @@ def test_run_command_output_keeps_last_4096_bytes(demo_sim, compute):
     out, _err = run_op(compute, "avd-demo-0", "install-content", Name=long_name, Version="7")
     assert len(out.encode()) == 4096
     assert out.endswith('"version":"7"}')  # the tail survives, as in Azure
+
+
+def test_os_disk_swap_on_deallocated_vm(demo_sim, compute):
+    sub = demo_sim.subscription_id
+    compute.virtual_machines.begin_create_or_update(
+        RG, "vm-swap", vm_from_image_body(sub, "vm-swap", image_id(sub, "1.0.0"))).result()
+    run_op(compute, "vm-swap", "install-content", Name="Before", Version="1")
+    vm = compute.virtual_machines.get(RG, "vm-swap")
+    old_id = vm.storage_profile.os_disk.managed_disk.id
+    snap = compute.snapshots.begin_create_or_update(RG, "vm-swap-snap", {
+        "location": LOCATION, "properties": {"creationData": {
+            "createOption": "Copy", "sourceResourceId": old_id}}}).result()
+    run_op(compute, "vm-swap", "install-content", Name="After", Version="1")
+    new = compute.disks.begin_create_or_update(RG, "vm-swap-disk2", {
+        "location": LOCATION, "properties": {"creationData": {
+            "createOption": "Copy", "sourceResourceId": snap.id}}}).result()
+    swap = {"properties": {"storageProfile": {"osDisk": {"managedDisk": {"id": new.id},
+                                                         "name": new.name}}}}
+    with pytest.raises(HttpResponseError) as exc:  # running: not allowed
+        compute.virtual_machines.begin_update(RG, "vm-swap", swap)
+    assert exc.value.status_code == 409
+    compute.virtual_machines.begin_deallocate(RG, "vm-swap").result()
+    vm = compute.virtual_machines.begin_update(RG, "vm-swap", swap).result()
+    assert vm.storage_profile.os_disk.managed_disk.id.lower() == new.id.lower()
+    assert compute.disks.get(RG, "vm-swap-disk2").disk_state == "Reserved"
+    assert compute.disks.get(RG, old_id.rsplit("/", 1)[1]).disk_state == "Unattached"
+    compute.virtual_machines.begin_start(RG, "vm-swap").result()
+    content = run_json(compute, "vm-swap", "guest-info")["installed_content"]
+    assert "Before" in content and "After" not in content

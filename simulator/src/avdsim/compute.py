@@ -511,6 +511,46 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
     return vm, op
 
 
+# -- OS disk swap (added for vm_backup state=restored) ----------------------------------------
+# Azure lets the OS disk of a deallocated VM be replaced by another managed disk of the same OS
+# type in the same region through PUT/PATCH of storageProfile.osDisk.managedDisk.id ("Change the
+# OS disk used by an Azure VM"); the old disk stays, detached.
+def _os_disk_swap_target(sim, vm: dict, osd: dict):
+    new_id = (osd.get("managedDisk") or {}).get("id")
+    if not new_id or new_id.lower() == os_disk_id(vm).lower():
+        return None
+    if power(sim, vm["id"]) != "deallocated":
+        raise ArmError(409, "OperationNotAllowed", f"The OS disk of VM '{vm['name']}' can be swapped "
+                       "only while the VM is stopped (deallocated).")
+    disk = sim.store.get(new_id)
+    if disk is None:
+        raise ArmError(404, "NotFound", f"Disk {new_id} was not found.")
+    if disk.get("managedBy"):
+        raise ArmError(409, "OperationNotAllowed", f"Disk {disk['name']} is already attached to VM "
+                       f"{disk['managedBy']}.")
+    if norm_location(disk["location"]) != vm["location"]:
+        raise invalid_parameter(f"Disk {new_id} is in location {disk['location']}, the VM in "
+                                f"{vm['location']}.", "osDisk.managedDisk.id")
+    cur_os = vm["properties"]["storageProfile"]["osDisk"].get("osType")
+    if (disk["properties"].get("osType") or cur_os) != cur_os:
+        raise invalid_parameter(f"Disk {new_id} has OS type {disk['properties'].get('osType')}, the "
+                                f"VM's OS disk {cur_os}.", "osDisk.managedDisk.id")
+    return disk
+
+
+def _swap_os_disk(sim, vm: dict, disk: dict) -> None:
+    osd = vm["properties"]["storageProfile"]["osDisk"]
+    old = sim.store.get(osd.get("managedDisk", {}).get("id") or "")
+    if old is not None:
+        old.pop("managedBy", None)
+        old["properties"]["diskState"] = "Unattached"
+    osd["name"] = disk["name"]
+    osd["managedDisk"] = {"storageAccountType": disk["sku"]["name"], "id": disk["id"]}
+    osd["diskSizeGB"] = disk["properties"].get("diskSizeGB")
+    disk["managedBy"] = vm["id"]
+    disk["properties"]["diskState"] = "Reserved"
+
+
 def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
     props = body.get("properties") or {}
     sp = props.get("storageProfile") or {}
@@ -525,10 +565,7 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
         raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'imageReference' is "
                        "not allowed.", target="imageReference")
     osd = sp.get("osDisk") or {}
-    if (osd.get("managedDisk") or {}).get("id") and (osd["managedDisk"]["id"].lower() !=
-                                                    os_disk_id(vm).lower()):
-        raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'osDisk.managedDisk.id'"
-                       " is not allowed.", target="osDisk.managedDisk.id")
+    swap_to = _os_disk_swap_target(sim, vm, osd)
     if (props.get("osProfile") or {}).get("adminPassword"):
         raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'adminPassword' is "
                        "not allowed.", target="adminPassword")
@@ -538,6 +575,8 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
             vm["tags"] = tags
         else:
             vm.pop("tags", None)
+    if swap_to is not None:
+        _swap_os_disk(sim, vm, swap_to)
     if osd.get("deleteOption"):
         cur["storageProfile"]["osDisk"]["deleteOption"] = osd["deleteOption"]
     size = (props.get("hardwareProfile") or {}).get("vmSize")
