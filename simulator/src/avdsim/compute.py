@@ -382,6 +382,7 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
     security = _security_profile(props.get("securityProfile"), features, hyper_v)
     if disk_to_attach is not None and security is None and props.get("securityProfile"):
         security = copy.deepcopy(props["securityProfile"])
+    data_plan = _plan_data_disks(sim, req, vm_id, name, location, sp.get("dataDisks"), [])
     # network (validated before anything is created)
     netp = _nics(sim, req, vm_id, name, location, net, tags)
     # OS disk
@@ -421,7 +422,9 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
                       "deleteOption": osd.get("deleteOption", "Detach"),
                       "diskSizeGB": disk["properties"].get("diskSizeGB")}
     now = sim.now()
-    storage = {"osDisk": osdisk_out, "dataDisks": [], "diskControllerType": "SCSI"}
+    storage = {"osDisk": osdisk_out,
+               "dataDisks": _apply_data_disks(sim, vm_id, location, data_plan, True),
+               "diskControllerType": "SCSI"}
     if image_ref_out:
         storage["imageReference"] = image_ref_out
     vm_props = {"hardwareProfile": {"vmSize": size},
@@ -511,6 +514,93 @@ def create_vm(sim, req, body: dict, *, direct: bool = False, power_state: str = 
     return vm, op
 
 
+# -- data disks ------------------------------------------------------------------------------
+def _plan_data_disks(sim, req, vm_id, vm_name, location, requested, current):
+    """Validate ``storageProfile.dataDisks`` against the current attachments. Returns
+    (entries, to_attach, to_create, to_detach); nothing is changed yet."""
+    cur_by_id = {((d.get("managedDisk") or {}).get("id") or "").lower(): d for d in current}
+    luns = set()
+    entries, to_attach, to_create = [], [], []
+    for dd in requested or []:
+        if "lun" not in dd:
+            raise invalid_parameter("Required parameter 'dataDisks.lun' is missing (null).",
+                                    "dataDisks.lun")
+        lun = int(dd["lun"])
+        if lun in luns or not 0 <= lun <= 63:
+            raise invalid_parameter(f"Data disk LUN {lun} is invalid or used twice.",
+                                    "dataDisks.lun")
+        luns.add(lun)
+        opt = (dd.get("createOption") or "Attach").lower()
+        mid = ((dd.get("managedDisk") or {}).get("id") or "")
+        if mid.lower() in cur_by_id:
+            entry = copy.deepcopy(cur_by_id[mid.lower()])
+            if dd.get("deleteOption"):
+                entry["deleteOption"] = dd["deleteOption"]
+            entries.append(entry)
+            continue
+        if opt == "attach":
+            disk = sim.store.get(mid) if mid else None
+            if disk is None:
+                raise ArmError(404, "NotFound", f"Disk {mid} was not found." if mid else
+                               "Required parameter 'dataDisks.managedDisk.id' is missing.")
+            if disk.get("managedBy"):
+                raise ArmError(409, "OperationNotAllowed", f"Disk {disk['name']} is already "
+                               f"attached to VM {disk['managedBy']}.")
+            if norm_location(disk["location"]) != location:
+                raise invalid_parameter(f"Disk {mid} is in location {disk['location']}, the VM "
+                                        f"in {location}.", "dataDisks.managedDisk.id")
+            to_attach.append(disk)
+            entries.append({"lun": lun, "name": disk["name"], "createOption": "Attach",
+                            "caching": dd.get("caching", "None"),
+                            "managedDisk": {"storageAccountType": disk["sku"]["name"],
+                                            "id": disk["id"]},
+                            "deleteOption": dd.get("deleteOption", "Detach"),
+                            "diskSizeGB": disk["properties"].get("diskSizeGB"),
+                            "toBeDetached": False})
+        elif opt == "empty":
+            size = dd.get("diskSizeGB")
+            if not size:
+                raise invalid_parameter("Required parameter 'dataDisks.diskSizeGB' is missing.",
+                                        "dataDisks.diskSizeGB")
+            name = dd.get("name") or f"{vm_name}_disk{lun + 2}_{uuid.uuid4().hex}"
+            did = resource_id(req.subscription_id, req.param("resourceGroupName"),
+                              "Microsoft.Compute", "disks", name)
+            if sim.store.exists(did):
+                raise ArmError(409, "Conflict", f"Disk {name} already exists.")
+            sku = (dd.get("managedDisk") or {}).get("storageAccountType", "Premium_LRS")
+            to_create.append((did, sku, int(size)))
+            entries.append({"lun": lun, "name": name, "createOption": "Empty",
+                            "caching": dd.get("caching", "None"),
+                            "managedDisk": {"storageAccountType": sku, "id": did},
+                            "deleteOption": dd.get("deleteOption", "Detach"),
+                            "diskSizeGB": int(size), "toBeDetached": False})
+        else:
+            raise invalid_parameter(f"Data disk createOption '{dd.get('createOption')}' is not "
+                                    "supported (Attach, Empty).", "dataDisks.createOption")
+    kept = {((e.get("managedDisk") or {}).get("id") or "").lower() for e in entries}
+    to_detach = [d for k, d in cur_by_id.items() if k not in kept]
+    return entries, to_attach, to_create, to_detach
+
+
+def _apply_data_disks(sim, vm_id, location, plan, allocated):
+    entries, to_attach, to_create, to_detach = plan
+    state_name = "Attached" if allocated else "Reserved"
+    for did, sku, size in to_create:
+        disk = _disks.new_disk_body(sim, did, location, {}, sku, size, {"createOption": "Empty"})
+        disk["managedBy"] = vm_id
+        disk["properties"]["diskState"] = state_name
+        sim.store.put(did, disk)
+    for disk in to_attach:
+        disk["managedBy"] = vm_id
+        disk["properties"]["diskState"] = state_name
+    for entry in to_detach:
+        d = sim.store.get((entry.get("managedDisk") or {}).get("id") or "")
+        if d is not None:
+            d.pop("managedBy", None)
+            d["properties"]["diskState"] = "Unattached"
+    return entries
+
+
 # -- OS disk swap (added for vm_backup state=restored) ----------------------------------------
 # Azure lets the OS disk of a deallocated VM be replaced by another managed disk of the same OS
 # type in the same region through PUT/PATCH of storageProfile.osDisk.managedDisk.id ("Change the
@@ -566,6 +656,11 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
                        "not allowed.", target="imageReference")
     osd = sp.get("osDisk") or {}
     swap_to = _os_disk_swap_target(sim, vm, osd)
+    data_plan = None
+    if "dataDisks" in sp:
+        data_plan = _plan_data_disks(sim, req, vm["id"], vm["name"], vm["location"],
+                                     sp.get("dataDisks"), cur["storageProfile"].get("dataDisks")
+                                     or [])
     if (props.get("osProfile") or {}).get("adminPassword"):
         raise ArmError(409, "PropertyChangeNotAllowed", "Changing property 'adminPassword' is "
                        "not allowed.", target="adminPassword")
@@ -577,6 +672,9 @@ def _update_vm(sim, req, vm: dict, body: dict, patch: bool):
             vm.pop("tags", None)
     if swap_to is not None:
         _swap_os_disk(sim, vm, swap_to)
+    if data_plan is not None:
+        cur["storageProfile"]["dataDisks"] = _apply_data_disks(
+            sim, vm["id"], vm["location"], data_plan, power(sim, vm["id"]) != "deallocated")
     if osd.get("deleteOption"):
         cur["storageProfile"]["osDisk"]["deleteOption"] = osd["deleteOption"]
     size = (props.get("hardwareProfile") or {}).get("vmSize")
