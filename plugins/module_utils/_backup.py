@@ -188,6 +188,10 @@ class Backup:
             raise classify(exc) from exc
 
     # -- restore -----------------------------------------------------------------------------
+    def tag_value(self, restore_point):
+        """``<collection>/<restore point>``: short enough for a tag value (256 characters), unlike the ids."""
+        return ("%s/%s" % (self.collection, restore_point["name"]))[:256]
+
     def restore_plan(self, vm, restore_point):
         """``[(lun, current disk id, new disk name, disk restore point id)]`` for the disks to swap.
 
@@ -204,7 +208,8 @@ class Backup:
             current_id = current.get(lun)
             if current_id:
                 disk = self._get(self.compute.disks.get, *_rg_and_name(current_id))
-                if disk is not None and same_id(((disk.get("tags") or {}).get(TAG_RESTORED_FROM)), drp_id):
+                if disk is not None and (disk.get("tags") or {}).get(TAG_RESTORED_FROM) == self.tag_value(
+                        restore_point):
                     continue
             name = restored_disk_name(disk_name or "%s-disk-%s" % (self.vm_name, "os" if lun is None else lun),
                                       restore_point["name"])
@@ -223,13 +228,14 @@ class Backup:
         new_ids = {}
         for lun, current_id, name, drp_id in plan:
             existing = self._get(self.compute.disks.get, self.resource_group, name)
-            if existing is not None and same_id((existing.get("tags") or {}).get(TAG_RESTORED_FROM), drp_id):
+            if existing is not None and (existing.get("tags") or {}).get(TAG_RESTORED_FROM) == \
+                    self.tag_value(restore_point):
                 new_ids[lun] = existing["id"]
                 continue
             source = self._get(self.compute.disks.get, *_rg_and_name(current_id)) if current_id else None
             body = {
                 "location": vm["location"],
-                "tags": {TAG_RESTORED_FROM: drp_id},
+                "tags": {TAG_RESTORED_FROM: self.tag_value(restore_point)},
                 "properties": {"creationData": {"createOption": "Restore", "sourceResourceId": drp_id}},
             }
             if source is not None:

@@ -21,6 +21,12 @@ def restore_points(sim):
     return sorted(rp["name"] for rp in collection["properties"].get("restorePoints") or [])
 
 
+def vm_guest(sim):
+    vm = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()
+    disk_id = vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"].lower()
+    return {k.lower(): v for k, v in sim.state()["internal"].items()}[disk_id]["guest"]
+
+
 def collection_exists(sim):
     return any(r["name"] == COLLECTION for r in sim.state()["resources"])
 
@@ -99,3 +105,34 @@ def test_bad_input_fails_before_anything_changes(sim):
     result = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "x", "retain": 0})
     assert result["failed"] and "retain" in result["msg"]
     assert sim.metrics()["requests"]["writes"] == 0
+
+
+def test_restore_reverts_the_disks_to_the_restore_point(sim):
+    made = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1"})
+    assert not made["failed"], made
+    updated = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL})
+    assert not updated["failed"] and updated["changed"], updated
+    assert vm_guest(sim)["pending_updates"] == []
+    deallocate_original(sim)
+    old_disk = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()["properties"]["storageProfile"][
+        "osDisk"]["managedDisk"]["id"]
+
+    restored = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1",
+                                             "state": "restored"}, diff=True)
+    assert not restored["failed"], restored
+    assert restored["changed"] and restored["replaced_disk_ids"] == [old_disk]
+    vm = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()
+    new_disk_id = vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
+    assert new_disk_id.lower().endswith("-rp-b1")
+    new_disk = sim.compute_client().disks.get(RG, new_disk_id.rsplit("/", 1)[1]).as_dict()
+    assert new_disk["tags"]["goldenimage.restored-from"] == COLLECTION + "/b1"
+    # the guest is back to the state of the backup: the updates are pending again
+    assert [u["kb"] for u in vm_guest(sim)["pending_updates"]] == ["KB5044284", "KB5044033", "KB2267602"]
+    # the replaced disk is kept, detached
+    assert sim.compute_client().disks.get(RG, old_disk.rsplit("/", 1)[1]).as_dict()["properties"]["diskState"] \
+        == "Unattached"
+
+    again = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1", "state": "restored"})
+    assert not again["failed"] and again["changed"] is False
+    started = run_module(sim, "vm_power", {"resource_group": RG, "name": ORIGINAL, "state": "running"})
+    assert not started["failed"] and started["power_state"] == "running"
