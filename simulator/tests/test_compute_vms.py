@@ -439,3 +439,32 @@ def test_os_disk_swap_on_deallocated_vm(demo_sim, compute):
     compute.virtual_machines.begin_start(RG, "vm-swap").result()
     content = run_json(compute, "vm-swap", "guest-info")["installed_content"]
     assert "Before" in content and "After" not in content
+
+
+def test_data_disks_attach_empty_detach_and_restore_point(demo_sim, compute):
+    sub = demo_sim.subscription_id
+    extra = compute.disks.begin_create_or_update(RG, "dd-extra", {
+        "location": LOCATION, "properties": {"creationData": {"createOption": "Empty"},
+                                             "diskSizeGB": 64}}).result()
+    body = vm_from_image_body(sub, "vm-dd", image_id(sub, "1.0.0"))
+    body["properties"]["storageProfile"]["dataDisks"] = [
+        {"lun": 0, "createOption": "Empty", "diskSizeGB": 32, "deleteOption": "Delete"},
+        {"lun": 3, "createOption": "Attach", "managedDisk": {"id": extra.id}}]
+    vm = compute.virtual_machines.begin_create_or_update(RG, "vm-dd", body).result()
+    luns = {d.lun: d for d in vm.storage_profile.data_disks}
+    assert set(luns) == {0, 3} and luns[0].disk_size_gb == 32
+    assert compute.disks.get(RG, "dd-extra").disk_state == "Attached"
+    compute.restore_point_collections.create_or_update(RG, "rpc-dd", {
+        "location": LOCATION, "properties": {"source": {"id": vm.id}}})
+    rp = compute.restore_points.begin_create(RG, "rpc-dd", "rp", {}).result()
+    assert sorted(d.lun for d in rp.source_metadata.storage_profile.data_disks) == [0, 3]
+    # detach lun 3 by leaving it out
+    vm = compute.virtual_machines.begin_update(RG, "vm-dd", {"properties": {"storageProfile": {
+        "dataDisks": [{"lun": 0, "createOption": "Attach",
+                       "managedDisk": {"id": luns[0].managed_disk.id}}]}}}).result()
+    assert [d.lun for d in vm.storage_profile.data_disks] == [0]
+    assert compute.disks.get(RG, "dd-extra").disk_state == "Unattached"
+    empty_name = luns[0].name
+    compute.virtual_machines.begin_delete(RG, "vm-dd").result()
+    with pytest.raises(ResourceNotFoundError):  # deleteOption Delete
+        compute.disks.get(RG, empty_name)

@@ -535,8 +535,11 @@ def put_restore_point(sim, req):
     sp = vm["properties"]["storageProfile"]
     disk_entries = []
     drps = []
-    for i, did in enumerate(_compute.attached_disk_ids(vm)):
-        if did.lower() in excluded:
+    attached = [(None, _compute.os_disk_id(vm))] + [
+        (int(dd.get("lun", 0)), (dd.get("managedDisk") or {}).get("id"))
+        for dd in sp.get("dataDisks") or [] if (dd.get("managedDisk") or {}).get("id")]
+    for lun, did in attached:
+        if not did or did.lower() in excluded:
             continue
         disk = sim.store.get(did)
         if disk is None:
@@ -547,10 +550,10 @@ def put_restore_point(sim, req):
                  disk["properties"]["diskSizeGB"],
                  "managedDisk": {"storageAccountType": disk["sku"]["name"], "id": did},
                  "diskRestorePoint": {"id": drp_id}}
-        if i == 0:
+        if lun is None:
             entry["osType"] = disk["properties"].get("osType", "Windows")
         else:
-            entry["lun"] = i - 1
+            entry["lun"] = lun
         disk_entries.append(entry)
         drp = {"id": drp_id, "name": drp_name, "type": DRP_TYPE,
                "properties": {"timeCreated": iso(now), "sourceResourceId": did,
@@ -571,13 +574,14 @@ def put_restore_point(sim, req):
         sim.store.put(drp_id, drp)
         set_guest(sim, drp_id, _guest.clone(guest(sim, did)))
         drps.append(drp)
-    os_entry = disk_entries[0] if disk_entries else {}
+    os_entry = next((e for e in disk_entries if "lun" not in e), {})
     rp = {"id": rid, "name": req.param("restorePointName"), "type": RP_TYPE,
           "properties": {
               "excludeDisks": copy.deepcopy(props.get("excludeDisks") or []),
               "sourceMetadata": {
                   "hardwareProfile": copy.deepcopy(vm["properties"]["hardwareProfile"]),
-                  "storageProfile": {"osDisk": os_entry, "dataDisks": disk_entries[1:],
+                  "storageProfile": {"osDisk": os_entry,
+                                     "dataDisks": [e for e in disk_entries if "lun" in e],
                                      "diskControllerType": sp.get("diskControllerType",
                                                                   "SCSI")},
                   "osProfile": {k: v for k, v in (vm["properties"].get("osProfile") or {})
