@@ -54,6 +54,8 @@ _VERSION_RE = re.compile(r"^(0|[1-9][0-9]{0,9})\.(0|[1-9][0-9]{0,9})\.(0|[1-9][0
 
 # Shortest wait between writing the lease claim and reading it back (seconds); see MarkerStore.acquire.
 SETTLE_FLOOR = 0.5
+# Seconds the lease release may take after the task's own deadline passed.
+RELEASE_GRACE = 60.0
 
 # provisioningState values of a gallery image version that mean "not usable yet / any more".
 _BUSY_STATES = ("creating", "deleting", "migrating")
@@ -650,7 +652,11 @@ class MarkerStore:
             self.sleep(min(self.poll_interval, max(deadline - self.clock(), 0.0)))
 
     def release(self, deadline):
-        """Drop our lease if we still hold it (best effort: an expired lease is harmless)."""
+        """Drop our lease if we still hold it (an expired lease is harmless, but others wait for it).
+
+        Runs even after the task's deadline passed (a failure on the way), with a short grace period.
+        """
+        deadline = max(deadline, self.clock() + RELEASE_GRACE)
         tags = dict(self.definition().get("tags") or {})
         if lock_state(tags, self.owner, self.server_now()) == "mine":
             self._write_definition_tags(without_lock(tags), deadline)

@@ -36,8 +36,9 @@ def world():
         yield sim, compute
 
 
-def set_markers(compute, placement):
-    """Put the world into a known marker state directly through the SDK: {marker: version or None}."""
+def set_markers(compute, placement, previous=None):
+    """Put the world into a known marker state directly through the SDK: {marker: version or None},
+    with {marker: previous holder} recorded on the holders given in ``previous``."""
     for item in compute.gallery_image_versions.list_by_gallery_image(TARGET["resource_group"], TARGET["gallery"],
                                                                      TARGET["image"]):
         tags = {key: value for key, value in (item.tags or {}).items()
@@ -45,6 +46,8 @@ def set_markers(compute, placement):
         for marker, version in placement.items():
             if version == item.name:
                 tags["goldenimage.marker.%s" % marker] = "2026-11-01T00:00:00Z"
+                if (previous or {}).get(marker):
+                    tags["goldenimage.marker.%s.previous" % marker] = previous[marker]
         if tags != dict(item.tags or {}):
             compute.gallery_image_versions.begin_update(TARGET["resource_group"], TARGET["gallery"], TARGET["image"],
                                                         item.name, {"tags": tags}).result(timeout=60)
@@ -100,35 +103,29 @@ def test_put_move_remove_matrix(world):
     assert not result["changed"] and not result["failed"], result
 
 
-def test_promote_then_rollback_is_idempotent(world):
+def test_rollback_forward_and_explicit_rollback(world):
+    """Promotion, rollback and their re-runs through the role are in test_image_marker.py; here the
+    module's own options: rollback to the recorded previous holder, a forward move clearing the
+    rollback record, and a rollback to an explicit version."""
     sim, compute = world
-    set_markers(compute, {"pilot": None, "prod": "1.0.0"})
+    set_markers(compute, {"pilot": None, "prod": "1.0.1"}, previous={"prod": "1.0.0"})
 
-    assert marker(sim, "pilot", version="1.0.1")["changed"]
-    promoted = marker(sim, "prod", source_marker="pilot")
-    assert promoted["changed"] and (promoted["before"], promoted["after"], promoted["previous"]) == \
-        ("1.0.0", "1.0.1", "1.0.0"), promoted
-    assert holders(compute, "prod") == ["1.0.1"] and holders(compute, "pilot") == ["1.0.1"]
-    assert not marker(sim, "prod", source_marker="pilot")["changed"]
-
-    rolled = marker(sim, "prod", rollback=True)
+    rolled = marker(sim, "prod", rollback=True, diff=True)
     assert rolled["changed"] and (rolled["before"], rolled["after"]) == ("1.0.1", "1.0.0"), rolled
-    assert holders(compute, "prod") == ["1.0.0"]
+    assert rolled["diff"]["after"] == {"marker": "prod", "version": "1.0.0", "previous": "1.0.1"}
     tags = version_tags(compute, "1.0.0")
     assert tags["goldenimage.marker.prod.previous"] == "1.0.1"
     assert tags["goldenimage.marker.prod.rolled-back-from"] == "1.0.1"
-
-    again = marker(sim, "prod", rollback=True)
-    assert not again["changed"] and not again["failed"], again
-    assert "already rolled back" in again["notes"][0]
     assert holders(compute, "prod") == ["1.0.0"]
 
-    # a promotion afterwards is a normal forward move and clears the rollback record
     forward = marker(sim, "prod", version="1.0.2")
     assert forward["changed"] and forward["previous"] == "1.0.0"
     assert "goldenimage.marker.prod.rolled-back-from" not in version_tags(compute, "1.0.2")
+    assert not [key for key in version_tags(compute, "1.0.0") if key.startswith("goldenimage.marker.prod")]
+
     explicit = marker(sim, "prod", rollback=True, version="1.0.1")
     assert explicit["changed"] and explicit["after"] == "1.0.1"
+    assert version_tags(compute, "1.0.1")["goldenimage.marker.prod.rolled-back-from"] == "1.0.2"
     assert holders(compute, "prod") == ["1.0.1"]
     set_markers(compute, {"pilot": None, "prod": "1.0.0"})
 

@@ -38,7 +38,7 @@ def new_store(sim):
     clock = ArmClock()
     compute = sim.compute_client(raw_response_hook=clock.hook)
     return markers.MarkerStore(compute, RG, GALLERY, IMAGE, to_wire=to_wire, server_now=clock.now,
-                               timeout=120, poll_interval=0.2, lock_ttl=600)
+                               timeout=120, poll_interval=0.2, lock_ttl=86400)
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +127,8 @@ def test_an_expired_lease_of_a_crashed_run_is_taken_over(world):
 def test_a_live_lease_blocks_until_timeout(world):
     sim, compute = world
     store = new_store(sim)
-    store.timeout = 1.0
     markers.change_marker(store, "prod", version="1.0.0")
+    store.timeout = 1.0
     tags = dict(compute.gallery_images.get(RG, GALLERY, IMAGE).tags or {})
     tags[LOCK_TAG] = "owner=other;expires=2099-01-01T00:00:00Z"
     compute.gallery_images.begin_update(RG, GALLERY, IMAGE, {"tags": tags}).result(timeout=60)
