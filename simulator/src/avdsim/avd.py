@@ -27,7 +27,7 @@ from .invariants import (
     tag_value,
 )
 from .routing import route
-from .users import LoadProfile, PoolUsers, aggregate_metrics
+from .users import FIRST_SESSION_ID, LoadProfile, PoolUsers, aggregate_metrics
 
 NS = "Microsoft.DesktopVirtualization"
 HP_TYPE = NS + "/hostpools"
@@ -1111,6 +1111,9 @@ def on_power_state_changed(sim, vm_id, vm, old, new, **_):
         host.power = "starting"
     elif new == "running":
         host.power = "running"
+        seat = pool.users.host(host.name)
+        if seat is not None and not seat.sessions:
+            seat.next_session_id = FIRST_SESSION_ID  # Windows numbers sessions anew after a boot
         host.ready_at_s = sim_seconds(sim) + sim.avd.agent["boot_ready_s"]
         sim.scheduler.at(sim.clock.start + host.ready_at_s, _agent_ready, sim, pool.id, host.name)
     refresh_host(sim, pool, host)
