@@ -53,6 +53,11 @@ def set_markers(compute, placement, previous=None):
                                                         item.name, {"tags": tags}).result(timeout=60)
 
 
+def writes_since(sim, counted):
+    now = sim.metrics()["requests"]
+    return (now["writes"] + now["deletes"]) - (counted["writes"] + counted["deletes"])
+
+
 def marker(sim, name, check=False, diff=False, **args):
     return run_module(sim, "marker_tag", dict(TARGET, marker=name, **FAST, **args), check=check, diff=diff)
 
@@ -62,8 +67,10 @@ def test_put_move_remove_matrix(world):
     set_markers(compute, {"pilot": None})
     before = all_tags(compute)
 
+    counted = sim.metrics()["requests"]
     result = marker(sim, "pilot", check=True, diff=True, version="1.0.1")
     assert result["changed"] and not result["failed"], result
+    assert writes_since(sim, counted) == 0, "check mode sent a write request"
     assert (result["before"], result["after"]) == (None, "1.0.1")
     assert result["diff"]["after"]["version"] == "1.0.1"
     assert all_tags(compute) == before, "check mode wrote something"
@@ -77,12 +84,17 @@ def test_put_move_remove_matrix(world):
     assert LOCK_TAG not in all_tags(compute)[None], "lease not released"
 
     written = all_tags(compute)
+    counted = sim.metrics()["requests"]
     result = marker(sim, "pilot", version="1.0.1")
     assert not result["changed"] and not result["failed"], result
+    assert writes_since(sim, counted) == 0, "an idempotent run sent a write request"
     assert all_tags(compute) == written, "an idempotent run wrote something (not even the lease may be written)"
 
+    counted = sim.metrics()["requests"]
     result = marker(sim, "pilot", diff=True, version="1.0.2")
     assert result["changed"], result
+    # the whole move: take the lease, claim on 1.0.2, clean 1.0.1, release the lease
+    assert writes_since(sim, counted) == 4
     assert result["diff"] == {"before": {"marker": "pilot", "version": "1.0.1"},
                               "after": {"marker": "pilot", "version": "1.0.2", "previous": "1.0.1"}}
     assert holders(compute, "pilot") == ["1.0.2"]
