@@ -16,8 +16,8 @@ description:
   - This is the built-in update step of the C(goldenimage.avd.golden_image) role, run on the original
     VM before it is cloned.
   - Nothing pending gives C(changed=false).
-  - In check mode the module only lists the pending updates (a read-only guest script) and installs
-    nothing.
+  - Check mode runs nothing in the VM (a guest script is an action that Azure runs and the module
+    would wait for); it reports C(changed=true) because it cannot tell whether updates are pending.
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
@@ -65,13 +65,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 installed:
-  description: KB ids installed by this run (in check mode, those that would be).
+  description: KB ids installed by this run (empty in check mode).
   returned: always
   type: list
   elements: str
   sample: [KB5046617, KB5045935]
 pending_before:
-  description: KB ids pending before the run, as the guest reported them.
+  description: KB ids pending before the run, as the guest reported them (empty in check mode).
   returned: always
   type: list
   elements: str
@@ -113,6 +113,10 @@ def handler(mod):
     if state != "running":
         raise PreconditionError("VM '%s' is %s; Windows updates are installed in a running VM (start it with "
                                 "goldenimage.avd.vm_power)." % (name, state))
+    if mod.check_mode:
+        mod.exit(True, diff=mod.make_diff({}, {}), installed=[], pending_before=[], reboot_required=False,
+                 rebooted=False, msg="Check mode: the VM was not scanned; a real run installs what is pending.")
+        return
     report, stdout, stderr = run_guest_op(mod.compute, to_wire, rg, name, "preflight", deadline)
     if not isinstance(report, dict):
         raise AzureModuleError("The update scan in VM '%s' gave no report: %s" % (name, (stderr or stdout)[-500:]))
@@ -122,11 +126,6 @@ def handler(mod):
     result = dict(installed=[], pending_before=pending, reboot_required=False, rebooted=False)
     if not to_install:
         mod.exit(False, diff=mod.make_diff({"pending": pending}, {"pending": pending}), **result)
-        return
-    if mod.check_mode:
-        result["installed"] = to_install
-        mod.exit(True, diff=mod.make_diff({"pending": pending},
-                                          {"pending": [kb for kb in pending if kb not in to_install]}), **result)
         return
     report, stdout, stderr = run_guest_op(mod.compute, to_wire, rg, name, "install-updates", deadline,
                                           Updates=list(params["updates"]))

@@ -109,6 +109,15 @@ def test_build_image_end_to_end_and_again(sim):
     assert_built(sim, original_before)
 
 
+def test_check_mode_changes_nothing(sim):
+    run = run_playbook(sim, PLAYBOOK, inventory=INVENTORY, check=True, diff=True)
+    assert run.rc == 0, run.stdout[-6000:]
+    assert run.task("Clone the original VM")["changed"]
+    assert sim.metrics()["requests"]["writes"] == 0
+    assert version_names(sim) == ["1.0.0"] and clone_leftovers(sim) == []
+    assert power_state(sim, ORIGINAL) == "PowerState/running"
+
+
 def test_build_survives_a_429_storm(sim):
     original_before = vm_guest(sim, ORIGINAL)
     # azure-core retries a throttled request 3 times (retry_status), honouring Retry-After: every

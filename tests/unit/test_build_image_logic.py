@@ -380,3 +380,22 @@ def test_parse_output_reads_the_json_document():
     noisy = {"value": [{"code": "ComponentStatus/StdOut/succeeded", "message": 'hello\n{"started": true}\n'}]}
     assert scripts.parse_output(noisy)[0] == {"started": True}
     assert scripts.parse_output({"value": []})[0] is None
+
+
+# ------------------------------------------------------------------------------------- vm_power
+
+@pytest.mark.parametrize("current, wanted, actions", [
+    ("running", None, []),
+    ("running", "running", []),
+    ("starting", "running", []),
+    ("running", "deallocated", ["deallocate"]),
+    ("stopped", "deallocated", ["deallocate"]),
+    ("deallocating", "deallocated", []),
+    ("running", "stopped", ["power_off"]),
+    ("deallocated", "stopped", ["start", "power_off"]),
+    ("deallocated", "running", ["start"]),
+    ("stopped", "running", ["start"]),
+])
+def test_power_actions(current, wanted, actions):
+    from ansible_collections.goldenimage.avd.plugins.modules import vm_power  # pylint: disable=import-outside-toplevel
+    assert vm_power.power_actions(current, wanted) == actions
