@@ -468,3 +468,17 @@ def test_data_disks_attach_empty_detach_and_restore_point(demo_sim, compute):
     compute.virtual_machines.begin_delete(RG, "vm-dd").result()
     with pytest.raises(ResourceNotFoundError):  # deleteOption Delete
         compute.disks.get(RG, empty_name)
+
+
+def test_sysprepped_guest_started_again_has_no_agent(demo_sim, compute):
+    sub = demo_sim.subscription_id
+    clone_vm(compute, sub, "vm-golden-w11", "clone-oobe")
+    run_op(compute, "clone-oobe", "remove-local-accounts", KeepAccounts="avdadmin")
+    run_op(compute, "clone-oobe", "sysprep")
+    demo_sim.advance(sim_duration(demo_sim, "sysprep") + 60)
+    compute.virtual_machines.begin_start(RG, "clone-oobe").result()  # Azure lets it start
+    iv = compute.virtual_machines.instance_view(RG, "clone-oobe")
+    assert iv.vm_agent.statuses[0].display_status == "Not Ready"
+    with pytest.raises(HttpResponseError) as exc:
+        run_op(compute, "clone-oobe", "guest-info")
+    assert "VMAgentStatusCommunicationError" in str(exc.value)

@@ -122,7 +122,8 @@ def instance_view(sim, vm: dict) -> dict:
     if st.get("generalized"):
         statuses.append(_status("OSState/generalized", "VM generalized"))
     g = guest_of(sim, vm) or {}
-    running = st.get("power") == "running"
+    # a guest sysprepped with /oobe boots into OOBE: no VM agent reports
+    running = st.get("power") == "running" and not g.get("generalized")
     view = {
         "computerName": g.get("computer_name") or vm["properties"].get("osProfile", {}).get(
             "computerName"),
@@ -937,12 +938,26 @@ def _require_running(sim, vm):
                        "run).")
 
 
+class _AgentNotReady(Exception):
+    def __init__(self, vm_name):
+        super().__init__(vm_name)
+        self.error = ArmError(409, "VMAgentStatusCommunicationError",
+                              f"VM '{vm_name}' has not reported status for VM agent or "
+                              "extensions. Verify that the OS is up and healthy, the VM has a "
+                              "running VM agent, and that it can establish outbound connections "
+                              "to Azure storage.")
+
+
 def _execute(sim, req, vm, script, parameters):
     """Run a script in the guest. Returns (OpResult, duration_s)."""
     g = guest_of(sim, vm)
     op_name = _guest.parse_op(script)
     if g is None:
         return _guest.OpResult(), sim.duration("run_command")
+    if g.get("generalized"):
+        # The guest sits in OOBE after sysprep: the VM agent never reports, the command never
+        # runs and Compute gives up.
+        raise _AgentNotReady(vm["name"])
     res = _guest.run_op(g, op_name, parameters)
     if res.detached == "sysprep":
         fault = getattr(req, "lro_fault", None)
@@ -1001,11 +1016,16 @@ def run_command(sim, req):
             raise ArmError(409, "Conflict", "Run command extension execution is in progress. "
                            "Please wait for completion before invoking a run command.")
     # The guest effect happens when the script runs; the result is returned at completion.
-    res, duration = _execute(sim, req, vm, script, body.get("parameters"))
-    result = _run_result(res)
+    try:
+        res, duration = _execute(sim, req, vm, script, body.get("parameters"))
+        result, agent_error = _run_result(res), None
+    except _AgentNotReady as exc:
+        duration, result, agent_error = sim.duration("run_command"), None, exc.error
 
     def complete():
         st["run_command_busy"] = None
+        if agent_error is not None:
+            raise agent_error
         return result
 
     def fail(error):
@@ -1066,11 +1086,21 @@ def put_run_command(sim, req):
     sim.store.put(rid, rc)
     sim.store.internal(rid)["protectedParameters"] = props.get("protectedParameters") or []
     sim.hooks.emit("resource.written", resource_id=rid, resource=rc, request_body=body)
-    res, duration = _execute(sim, req, vm, script_lines,
-                             (props.get("parameters") or []) + (props.get("protectedParameters")
-                                                                or []))
+    try:
+        res, duration = _execute(sim, req, vm, script_lines,
+                                 (props.get("parameters") or []) +
+                                 (props.get("protectedParameters") or []))
+        agent_error = None
+    except _AgentNotReady as exc:
+        res, duration, agent_error = _guest.OpResult(), sim.duration("run_command"), exc.error
 
     def complete():
+        if agent_error is not None:
+            rc["properties"]["instanceView"].update({"executionState": "Failed",
+                                                     "executionMessage": agent_error.message,
+                                                     "exitCode": -1})
+            rc["properties"]["provisioningState"] = "Failed"
+            raise agent_error
         iv = rc["properties"]["instanceView"]
         iv.update({"executionState": "Succeeded" if res.exit_code == 0 else "Failed",
                    "executionMessage": "Execution completed" if res.exit_code == 0 else

@@ -52,7 +52,13 @@ class SimServer:
             cmd.append("--verbose")
         cmd += self.extra_args
         self._stderr = open(os.path.join(self.state_dir, "avdsim.stderr.log"), "wb")
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr)
+        # The child runs the very avdsim package this process imported (not whatever the venv's
+        # editable install points at).
+        src = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH")
+                                   else "")
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._stderr, env=env)
         line = self._read_line(self.startup_timeout)
         try:
             self.info = json.loads(line)
