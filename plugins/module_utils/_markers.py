@@ -151,6 +151,18 @@ def without_marker(tags, marker):
     return {key: value for key, value in (tags or {}).items() if key.lower() not in drop}
 
 
+def rebase_tags(read, wanted, current):
+    """Apply the change from ``read`` to ``wanted`` (keys set, keys removed) onto ``current``."""
+    out = dict(current)
+    for key in read:
+        if key not in wanted:
+            out.pop(key, None)
+    for key, value in wanted.items():
+        if read.get(key) != value:
+            out[key] = value
+    return out
+
+
 def with_marker(tags, marker, set_at, previous=None, rolled_back_from=None):
     """A copy of ``tags`` claiming ``marker`` (set time, previous holder, rollback origin)."""
     out = without_marker(tags, marker)
@@ -591,13 +603,29 @@ class MarkerStore:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def write_version_tags(self, name, tags, deadline):
-        started = self.clock()
-        poller = self.compute.gallery_image_versions.begin_update(
-            self.resource_group, self.gallery, self.image, name, {"tags": tags})
+    def write_version_tags(self, name, tags, deadline, read_tags=None):
+        """PATCH the tags of version ``name`` and wait for it.
+
+        Azure refuses (409) a change while another operation runs on the version (a region being
+        added, say). Then wait for it, bounded by ``deadline``, re-read the version and apply our
+        change (the keys ``tags`` sets and removes compared with ``read_tags``) to its current tags.
+        """
+        while True:
+            try:
+                poller = self.compute.gallery_image_versions.begin_update(
+                    self.resource_group, self.gallery, self.image, name, {"tags": tags})
+                break
+            except Exception as exc:  # pylint: disable=broad-except
+                error = classify(exc)
+                if not isinstance(error, ConflictError) or read_tags is None or self.clock() >= deadline:
+                    raise error from None
+            self.sleep(min(self.poll_interval, max(deadline - self.clock(), 0.0)))
+            current = self.version_wire(name)
+            if current is None:
+                raise NotFoundError("Version %s was deleted while its marker tags were being changed." % name)
+            tags, read_tags = rebase_tags(read_tags, tags, current.get("tags") or {}), dict(current.get("tags") or {})
         self._finish(poller, deadline, "the tag update of version %s" % name)
         self.writes.append(name)
-        return self.clock() - started
 
     def _write_definition_tags(self, tags, deadline, landed=None):
         """PATCH the definition's tags and wait for it; ``landed()`` is called once Azure accepted it."""
@@ -611,9 +639,11 @@ class MarkerStore:
         from ._wait import wait_poller  # local: keeps this module importable for pure unit tests
         wait_poller(poller, max(deadline - self.clock(), 0.0), describe=describe)
 
-    def apply(self, plan, deadline):
+    def apply(self, plan, deadline, versions=()):
+        """Write ``plan``; ``versions`` are the summaries it was planned from (for a retry after a 409)."""
+        read = {version["name"]: version["tags"] for version in versions}
         for name, tags in plan.writes:
-            self.write_version_tags(name, tags, deadline)
+            self.write_version_tags(name, tags, deadline, read_tags=read.get(name))
 
     # -- lease ---------------------------------------------------------------------------------
 
@@ -739,12 +769,12 @@ def change_marker(store, marker, state="present", version=None, source_marker=No
         # the state may have moved while we waited for the lease: plan again from a fresh read
         versions = store.versions()
         plan, note = _plan(store, versions, marker, state, version, source_marker, rollback, allow_excluded)
-        store.apply(plan, deadline)
+        store.apply(plan, deadline, versions)
         after = store.versions()
         repair = plan_repair(after, marker)
         if repair.changed:
             notes.append("removed stale claims of marker %r on %s" % (marker, ", ".join(repair.stale)))
-            store.apply(repair, deadline)
+            store.apply(repair, deadline, after)
             after = store.versions()
     finally:
         store.release(deadline)

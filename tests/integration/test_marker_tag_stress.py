@@ -138,3 +138,28 @@ def test_a_live_lease_blocks_until_timeout(world):
     assert all_tags(compute) == before
     tags.pop(LOCK_TAG)
     compute.gallery_images.begin_update(RG, GALLERY, IMAGE, {"tags": tags}).result(timeout=60)
+
+
+def test_old_holder_busy_with_another_update_is_waited_for():
+    """Azure refuses (409) a tag change while a version replicates to a new region: the move waits for
+    that operation, then removes the marker without undoing the other change."""
+    from avdsim.testing import SimServer
+
+    with SimServer(scenario="demo", time_scale=200) as sim:
+        compute = sim.compute_client()
+        create_version(sim, compute, "1.0.1")
+        store = new_store(sim)
+        markers.change_marker(store, "prod", version="1.0.1")
+        update = compute.gallery_image_versions.begin_update(RG, GALLERY, IMAGE, "1.0.1", {"properties": {
+            "publishingProfile": {"targetRegions": [{"name": "westeurope"}, {"name": "northeurope"}]}}})
+        assert compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1").provisioning_state == "Updating"
+        refused_before = sim.metrics()["errors_by_code"].get("OperationNotAllowed", 0)
+        outcome = markers.change_marker(store, "prod", version="1.0.0")
+        assert outcome["changed"] and holders(compute, "prod") == ["1.0.0"]
+        assert sim.metrics()["errors_by_code"].get("OperationNotAllowed", 0) > refused_before, \
+            "the 409 path was not exercised"
+        update.result(timeout=120)
+        moved_off = compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1")
+        assert len(moved_off.publishing_profile.target_regions) == 2
+        assert not [key for key in (moved_off.tags or {}) if key.startswith("goldenimage.marker.prod")]
+        assert moved_off.tags["goldenimage.parent-version"] == "1.0.0"

@@ -345,3 +345,16 @@ def test_plan_remove_only_one_version():
     assert [name for name, _tags in plan.writes] == ["1.0.1"]
     assert (plan.before, plan.after) == ("1.0.1", "1.0.0")
     assert markers.plan_remove(versions, "prod", only="2.0.0").changed is False
+
+
+@pytest.mark.parametrize("read,wanted,current,expected", [
+    ({"a": "1"}, {"a": "1", "m": "t"}, {"a": "1"}, {"a": "1", "m": "t"}),
+    # someone else added a tag meanwhile: kept
+    ({"a": "1"}, {"a": "1", "m": "t"}, {"a": "1", "b": "2"}, {"a": "1", "b": "2", "m": "t"}),
+    # our removal still applies, their change to another key stays
+    ({"a": "1", "m": "t", "m.previous": "1.0.0"}, {"a": "1"}, {"a": "9", "m": "t", "m.previous": "1.0.0"}, {"a": "9"}),
+    # a key we did not touch and they removed stays removed
+    ({"a": "1", "x": "y"}, {"a": "1", "x": "y", "m": "t"}, {"a": "1"}, {"a": "1", "m": "t"}),
+])
+def test_rebase_tags(read, wanted, current, expected):
+    assert markers.rebase_tags(read, wanted, current) == expected
