@@ -135,6 +135,7 @@ class AvdState:
         self.agent = dict(AGENT_DEFAULTS)
         self.default_profile: Dict[str, Any] = {}
         self.loading = False  # a scenario is being loaded
+        self.frozen_s: Optional[float] = None  # its instant
         self.reported_leaks: set = set()
         self.retired: List[PoolUsers] = []  # users models of deleted host pools (history)
 
@@ -158,8 +159,10 @@ def pool_id(sub: str, rg: str, name: str) -> str:
 
 
 def sim_seconds(sim) -> float:
-    """Simulated seconds since the simulator started (the users model's time axis)."""
-    return sim.now() - sim.clock.start
+    """Simulated seconds since the simulator started (the users model's time axis). While a
+    scenario is loaded, one instant: the world it describes exists all at once."""
+    frozen = getattr(sim.avd, "frozen_s", None)
+    return frozen if frozen is not None else sim.now() - sim.clock.start
 
 
 def _iso(sim, elapsed_s: float) -> str:
@@ -1242,11 +1245,13 @@ def learn_originals(sim) -> None:
 def load_host_pools(sim, pools: list) -> None:
     learn_originals(sim)
     sim.avd.loading = True
+    sim.avd.frozen_s = sim.now() - sim.clock.start
     try:
         for spec in pools:
             _load_host_pool(sim, spec)
     finally:
         sim.avd.loading = False
+        sim.avd.frozen_s = None
 
 
 def _load_host_pool(sim, spec: dict) -> None:
