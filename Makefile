@@ -86,7 +86,7 @@ sanity: venv
 	rm -rf build/sanity
 	mkdir -p $(SANITY_ROOT) $(ANSIBLE_TEST_HOME)/.ansible/test/cache
 	cp .ci/ansible-test-get-pip.py $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(SANITY_PIP_VERSION)).py
-	git ls-files -z --cached --others --exclude-standard -- . ':!:simulator' \
+	git ls-files -z --cached --others --exclude-standard -- . ':!:simulator' ':!:.venv' ':!:build' \
 		| while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
 		| tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
 	cd $(SANITY_ROOT) && git init -q . && git add -A >/dev/null \
