@@ -656,6 +656,9 @@ class MarkerStore:
             if state == "mine":
                 return
             if state == "free":
+                if self.clock() >= deadline:
+                    raise ConflictError("Could not take the marker lease on image definition %s within the "
+                                        "timeout: other runs kept taking it. Run again later." % self.image)
                 expires = self.server_now() + datetime.timedelta(seconds=self.lock_ttl)
                 tags = without_lock(tags)
                 tags[LOCK_TAG] = lock_value(self.owner, expires)
