@@ -235,3 +235,62 @@ def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp
     requests = rs.requests_delta(before, after)
     assert requests["throttled"] == 0
     assert requests["total"] < 60 * hosts, requests
+
+
+def test_a_crashed_rollout_resumes_from_the_real_state(fresh_sim, tmp_path):
+    """Kill ansible-playbook while the first old host drains; the next run (same owner, as an AWX job
+    template relaunch would be) continues: same pool size, every host on the target, nobody hurt."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from helpers import REPO, VENV_BIN, ansible_env
+
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    variables = rollout_vars(sim, session_host_rollout_owner="awx-template-7")
+    vars_file = tmp_path / "vars.json"
+    vars_file.write_text(json.dumps(variables))
+    inventory = tmp_path / "inventory.yml"
+    inventory.write_text("all:\n  hosts:\n    localhost:\n      ansible_connection: local\n")
+    env = ansible_env(sim)
+    env["ANSIBLE_STDOUT_CALLBACK"] = "default"
+    env["ANSIBLE_LOCAL_TEMP"] = str(tmp_path / "tmp")
+    before = sim.metrics()
+    drains_before = sum(n for op, n in before["requests"]["by_operation"].items()
+                        if op.startswith("PATCH") and op.endswith("sessionHosts/{sessionHostName}"))
+    proc = subprocess.Popen(  # pylint: disable=consider-using-with
+        [str(VENV_BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/rollout.yml", "-e", "@%s" % vars_file],
+        cwd=str(REPO), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            ops = sim.metrics()["requests"]["by_operation"]
+            drains = sum(n for op, n in ops.items()
+                         if op.startswith("PATCH") and op.endswith("sessionHosts/{sessionHostName}"))
+            if drains > drains_before:
+                break
+            time.sleep(0.1)
+        assert proc.poll() is None, "the rollout ended before it drained a host"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+
+    crashed = rs.session_hosts(sim)
+    assert len(crashed) == 4 and [n for n, sh in crashed.items() if not sh.allow_new_session]
+    assert "owner=awx-template-7" in rs.pool_tags(sim)["goldenimage.rollout-lock"]
+
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
+    assert run.rc == 0, run.stdout[-4000:]
+    after = sim.metrics()
+    versions = rs.host_versions(sim)
+    assert len(versions) == 3 and set(versions.values()) == {"1.0.1"}, versions
+    assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
+    assert after["users"]["logon_failures"] == before["users"]["logon_failures"]
+    assert after["violations"] == []
+    assert lowest_capacity(after, before["sim_time_s"]) >= 3
+    assert "goldenimage.rollout-lock" not in rs.pool_tags(sim)
