@@ -160,3 +160,18 @@ def test_resource_group_deleted_with_users(sim):
     assert users["sessions_active"] == 0 and users["forced_logoffs"] >= 10
     assert "users_on_removed_host" in kinds(sim)
     assert sim.state()["avd"] == {}
+
+
+def test_a_clone_names_its_original(sim):
+    from avd_helpers import vm_body
+
+    compute = sim.compute_client()
+    body = vm_body(sim.subscription_id, "vm-untagged")
+    body["tags"] = {}
+    original = compute.virtual_machines.begin_create_or_update(RG, "vm-untagged", body).result()
+    run_op(compute, "vm-untagged", "preflight")
+    assert kinds(sim) == []
+    # never tagged as an original, but a clone says it came from it
+    compute.virtual_machines.begin_update(RG, "avd-demo-2", {"tags": {"goldenimage.clone-of": original.id}}).result()
+    run_op(compute, "vm-untagged", "sysprep")
+    assert "original_sysprepped" in kinds(sim)

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 
 from .errors import ArmError
 from .invariants import (
+    CLONE_OF_TAG,
     FLOOR_TAG,
     SecretRegistry,
     parse_floor,
@@ -1177,6 +1178,9 @@ def on_resource_written(sim, resource_id, resource, request_body=None, **_):
     rtype = str((resource or {}).get("type", "")).lower()
     if rtype == "microsoft.compute/virtualmachines" and tags_mark_original(resource.get("tags")):
         state.originals.add(resource_id.lower())
+    source = tag_value((resource or {}).get("tags"), CLONE_OF_TAG)
+    if isinstance(source, str) and "/virtualmachines/" in source.lower():
+        state.originals.add(source.lower().rstrip("/"))  # a clone names the original it came from
     if request_body is not None:
         state.secrets.learn_from_body(request_body, "secret of %s" % resource_id.rsplit("/", 1)[-1])
     scan_for_secrets(sim, resource_id, resource)
@@ -1235,11 +1239,10 @@ def load_agent(sim, agent: dict) -> None:
 
 
 def learn_originals(sim) -> None:
-    """VMs the scenario tags as originals stay known as originals even if the tag goes."""
-    from .invariants import tags_mark_original
-    for vm in sim.store.list("Microsoft.Compute/virtualMachines"):
-        if tags_mark_original(vm.get("tags")):
-            sim.avd.originals.add(vm["id"].lower())
+    """VMs the scenario tags as originals (or that a clone names as its source) stay known as
+    originals even if the tag goes."""
+    for res in sim.store.list():
+        on_resource_written(sim, res["id"], res)
 
 
 def load_host_pools(sim, pools: list) -> None:

@@ -3,8 +3,8 @@
 Kinds (``sim.violations`` entries ``{"kind", "resource", "detail", "sim_time_s"}``):
 
 - ``original_sysprepped`` / ``original_generalized``: sysprep ran in, or Azure generalize was
-  called on, a VM tagged ``goldenimage.role: original`` or known as an original (the
-  scenario's original VMs, and any VM that ever carried that tag);
+  called on, a VM tagged ``goldenimage.role: original`` or known as an original (any VM
+  that ever carried that tag, and any VM that a ``goldenimage.clone-of`` tag names);
 - ``users_on_removed_host``: a session host or its VM was deleted, deallocated or stopped
   while users had sessions on it that nobody had logged off first;
 - ``capacity_below_floor``: fewer available session hosts (Available and accepting new
@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 ORIGINAL_TAG = "goldenimage.role"
+CLONE_OF_TAG = "goldenimage.clone-of"
 FLOOR_TAG = "goldenimage.min-available-hosts"
 
 # Shorter strings are not tracked as secrets: they would match innocent text.
