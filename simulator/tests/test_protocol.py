@@ -327,3 +327,12 @@ def test_concurrent_requests_are_counted_exactly(demo_sim, compute):
                               range(60)))
     assert names == ["gal_avd_demo"] * 60
     assert demo_sim.metrics()["requests"]["by_operation"][op] - before == 60
+
+
+def test_unsimulated_operation_is_invalid_resource_type(demo_sim, compute):
+    r = raw(compute, "GET", f"{demo_sim.arm_endpoint}/subscriptions/{demo_sim.subscription_id}/"
+            f"resourceGroups/{RG}/providers/Microsoft.Compute/availabilitySets/as1"
+            "?api-version=2026-04-01")
+    assert r.status_code == 404
+    assert r.json()["error"]["code"] == "InvalidResourceType"
+    assert "Microsoft.Compute" in r.json()["error"]["message"]

@@ -167,9 +167,12 @@ class Handler(BaseHTTPRequestHandler):
                                f"The requested resource does not support http method "
                                f"'{req.method}'.")
             if req.path.lower().startswith("/subscriptions/"):
-                raise ArmError(400, "InvalidResourceType",
-                               f"The resource type could not be found in the namespace for "
-                               f"path '{req.path}' and api version '{req.api_version}'.")
+                ns = req.path.split("/providers/")[-1].split("/")[0] if "/providers/" in \
+                    req.path else "Microsoft.Resources"
+                raise ArmError(404, "InvalidResourceType",
+                               f"The resource type could not be found in the namespace '{ns}' "
+                               f"for api version '{req.api_version}'. (avdsim does not simulate "
+                               f"{req.method} {req.path}.)")
             raise ArmError(404, "NotFound", f"No route for {req.method} {req.path}.")
         req.route = route
         req.params = params
