@@ -264,3 +264,19 @@ def test_adding_a_target_region_replicates_it(demo_sim, compute):
             RG, GALLERY, IMAGE, "3.0.0", {"properties": {"publishingProfile": {
                 "targetRegions": [{"name": "northeurope"}]}}})
     assert exc.value.error.code == "InvalidParameter"  # the source region must stay
+
+
+def test_trusted_launch_source_needs_a_trusted_launch_definition(demo_sim, compute):
+    sub = demo_sim.subscription_id
+    compute.gallery_images.begin_create_or_update(RG, GALLERY, "win11-standard", {
+        "location": LOCATION, "properties": {
+            "osType": "Windows", "osState": "Generalized", "hyperVGeneration": "V2",
+            "identifier": {"publisher": "goldenimage", "offer": "w11", "sku": "standard"}}}
+    ).result()
+    _s, _d, clone = clone_vm(compute, sub, "vm-golden-w11", "cap-tl")
+    assert clone.security_profile.security_type == "TrustedLaunch"
+    sysprep_and_generalize(compute, demo_sim, "cap-tl")
+    with pytest.raises(HttpResponseError) as exc:
+        compute.gallery_image_versions.begin_create_or_update(
+            RG, GALLERY, "win11-standard", "1.0.0", _version_body(clone.id))
+    assert exc.value.error.code == "InvalidParameter" and "TrustedLaunch" in str(exc.value)

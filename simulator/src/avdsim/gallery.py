@@ -462,6 +462,22 @@ def _validate_source(sim, definition, props):
             raise ArmError(409, "OperationNotAllowed",
                            f"The source virtual machine '{vm['id']}' is "
                            f"{vm['properties']['provisioningState']}.")
+        dprops = definition["properties"]
+        feats = {f.get("name", "").lower(): str(f.get("value", "")).lower()
+                 for f in dprops.get("features") or []}
+        vm_gen = st.get("hyper_v_generation", "V2")
+        if dprops.get("hyperVGeneration", "V1") != vm_gen:
+            raise invalid_parameter(
+                f"The source virtual machine is Hyper-V generation {vm_gen}; the gallery image "
+                f"definition is {dprops.get('hyperVGeneration', 'V1')}.",
+                "galleryImageVersion.properties.storageProfile.source")
+        vm_sec = ((vm["properties"].get("securityProfile") or {}).get("securityType") or "")
+        if vm_sec.lower() == "trustedlaunch" and not feats.get("securitytype", "").startswith(
+                "trustedlaunch"):
+            raise invalid_parameter(
+                "The source virtual machine uses security type TrustedLaunch; the gallery image "
+                "definition must have the feature SecurityType TrustedLaunchSupported or "
+                "TrustedLaunch.", "galleryImageVersion.properties.storageProfile.source")
         disk_id = _compute.os_disk_id(vm)
         disk = sim.store.get(disk_id)
         source_out = {"virtualMachineId": vm["id"]} if src.get("virtualMachineId") else \
