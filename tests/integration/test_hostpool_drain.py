@@ -76,6 +76,18 @@ def test_remove_waits_for_users_then_deletes_the_vm(fresh_sim):
     assert again["session_hosts"][0]["state"] == "removed" and again["session_hosts"][0]["vm_action"] == "already gone"
 
 
+def test_remove_with_deallocate_keeps_the_vm(fresh_sim):
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    result = run_module(sim, "hostpool_drain", drain_args(
+        ["avd-demo-1"], state="removed", drain_timeout=7200, vm_action="deallocate"))
+    assert result["changed"] and not result["failed"], result.get("msg")
+    assert result["session_hosts"][0]["vm_action"] == "deallocated"
+    assert "avd-demo-1" not in rs.session_hosts(sim)
+    vm = sim.compute_client().virtual_machines.get(rs.RG, "avd-demo-1", expand="instanceView")
+    assert "PowerState/deallocated" in [s.code for s in vm.instance_view.statuses]
+    assert sim.metrics()["users"]["forced_logoffs"] == 0 and sim.metrics()["violations"] == []
+
+
 @pytest.fixture
 def sticky_sim(fresh_sim, tmp_path):
     """Three hosts whose users never leave by themselves (sessions of about three days)."""

@@ -87,14 +87,20 @@ def test_failed_registration_is_reported_and_cleaned_up(fresh_sim):
 def test_failed_host_is_kept_with_on_failure_keep_and_registered_by_a_rerun(fresh_sim):
     sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
     sim.add_fault(method="PUT", path_regex="/_avd/agent/register/avd-demo-3", lro_fail=True, count=1)
-    result = run_module(sim, "session_host_deploy", deploy_args(sim, ["avd-demo-3"], on_failure="keep"))
+    # Entra ID join this time: AADLoginForWindows and a system-assigned identity, no domain suffix
+    entra = {"type": "entra"}
+    result = run_module(sim, "session_host_deploy", deploy_args(sim, ["avd-demo-3"], on_failure="keep", join=entra))
     assert result["failed"] and not result["session_hosts"][0]["cleaned_up"]
     assert "avd-demo-3" in rs.vms(sim) and "avd-demo-3" not in rs.session_hosts(sim)
+    vm = sim.compute_client().virtual_machines.get(rs.RG, "avd-demo-3", expand="instanceView")
+    assert vm.identity.type == "SystemAssigned"
+    assert "AADLoginForWindows" in {ext.name for ext in vm.resources or []}
 
-    again = run_module(sim, "session_host_deploy", deploy_args(sim, ["avd-demo-3"]))
+    again = run_module(sim, "session_host_deploy", deploy_args(sim, ["avd-demo-3"], join=entra))
     assert again["changed"] and not again["failed"], again.get("msg")
     assert again["session_hosts"][0]["action"] == "register"
-    assert rs.session_hosts(sim)["avd-demo-3"].status == "Available"
+    host = sim.desktop_client().session_hosts.get(rs.RG, rs.POOL, "avd-demo-3")
+    assert host.status == "Available" and host.name.endswith("/avd-demo-3")
 
 
 def test_bad_input_fails_before_any_change(fresh_sim):
