@@ -39,9 +39,9 @@ options:
   plan:
     description:
       - Plan the next step of a rolling redeploy to the target version.
-      - The pool's rollout lease tag (C(goldenimage.rollout-lock)), when present, supplies the pool
-        size and in-service count at the start of the rollout, so a resumed rollout aims at the
-        same numbers.
+      - The pool's rollout lease tag (C(goldenimage.rollout-lock)), when present and for the same target
+        version, supplies the pool size and in-service count at the start of the rollout, so a resumed
+        rollout aims at the same numbers. Remove the tag to start afresh after changing the pool size.
     type: dict
     suboptions:
       surge:
@@ -180,6 +180,9 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._rollout import pl
 
 def build_plan(info, options):
     lock = info["host_pool"].get("lock") or {}
+    if lock.get("present") and lock.get("target") not in (None, info["target"]["version"]):
+        # a lease left by a rollout to another version: its pool size is no longer this rollout's
+        lock = {}
     hosts = info["session_hosts"]
     rollout_id = options.get("rollout_id") or "%s-%s" % (info["host_pool"]["name"], info["target"]["version"])
     pending = [vm for vm in info["unregistered_vms"] if vm.get("rollout") == rollout_id]
