@@ -299,7 +299,7 @@ def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds,
             % (host_pool, current.get("owner"), current.get("expires"), TAG_LOCK),
             hint="Only one rollout may change a host pool at a time.")
     merged = {key: value for key, value in fields.items() if value is not None}
-    if current["present"]:
+    if current["present"] and current.get("target") in (None, fields.get("target")):
         # resume data (pool size and in-service count at the start) survives a crashed run
         merged.update({key: current[key] for key in ("hosts", "in_service") if key in current})
     merged["owner"] = holder
