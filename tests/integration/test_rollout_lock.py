@@ -40,7 +40,7 @@ def test_lease_life_cycle(fresh_sim):
     assert "goldenimage.min-available-hosts" not in rs.pool_tags(sim)
 
     # another run takes over the expired lease and keeps the first run's pool size
-    taken_over = run_module(sim, "hostpool_rollout_lock", lock_args("run-b", hosts=5, in_service=5, floor=2))
+    taken_over = run_module(sim, "hostpool_rollout_lock", lock_args("run-b", hosts=5, in_service=5, floor=2, target="1.0.1"))
     assert taken_over["changed"] and taken_over["lock"]["owner"] == "run-b"
     assert taken_over["lock"]["hosts"] == 3 and taken_over["lock"]["in_service"] == 3
     assert taken_over["lock"]["floor"] == 2
