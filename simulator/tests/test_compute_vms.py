@@ -482,3 +482,17 @@ def test_sysprepped_guest_started_again_has_no_agent(demo_sim, compute):
     with pytest.raises(HttpResponseError) as exc:
         run_op(compute, "clone-oobe", "guest-info")
     assert "VMAgentStatusCommunicationError" in str(exc.value)
+
+
+def test_injected_sysprep_failure(demo_sim, compute):
+    sub = demo_sim.subscription_id
+    clone_vm(compute, sub, "vm-golden-w11", "clone-fault")
+    run_op(compute, "clone-fault", "remove-local-accounts", KeepAccounts="avdadmin")
+    demo_sim.add_fault(method="POST", path_regex="/virtualMachines/clone-fault/runCommand$",
+                       lro_fail=True, message="Sysprep_Generalize: injected failure")
+    out = run_json(compute, "clone-fault", "sysprep")  # the command itself succeeds
+    assert out["started"] is True
+    demo_sim.advance(sim_duration(demo_sim, "sysprep") + 60)
+    assert power_state(compute, "clone-fault") == "PowerState/running"
+    logs = run_json(compute, "clone-fault", "read-sysprep-logs", Lines="10")
+    assert any("injected failure" in line for line in logs["setuperr"])
