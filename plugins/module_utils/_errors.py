@@ -138,13 +138,21 @@ def classify(exc):
             status=status,
             request_id=_header(response, "x-ms-request-id"),
             correlation_id=_header(response, "x-ms-correlation-request-id"),
-            hint=None if cls is not AzureModuleError else (
-                "Azure reported a server-side failure; run again, and open a support case with the "
-                "correlation id if it persists." if status and status >= 500 else None),
+            hint=None if cls is not AzureModuleError else _generic_hint(status),
         )
     if ServiceRequestError is not None and isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return ConnectionFailedError(_first_line(exc))
     return AzureModuleError(_first_line(exc) or exc.__class__.__name__)
+
+
+def _generic_hint(status):
+    if status and status >= 500:
+        return ("Azure reported a server-side failure; run again, and open a support case with the "
+                "correlation id if it persists.")
+    if status and status < 400:
+        # a long-running operation that was accepted and then failed: the code comes from its status
+        return "The Azure operation was accepted and then failed; the code and message say why."
+    return None
 
 
 def is_not_found(exc):

@@ -39,7 +39,7 @@ def to_wire(obj):
 
     Handles TypeSpec models (azure-mgmt-compute >= 39: ``as_dict()`` already gives the wire
     form), msrest models (azure-mgmt-desktopvirtualization 2.0.0: ``serialize(keep_readonly=True)``;
-    their ``as_dict()`` would give snake_case attribute names), dicts, lists and scalars.
+    their ``as_dict()`` would give snake_case attribute names), dicts, lists, pagers and scalars.
     """
     if obj is None or isinstance(obj, (bool, int, float)):
         return obj
@@ -57,6 +57,9 @@ def to_wire(obj):
     if hasattr(obj, "items") and callable(obj.items):
         return {str(key): to_wire(value) for key, value in obj.items()}
     if isinstance(obj, (list, tuple, set)):
+        return [to_wire(item) for item in obj]
+    if hasattr(obj, "__iter__") and not isinstance(obj, (bytes, bytearray)):
+        # pagers (azure.core.paging.ItemPaged) and generators: every item, every page
         return [to_wire(item) for item in obj]
     return obj
 

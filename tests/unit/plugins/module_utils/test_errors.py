@@ -42,6 +42,7 @@ def http_error(status, code="SomeCode", message="Something happened.", cls=HttpR
         (412, "PreconditionFailed", _errors.PreconditionError),
         (429, "TooManyRequests", _errors.ThrottledError),
         (500, "InternalServerError", _errors.AzureModuleError),
+        (200, "OSProvisioningTimedOut", _errors.AzureModuleError),  # a failed long-running operation
     ],
 )
 def test_classify_http_errors(status, code, expected):

@@ -10,6 +10,7 @@ import pytest
 import requests
 from ansible.module_utils.testing import patch_module_args
 from azure.core.exceptions import HttpResponseError
+from azure.core.paging import ItemPaged
 from azure.core.pipeline import PipelineResponse
 from azure.core.pipeline.transport import HttpRequest, RequestsTransportResponse
 from azure.mgmt.compute import models as compute_models
@@ -107,10 +108,26 @@ def test_to_wire_msrest_datetime_and_enum():
         (datetime.datetime(2026, 11, 2, 7, 0, tzinfo=datetime.timezone.utc), "2026-11-02T07:00:00+00:00"),
         ([compute_models.SubResource({"id": "/x"})], [{"id": "/x"}]),
         ({"nested": compute_models.SubResource({"id": "/y"})}, {"nested": {"id": "/y"}}),
+        (iter([compute_models.SubResource({"id": "/z"})]), [{"id": "/z"}]),
+        (b"raw", b"raw"),
     ],
 )
 def test_to_wire_plain_values(value, expected):
     assert to_wire(value) == expected
+
+
+def test_to_wire_pager_reads_every_page():
+    pages = {None: (["a", "b"], "page2"), "page2": (["c"], None)}
+
+    def get_next(token):
+        return token
+
+    def extract_data(token):
+        items, next_token = pages[token]
+        return next_token, iter([desktop_models.SessionHost.deserialize({"name": "hp/" + item}) for item in items])
+
+    wire = to_wire(ItemPaged(get_next, extract_data))
+    assert [host["name"] for host in wire] == ["hp/a", "hp/b", "hp/c"]
 
 
 # ------------------------------------------------------------------------------ ARM clock
