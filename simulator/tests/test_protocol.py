@@ -336,3 +336,14 @@ def test_unsimulated_operation_is_invalid_resource_type(demo_sim, compute):
     assert r.status_code == 404
     assert r.json()["error"]["code"] == "InvalidResourceType"
     assert "Microsoft.Compute" in r.json()["error"]["message"]
+
+
+def test_scenario_extends_chain_relative_to_the_file(tmp_path):
+    from avdsim import scenario
+    (tmp_path / "base.yaml").write_text(yaml.safe_dump({"extends": "demo", "page_size": 3}))
+    (tmp_path / "child.yaml").write_text(yaml.safe_dump({
+        "extends": "base.yaml", "durations": {"sysprep": 60},
+        "resource_groups": [{"name": "rg-extra", "location": "northeurope"}]}))
+    data = scenario.load(str(tmp_path / "child.yaml"))
+    assert data["page_size"] == 3 and data["durations"] == {"sysprep": 60}
+    assert [g["name"] for g in data["resource_groups"]] == ["rg-avd-demo", "rg-extra"]

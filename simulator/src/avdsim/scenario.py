@@ -44,9 +44,10 @@ def load(name_or_path: str, _depth: int = 0) -> dict:
         raise ValueError(f"scenario {path}: top level must be a mapping")
     parent = data.pop("extends", None)
     if parent:
-        base = load(parent if os.path.isabs(parent) or os.path.sep not in parent
-                    else os.path.join(os.path.dirname(path), parent), _depth + 1)
-        data = _merge(base, data)
+        is_file = os.path.sep in parent or parent.endswith((".yaml", ".yml"))
+        if is_file and not os.path.isabs(parent):
+            parent = os.path.join(os.path.dirname(os.path.abspath(path)), parent)
+        data = _merge(load(parent, _depth + 1), data)
     for key in ("subscription_id", "tenant_id", "client_id", "client_secret"):
         if not data.get(key):
             raise ValueError(f"scenario {path}: '{key}' is required")
