@@ -347,3 +347,9 @@ def test_scenario_extends_chain_relative_to_the_file(tmp_path):
     data = scenario.load(str(tmp_path / "child.yaml"))
     assert data["page_size"] == 3 and data["durations"] == {"sysprep": 60}
     assert [g["name"] for g in data["resource_groups"]] == ["rg-avd-demo", "rg-extra"]
+
+
+def test_resource_group_check_existence(demo_sim, compute):
+    base = f"{demo_sim.arm_endpoint}/subscriptions/{demo_sim.subscription_id}/resourcegroups/"
+    assert raw(compute, "HEAD", base + RG + "?api-version=2021-04-01").status_code == 204
+    assert raw(compute, "HEAD", base + "rg-none?api-version=2021-04-01").status_code == 404

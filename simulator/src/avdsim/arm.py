@@ -128,6 +128,13 @@ def get_resource_group(sim, req):
     return require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
 
 
+@route("HEAD", RG)
+def head_resource_group(sim, req):
+    """CheckExistence: 204 when the group exists, 404 (no body) otherwise."""
+    exists = sim.store.exists(rg_id(req.subscription_id, req.param("resourceGroupName")))
+    return Response(204 if exists else 404, None)
+
+
 @route("PATCH", RG)
 def patch_resource_group(sim, req):
     rg = require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
