@@ -177,3 +177,27 @@ def big_pool_scenario(hosts=20, users_per_host=4, session_minutes=None, pool="hp
         }],
     }
     return data, names
+
+
+def run_steps(sim, steps):
+    """Run several module calls in ONE ansible-playbook process (a process costs seconds to start).
+
+    ``steps``: ``[(name, module, args, task_options)]``, e.g. ``("check", "hostpool_drain", {...},
+    {"check_mode": True, "diff": True})``. Every step runs with ``ignore_errors`` so that a refusal
+    can be asserted; returns ``{name: result}`` (Ansible's result, ``failed`` included).
+    """
+    from helpers import run_playbook  # pylint: disable=import-outside-toplevel
+
+    tasks = []
+    for name, module, args, options in steps:
+        task = {"name": name, "goldenimage.avd.%s" % module: dict(args), "ignore_errors": True}
+        task.update(options or {})
+        tasks.append(task)
+    run = run_playbook(sim, [{"name": "steps", "hosts": "localhost", "gather_facts": False, "tasks": tasks}])
+    out = {}
+    for name, _module, _args, _options in steps:
+        result = dict(run.task(name))
+        result.setdefault("changed", False)
+        result.setdefault("failed", False)
+        out[name] = result
+    return out

@@ -22,30 +22,33 @@ def drain_args(hosts, pool=rs.POOL, **overrides):
 def test_drain_check_real_idempotent_undrain(fresh_sim):
     sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
     before = sim.metrics()
-    checked = run_module(sim, "hostpool_drain", drain_args(["avd-demo-0"], state="drained"), check=True, diff=True)
+    results = rs.run_steps(sim, [
+        ("check", "hostpool_drain", drain_args(["avd-demo-0"], state="drained"), {"check_mode": True, "diff": True}),
+        ("drain", "hostpool_drain", drain_args(["avd-demo-0"], state="drained", user_message=MESSAGE), {}),
+        ("again", "hostpool_drain", drain_args(["avd-demo-0.contoso.com"], state="drained"), {}),
+    ])
+    after = sim.metrics()
+    checked, drained, again = results["check"], results["drain"], results["again"]
     assert checked["changed"] and not checked["failed"], checked.get("msg")
     assert checked["diff"]["after"]["avd-demo-0"]["allow_new_session"] is False
-    assert rs.session_hosts(sim)["avd-demo-0"].allow_new_session
-    assert rs.requests_delta(before, sim.metrics())["writes"] == 0
-
-    drained = run_module(sim, "hostpool_drain", drain_args(["avd-demo-0"], state="drained", user_message=MESSAGE))
+    # check mode changed nothing: the real run still found the host taking new sessions
     assert drained["changed"] and not drained["failed"], drained.get("msg")
-    assert rs.session_hosts(sim)["avd-demo-0"].allow_new_session is False
     row = drained["session_hosts"][0]
-    assert row["drained"] and row["messages_sent"] == row["sessions_at_start"] > 0
-    after = sim.metrics()
+    assert row["allow_new_session_at_start"] is True and row["drained"]
+    assert row["messages_sent"] == row["sessions_at_start"] > 0
     assert after["users"]["messages_sent"] - before["users"]["messages_sent"] == row["messages_sent"]
     assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
-
-    again = run_module(sim, "hostpool_drain", drain_args(["avd-demo-0.contoso.com"], state="drained"))
     assert not again["changed"] and not again["failed"], again.get("msg")
+    assert rs.session_hosts(sim)["avd-demo-0"].allow_new_session is False
 
-    undrained = run_module(sim, "hostpool_drain", drain_args(["avd-demo-0"], state="undrained"))
-    assert undrained["changed"] and rs.session_hosts(sim)["avd-demo-0"].allow_new_session
-    assert not run_module(sim, "hostpool_drain", drain_args(["avd-demo-0"], state="undrained"))["changed"]
-
-    missing = run_module(sim, "hostpool_drain", drain_args(["avd-demo-9"], state="drained"))
-    assert missing["failed"] and "avd-demo-9" in missing["msg"]
+    results = rs.run_steps(sim, [
+        ("undrain", "hostpool_drain", drain_args(["avd-demo-0"], state="undrained"), {}),
+        ("undrain again", "hostpool_drain", drain_args(["avd-demo-0"], state="undrained"), {}),
+        ("missing", "hostpool_drain", drain_args(["avd-demo-9"], state="drained"), {}),
+    ])
+    assert results["undrain"]["changed"] and not results["undrain again"]["changed"]
+    assert rs.session_hosts(sim)["avd-demo-0"].allow_new_session
+    assert results["missing"]["failed"] and "avd-demo-9" in results["missing"]["msg"]
 
 
 def test_remove_waits_for_users_then_deletes_the_vm(fresh_sim):

@@ -35,10 +35,16 @@ def test_demo_pool_is_read_in_four_requests(sim):
     assert result["summary"]["hosts"] == 3 and result["summary"]["outdated"] == 0
 
 
-def test_plan_against_an_explicit_version(sim):
+def test_plans_missing_pool_and_bad_input(sim):
     target = rs.version_id(sim, "9.9.9")
-    result = run_module(sim, "hostpool_info", {"resource_group": rs.RG, "host_pool": rs.POOL,
-                                               "image_version_id": target, "plan": {"surge": "25%"}})
+    base = {"resource_group": rs.RG, "host_pool": rs.POOL}
+    results = rs.run_steps(sim, [
+        ("explicit", "hostpool_info", dict(base, image_version_id=target, plan={"surge": "25%"}), {}),
+        ("up to date", "hostpool_info", dict(base, plan={}), {"check_mode": True}),
+        ("missing", "hostpool_info", dict(base, host_pool="hp-nope"), {}),
+        ("bad", "hostpool_info", dict(base, plan={"surge": 0, "max_unavailable": 0}), {}),
+    ])
+    result = results["explicit"]
     assert not result["failed"], result.get("msg")
     assert result["target"] == {"source": "image_version_id", "image_version_id": target, "version": "9.9.9"}
     assert all(h["outdated"] for h in result["session_hosts"])
@@ -48,20 +54,11 @@ def test_plan_against_an_explicit_version(sim):
     assert plan["capacity_floor"] == 3 and plan["surge"] == 1 and plan["desired_hosts"] == 3
     assert plan["rollout_id"] == "hp-demo-pooled-9.9.9"
 
+    up_to_date = results["up to date"]
+    assert up_to_date["plan"]["status"] == "complete" and up_to_date["plan"]["deploy"] == []
 
-def test_plan_of_an_up_to_date_pool_is_complete(sim):
-    result = run_module(sim, "hostpool_info", {"resource_group": rs.RG, "host_pool": rs.POOL, "plan": {}},
-                        check=True)
-    assert result["plan"]["status"] == "complete" and result["plan"]["deploy"] == []
+    missing = results["missing"]
+    assert not missing["failed"] and missing["exists"] is False and missing["session_hosts"] == []
 
-
-def test_missing_pool_is_empty_not_an_error(sim):
-    result = run_module(sim, "hostpool_info", {"resource_group": rs.RG, "host_pool": "hp-nope"})
-    assert not result["failed"] and result["exists"] is False
-    assert result["session_hosts"] == []
-
-
-def test_bad_plan_option_fails_clearly(sim):
-    result = run_module(sim, "hostpool_info", {"resource_group": rs.RG, "host_pool": rs.POOL,
-                                               "plan": {"surge": 0, "max_unavailable": 0}})
-    assert result["failed"] and "surge and max_unavailable cannot both be 0" in result["msg"]
+    bad = results["bad"]
+    assert bad["failed"] and "surge and max_unavailable cannot both be 0" in bad["msg"]

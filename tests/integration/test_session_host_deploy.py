@@ -114,8 +114,9 @@ def test_bad_input_fails_before_any_change(fresh_sim):
         (deploy_args(sim, ["avd-demo-0"], image_version_id=rs.version_id(sim, "1.0.0").replace("1.0.0", "2.0.0")),
          "avd-demo-0"),
     ]
-    for args, needle in cases:
-        result = run_module(sim, "session_host_deploy", args)
+    results = rs.run_steps(sim, [("case %d" % i, "session_host_deploy", args, {}) for i, (args, _n) in enumerate(cases)])
+    for i, (_args, needle) in enumerate(cases):
+        result = results["case %d" % i]
         assert result["failed"] and needle in result["msg"], result.get("msg")
         assert "Pa55" not in json.dumps(result)
     delta = rs.requests_delta(before, sim.metrics())
