@@ -171,10 +171,6 @@ def _iso(sim, elapsed_s: float) -> str:
     return iso(sim.clock.start + elapsed_s)
 
 
-def state_of(sim) -> AvdState:
-    return sim.avd
-
-
 # ----- host pools ----------------------------------------------------------------------------
 def _check_name(value: str, what: str, max_len: int) -> None:
     if not 3 <= len(value) <= max_len or not _NAME_RE.match(value):
