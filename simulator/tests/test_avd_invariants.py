@@ -8,7 +8,7 @@ from avdsim.testing import SimServer
 
 @pytest.fixture
 def sim():
-    with SimServer(scenario="demo", time_scale=100) as server:
+    with SimServer(scenario="demo", time_scale=300) as server:
         yield server
 
 

@@ -110,3 +110,10 @@ def test_faults_and_metrics_apply(sim, desktop):
     key = ("GET /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
            "Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/sessionHosts")
     assert metrics["requests"]["by_operation"][key] >= 2
+
+
+def test_session_hosts_cannot_be_put(sim, desktop):
+    response = raw(desktop, "PUT", url(sim, "hostPools/%s/sessionHosts/avd-new.%s?%s" % (POOL, DOMAIN, API)),
+                   {"properties": {"allowNewSession": True}})
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "MethodNotAllowed"
