@@ -94,7 +94,7 @@ def test_demo_rollout_to_new_version_users_never_notice(fresh_sim):
     # rollback: the marker moves back to 1.0.0 and the same role rolls the pool back
     rs.move_marker(sim, "1.0.0")
     rollback_before = sim.metrics()
-    back = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim))
+    back = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim, session_host_rollout_surge="100%"))
     assert back.rc == 0, back.stdout[-4000:]
     rollback_after = sim.metrics()
     restored = rs.host_versions(sim)
@@ -111,7 +111,8 @@ def test_rollout_check_mode_changes_nothing(fresh_sim):
     rs.create_version(sim, "1.0.1")
     rs.move_marker(sim, "1.0.1")
     before = sim.metrics()
-    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim), check=True)
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim, session_host_rollout_surge="100%"),
+                       check=True)
     assert run.rc == 0, run.stdout[-4000:]
     delta = rs.requests_delta(before, sim.metrics())
     assert delta["writes"] == 0 and delta["deletes"] == 0
@@ -125,12 +126,14 @@ def test_new_host_failing_to_register_drains_nothing(fresh_sim):
     rs.move_marker(sim, "1.0.1")
     sim.add_fault(method="PUT", path_regex="/_avd/agent/register/avd-demo-3", lro_fail=True, count=1)
     before = sim.metrics()
-    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim))
+    # all three replacements at once: two register, one fails - and still no old host is drained
+    variables = rollout_vars(sim, session_host_rollout_surge="100%")
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
     assert run.rc != 0
     failure = run.task("Stop the rollout")
     assert "avd-demo-3" in failure["msg"] and "registration" in failure["msg"].lower(), failure["msg"]
     hosts = rs.session_hosts(sim)
-    assert sorted(hosts) == rs.DEMO_HOSTS
+    assert sorted(hosts) == rs.DEMO_HOSTS + ["avd-demo-4", "avd-demo-5"]
     assert all(sh.allow_new_session for sh in hosts.values())
     assert "avd-demo-3" not in rs.vms(sim)  # on_failure=delete cleaned it up
     after = sim.metrics()
@@ -142,7 +145,7 @@ def test_new_host_failing_to_register_drains_nothing(fresh_sim):
     assert "owner=" in tags["goldenimage.rollout-lock"] and "hosts=3" in tags["goldenimage.rollout-lock"]
 
     # the fault is spent: a re-run continues from the real state and finishes
-    again = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim))
+    again = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
     assert again.rc == 0, again.stdout[-4000:]
     assert set(rs.host_versions(sim).values()) == {"1.0.1"}
     assert len(rs.session_hosts(sim)) == 3
@@ -157,8 +160,8 @@ def test_a_second_rollout_of_the_same_pool_fails_clearly(fresh_sim):
     results = {}
 
     def roll(owner):
-        results[owner] = run_playbook(sim, "playbooks/rollout.yml",
-                                      extra_vars=rollout_vars(sim, session_host_rollout_owner=owner))
+        results[owner] = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
+            sim, session_host_rollout_owner=owner, session_host_rollout_surge="100%"))
 
     threads = [threading.Thread(target=roll, args=(owner,)) for owner in ("run-a", "run-b")]
     for thread in threads:
@@ -237,6 +240,28 @@ def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp
     assert requests["total"] < 60 * hosts, requests
 
 
+def _descendants(pid):
+    """Process ids of every descendant of ``pid`` (from /proc)."""
+    import os
+
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 def test_a_crashed_rollout_resumes_from_the_real_state(fresh_sim, tmp_path):
     """Kill ansible-playbook while the first old host drains; the next run (same owner, as an AWX job
     template relaunch would be) continues: same pool size, every host on the target, nobody hurt."""
@@ -251,7 +276,7 @@ def test_a_crashed_rollout_resumes_from_the_real_state(fresh_sim, tmp_path):
     sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
     rs.create_version(sim, "1.0.1")
     rs.move_marker(sim, "1.0.1")
-    variables = rollout_vars(sim, session_host_rollout_owner="awx-template-7")
+    variables = rollout_vars(sim, session_host_rollout_owner="awx-template-7", session_host_rollout_surge="100%")
     vars_file = tmp_path / "vars.json"
     vars_file.write_text(json.dumps(variables))
     inventory = tmp_path / "inventory.yml"
@@ -276,12 +301,19 @@ def test_a_crashed_rollout_resumes_from_the_real_state(fresh_sim, tmp_path):
             time.sleep(0.1)
         assert proc.poll() is None, "the rollout ended before it drained a host"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+        # the playbook and everything it started: Ansible's workers run modules in sessions of their
+        # own (os.setsid), so killing the process group alone would leave the drain module running
+        for pid in [proc.pid] + _descendants(proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         proc.wait(timeout=60)
 
+    # nothing of the killed run goes on: hours of simulated time later the drained hosts are still there
+    time.sleep(3)
     crashed = rs.session_hosts(sim)
-    assert len(crashed) == 4 and [n for n, sh in crashed.items() if not sh.allow_new_session]
+    assert len(crashed) == 6 and [n for n, sh in crashed.items() if not sh.allow_new_session]
     assert "owner=awx-template-7" in rs.pool_tags(sim)["goldenimage.rollout-lock"]
 
     run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
