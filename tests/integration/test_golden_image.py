@@ -118,19 +118,6 @@ def test_check_mode_changes_nothing(sim):
     assert power_state(sim, ORIGINAL) == "PowerState/running"
 
 
-def test_build_survives_a_429_storm(sim):
-    original_before = vm_guest(sim, ORIGINAL)
-    # azure-core retries a throttled request 3 times (retry_status), honouring Retry-After: every
-    # kind of request meets three 429s in a row, and throttling comes back while the build runs.
-    for method in ("GET", "PUT", "POST", "DELETE"):
-        sim.add_fault(method=method, path_regex="/providers/Microsoft.Compute/", status=429, count=3, retry_after=1)
-    sim.add_fault(method="GET", path_regex="/virtualMachines/", status=429, rate=0.1, retry_after=1)
-    run = build(sim)
-    assert run.rc == 0, run.stdout[-6000:]
-    assert sim.metrics()["faults_injected"] >= 12
-    assert_built(sim, original_before)
-
-
 def test_failed_replication_is_reported_and_cleaned_up(sim):
     sim.add_fault(method="PUT", path_regex="/galleries/%s/images/%s/versions/1.0.1" % (GALLERY, IMAGE),
                   lro_fail=True, code="ReplicationFailed", status=200)
@@ -155,13 +142,9 @@ def test_keep_failed_clone(sim):
     # after the investigation the administrator removes the kept clone, as the message says
     removed = run_module(sim, "vm_clone", {"resource_group": RG, "name": CLONE, "state": "absent"})
     assert removed["changed"] and clone_leftovers(sim) == []
-    cleanup = build(sim, golden_image_keep_accounts=["avdadmin"])
-    assert cleanup.rc == 0, cleanup.stdout[-6000:]
-    assert clone_leftovers(sim) == []
-    assert version_names(sim) == ["1.0.0", "1.0.1"]
 
 
-def test_crash_after_the_clone_is_made_and_rerun(sim):
+def test_crash_after_the_clone_is_made_and_rerun_under_throttling(sim):
     original_before = vm_guest(sim, ORIGINAL)
     compute = sim.compute_client()
     with tempfile.TemporaryDirectory(prefix="goldenimage-crash-") as workdir:
@@ -186,8 +169,15 @@ def test_crash_after_the_clone_is_made_and_rerun(sim):
     assert ("Microsoft.Compute/virtualMachines", CLONE) in clone_leftovers(sim)
     assert version_names(sim) == ["1.0.0"]
 
+    # the re-run meets a 429 storm: azure-core retries a throttled request 3 times (retry_status),
+    # honouring Retry-After, so every kind of request meets three 429s in a row, and throttling of
+    # VM reads comes back at random while the build runs
+    for method in ("GET", "PUT", "POST", "DELETE"):
+        sim.add_fault(method=method, path_regex="/providers/Microsoft.Compute/", status=429, count=3, retry_after=1)
+    sim.add_fault(method="GET", path_regex="/virtualMachines/", status=429, rate=0.1, retry_after=1)
     rerun = build(sim)
     assert rerun.rc == 0, rerun.stdout[-6000:]
+    assert sim.metrics()["faults_injected"] >= 12
     assert_built(sim, original_before)
     disks = [r["name"] for r in sim.state()["resources"] if r["type"] == "Microsoft.Compute/disks"]
     assert len(disks) == len(set(d.lower() for d in disks))

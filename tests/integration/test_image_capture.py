@@ -20,9 +20,7 @@ def sim(fresh_sim):
 
 
 def generalized_clone(sim):
-    make_clone(sim)
-    result = run_module(sim, "sysprep_generalize", {"resource_group": RG, "name": CLONE, "poll_interval": 1})
-    assert not result["failed"], result
+    make_clone(sim, generalize=True)
 
 
 def versions(sim):
@@ -85,19 +83,7 @@ def test_capture_matrix(sim):
                                                "version": "1.0.0", "state": "absent"})
     assert marked["failed"] and "prod" in marked["msg"]
 
-    remove_args = {"resource_group": RG, "gallery": GALLERY, "image": IMAGE, "version": "1.0.1", "state": "absent",
-                   "timeout": 600}
-    remove_check = run_module(sim, "image_capture", remove_args, check=True)
-    assert remove_check["changed"] and "1.0.1" in versions(sim)
-    removed = run_module(sim, "image_capture", remove_args)
-    assert not removed["failed"] and removed["changed"]
-    assert set(versions(sim)) == {"1.0.0"}
-    removed_again = run_module(sim, "image_capture", remove_args)
-    assert not removed_again["failed"] and removed_again["changed"] is False
-
-
-def test_capture_creates_the_definition_when_asked(sim):
-    generalized_clone(sim)
+    # the same generalized VM into a new image definition, created on the way
     missing = run_module(sim, "image_capture", capture_args(image="win11-finance", version="1.0.0"))
     assert missing["failed"] and "definition" in missing["msg"]
     created = run_module(sim, "image_capture", capture_args(
@@ -109,6 +95,16 @@ def test_capture_creates_the_definition_when_asked(sim):
     assert definition["properties"]["identifier"] == {"publisher": "contoso", "offer": "avd-finance",
                                                       "sku": "win11-24h2"}
     assert definition["properties"]["hyperVGeneration"] == "V2"
+
+    remove_args = {"resource_group": RG, "gallery": GALLERY, "image": IMAGE, "version": "1.0.1", "state": "absent",
+                   "timeout": 600}
+    remove_check = run_module(sim, "image_capture", remove_args, check=True)
+    assert remove_check["changed"] and "1.0.1" in versions(sim)
+    removed = run_module(sim, "image_capture", remove_args)
+    assert not removed["failed"] and removed["changed"]
+    assert set(versions(sim)) == {"1.0.0"}
+    removed_again = run_module(sim, "image_capture", remove_args)
+    assert not removed_again["failed"] and removed_again["changed"] is False
 
 
 def test_failed_replication_is_reported_clearly(sim):

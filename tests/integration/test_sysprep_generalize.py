@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_module
-from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE, build_violations, deallocate_original
+from helpers import run_module, run_playbook
+from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE, build_violations
 
 INJECTION = "x'; Remove-Item C:\\ -Recurse; '"
 
@@ -29,10 +29,18 @@ def statuses(sim, name):
     return [s["code"] for s in view["statuses"]]
 
 
-def make_clone(sim):
-    deallocate_original(sim)
-    result = run_module(sim, "vm_clone", {"resource_group": RG, "source_vm": ORIGINAL, "name": CLONE})
-    assert not result["failed"], result
+def make_clone(sim, generalize=False):
+    """Deallocate the original and clone it (and generalize the clone) in one ansible-playbook run."""
+    tasks = [
+        {"name": "deallocate", "goldenimage.avd.vm_power": {"resource_group": RG, "name": ORIGINAL,
+                                                            "state": "deallocated"}},
+        {"name": "clone", "goldenimage.avd.vm_clone": {"resource_group": RG, "source_vm": ORIGINAL, "name": CLONE}},
+    ]
+    if generalize:
+        tasks.append({"name": "generalize", "goldenimage.avd.sysprep_generalize": {
+            "resource_group": RG, "name": CLONE, "poll_interval": 1}})
+    run = run_playbook(sim, [{"name": "prepare", "hosts": "localhost", "gather_facts": False, "tasks": tasks}])
+    assert run.rc == 0, run.stdout[-4000:]
 
 
 def test_refuses_the_original_before_touching_it(sim):
