@@ -104,9 +104,14 @@ integration: venv collection
 	$(call run_pytest,-q -p no:cacheprovider -n 2 tests/integration,integration)
 
 molecule: venv collection
-	@scenarios=$$(find extensions/molecule -mindepth 2 -maxdepth 2 -name molecule.yml 2>/dev/null | sort); \
+	@scenarios=$$(cd extensions/molecule 2>/dev/null && ls */molecule.yml 2>/dev/null | xargs -r -n1 dirname | sort); \
 	if [ -z "$$scenarios" ]; then echo "== molecule: no scenarios in extensions/molecule yet"; exit 0; fi; \
-	cd extensions && PATH="$(REPO)/$(BIN):$$PATH" $(REPO)/$(BIN)/molecule test --all
+	mkdir -p build/molecule; \
+	printf '%s\n' $$scenarios | PATH="$(REPO)/$(BIN):$$PATH" xargs -P 2 -I{} sh -c \
+		'molecule test -s {} --no-command-borders > build/molecule/{}.log 2>&1 \
+		 && echo "== molecule {}: passed (idempotence included)" \
+		 || { tail -n 80 build/molecule/{}.log; echo "== molecule {}: FAILED, full log build/molecule/{}.log"; exit 1; }'
+
 
 # Every gate runs even when an earlier one fails, so one run shows everything that is wrong;
 # the summary gives each gate's result and duration, and the exit code is non-zero if any failed.
