@@ -14,6 +14,7 @@ COLLECTIONS := build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/goldenimage/avd
 SANITY_ROOT := build/sanity/ansible_collections/goldenimage/avd
 SANITY_PYTHON ?= 3.11
+PYTEST_WORKERS ?= 2
 
 VENV_STAMP := $(VENV)/.goldenimage-requirements.stamp
 SIM_STAMP := $(VENV)/.goldenimage-simulator.stamp
@@ -97,11 +98,11 @@ unit: venv collection
 
 simtest: venv
 	@if [ -d simulator/tests ]; then \
-		$(call run_pytest,-q -p no:cacheprovider -n 2 simulator/tests,simtest); \
+		$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) simulator/tests,simtest); \
 	else echo "== simtest: no simulator/tests yet"; fi
 
 integration: venv collection
-	$(call run_pytest,-q -p no:cacheprovider -n 2 tests/integration,integration)
+	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration,integration)
 
 molecule: venv collection
 	@scenarios=$$(cd extensions/molecule 2>/dev/null && ls */molecule.yml 2>/dev/null | xargs -r -n1 dirname | sort); \
