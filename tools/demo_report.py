@@ -54,6 +54,7 @@ def build_report(*, status, rc, stages, failures, summary, metrics, wall_clock_s
             "writes": requests.get("writes", 0),
             "deletes": requests.get("deletes", 0),
             "throttled": metrics.get("throttled", 0),
+            "by_operation": dict(sorted((requests.get("by_operation") or {}).items())),
         },
         "user_impact": {
             key: users.get(key, 0) for key in (

@@ -19,6 +19,7 @@ import pytest
 import yaml
 
 from avdsim.testing import SimServer
+from test_lifecycle_rbac import missing_actions
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -104,6 +105,8 @@ def test_lifecycle_runs_as_an_awx_job(installed_collection, tmp_path):
         # No play waited for input.
         assert not [e for e in events if e["event"] == "playbook_on_vars_prompt"]
         metrics = sim.metrics()
+        # The README's custom role allows every request this job made.
+        assert missing_actions(metrics["requests"]["by_operation"]) == {}
         assert metrics["violations"] == []
         assert metrics["users"]["logon_failures"] == 0
         assert metrics["users"]["forced_logoffs"] == 0

@@ -59,7 +59,8 @@ def test_report_sums_stages_and_copies_user_impact():
     report = build_report(status="successful", rc=0, stages=stages, failures=[], summary=GOOD_SUMMARY,
                           metrics=GOOD_METRICS, wall_clock_s=40.04)
     assert report["simulated_duration_s"] == 4500.5
-    assert report["arm_requests"] == {"total": 420, "reads": 300, "writes": 100, "deletes": 20, "throttled": 0}
+    assert report["arm_requests"] == {"total": 420, "reads": 300, "writes": 100, "deletes": 20, "throttled": 0,
+                                      "by_operation": {}}
     assert report["user_impact"]["messages_sent"] == 6
     assert report["wall_clock_s"] == 40.0
     text = render_text(report)
