@@ -54,7 +54,7 @@ def installed(tarball, tmp_path_factory):
     collections = root / "collections"
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-galaxy"), "collection", "install", str(tarball), "-p", str(collections)],
-        cwd=root, env=_clean_env(), capture_output=True, text=True,
+        check=False, cwd=root, env=_clean_env(), capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return collections
@@ -85,7 +85,7 @@ def tar_member_text(tarball, name):
 def test_installed_module_is_the_one_from_the_tarball(installed, tmp_path):
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-doc"), "--json", "goldenimage.avd.image_version_info"],
-        cwd=tmp_path, env=_clean_env(ANSIBLE_COLLECTIONS_PATH=str(installed)),
+        check=False, cwd=tmp_path, env=_clean_env(ANSIBLE_COLLECTIONS_PATH=str(installed)),
         capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
@@ -146,7 +146,7 @@ def test_installed_collection_runs_against_the_simulator_by_fqcn(installed, tmp_
         before = sim.metrics()["requests"]["total"]
         proc = subprocess.run(
             [str(VENV_BIN / "ansible-playbook"), "-i", "inventory.yml", "versions.yml"],
-            cwd=workdir,
+            check=False, cwd=workdir,
             # Only the CA of the simulator comes from the environment; no AZURE_* variables.
             env=_clean_env(ANSIBLE_COLLECTIONS_PATH=str(installed),
                            REQUESTS_CA_BUNDLE=env["REQUESTS_CA_BUNDLE"]),
@@ -171,7 +171,7 @@ def test_installed_playbooks_resolve_by_fqcn(installed, tmp_path, playbook):
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), "--syntax-check", "-i", "localhost,",
          f"goldenimage.avd.{playbook}"],
-        cwd=tmp_path, env=_clean_env(ANSIBLE_COLLECTIONS_PATH=str(installed)),
+        check=False, cwd=tmp_path, env=_clean_env(ANSIBLE_COLLECTIONS_PATH=str(installed)),
         capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr

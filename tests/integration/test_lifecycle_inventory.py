@@ -107,7 +107,7 @@ def _run(root: Path, sim_a, sim_b, *args):
          str(REPO / "playbooks" / "lifecycle.yml"),
          "-e", '{"lifecycle_stages": ["pilot"], "lifecycle_version": "1.0.0", "lifecycle_rollout": false}',
          *args],
-        cwd=root, env=env, capture_output=True, text=True, timeout=600,
+        check=False, cwd=root, env=env, capture_output=True, text=True, timeout=600,
     )
     output = proc.stdout + proc.stderr
     assert sim_a.env["AZURE_SECRET"] not in output and sim_b.env["AZURE_SECRET"] not in output
@@ -157,7 +157,7 @@ def test_customer_without_its_secret_fails_before_touching_azure(two_customers, 
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-playbook"), "-i", str(inv), str(REPO / "playbooks" / "lifecycle.yml"),
          "--limit", "customer_a", "-e", '{"lifecycle_stages": ["pilot"], "lifecycle_version": "1.0.0"}'],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+        check=False, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode != 0
     assert "azure_secret" in proc.stdout and "ansible-vault" in proc.stdout

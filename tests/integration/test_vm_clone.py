@@ -129,7 +129,7 @@ def test_clone_matrix(sim):
     assert ("Microsoft.Compute/virtualMachines", CLONE) in parts
     assert ("Microsoft.Compute/disks", CLONE + "-osdisk") in parts
     assert ("Microsoft.Compute/snapshots", CLONE + "-snap-os") in parts
-    assert any(kind == "Microsoft.Network/networkInterfaces" for kind, _ in parts)
+    assert any(kind == "Microsoft.Network/networkInterfaces" for kind, _name in parts)
 
     compute = sim.compute_client()
     clone = compute.virtual_machines.get(RG, CLONE, expand="instanceView").as_dict()

@@ -206,8 +206,8 @@ def test_replication_summary_reports_missing_regions_as_unknown():
     version = {"properties": {"provisioningState": "Creating",
                               "replicationStatus": {"summary": [{"region": "West Europe", "state": "Completed"}]}}}
     summary = capture.replication_summary(version, ["westeurope", "northeurope"])
-    assert [(r["region"], r["state"]) for r in summary["regions"]] == [("West Europe", "Completed"),
-                                                                      ("northeurope", "Unknown")]
+    assert [(r["region"], r["state"]) for r in summary["regions"]] == [
+        ("West Europe", "Completed"), ("northeurope", "Unknown")]
 
 
 def test_find_version_from_source_and_provenance():
