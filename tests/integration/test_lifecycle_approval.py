@@ -83,3 +83,20 @@ def test_bad_inputs_fail_before_any_request(sim, tmp_path, bad, complaint):
     assert proc.returncode != 0
     assert complaint in proc.stdout
     assert sim.metrics()["requests"]["total"] == before
+
+
+def test_host_pools_from_the_inventory_are_bound_before_the_stages(sim, tmp_path):
+    binding = ('{"lifecycle_stages": ["pilot"], "lifecycle_version": "1.0.0", "lifecycle_rollout": false, '
+               '"lifecycle_host_pools": [{"name": "hp-demo-pooled", "resource_group": "rg-avd-demo", '
+               '"marker": "pilot"}]}')
+    proc = lifecycle(sim, binding, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    pool = sim.desktop_client().host_pools.get("rg-avd-demo", "hp-demo-pooled")
+    assert pool.tags["goldenimage.follow-marker"] == "pilot"
+    assert pool.tags["goldenimage.follow-image"].lower().endswith("/galleries/gal_avd_demo/images/win11-avd")
+    # The pilot stage saw the newly bound pool as one to roll (rollout was switched off).
+    assert "host pools following pilot (need a rollout): hp-demo-pooled" in proc.stdout
+    writes = sim.metrics()["requests"]["writes"]
+    proc = lifecycle(sim, binding, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert sim.metrics()["requests"]["writes"] == writes
