@@ -70,7 +70,8 @@ def run_job(pdd: Path, playbook: str, timeout: int = 600):
     """`ansible-runner run` as a separate process, like the AWX task worker."""
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-runner"), "run", str(pdd), "-p", playbook, "--ident", "job1"],
-        check=False, env={**{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AZURE_"))},
+        check=False,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AZURE_"))},
              "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
         capture_output=True, text=True, timeout=timeout,
     )
