@@ -85,6 +85,20 @@ class StageClock:
         return True
 
 
+def _observed_host_versions(sim, summary) -> dict:
+    """The simulator's own answer, through the SDK: which image version each pool's session hosts run."""
+    desktop, compute = sim.desktop_client(), sim.compute_client()
+    observed = {}
+    for image in (summary or {}).values():
+        for pool in image.get("host_pools", []):
+            versions = []
+            for host in desktop.session_hosts.list(pool["resource_group"], pool["name"]):
+                vm = compute.virtual_machines.get(pool["resource_group"], host.resource_id.rsplit("/", 1)[-1])
+                versions.append(vm.storage_profile.image_reference.id.rsplit("/", 1)[-1])
+            observed[pool["name"]] = sorted(versions)
+    return observed
+
+
 def run(args) -> int:
     import ansible_runner
     from avdsim.testing import SimServer
@@ -130,12 +144,14 @@ def run(args) -> int:
             timeout=args.timeout,
         )
         metrics = sim.metrics()
+        observed = _observed_host_versions(sim, clock.artifact_data.get("goldenimage_lifecycle"))
         # What ran is the product's own view (the lifecycle's summary); the simulator's metrics
         # say what it cost and how users fared.
         report = build_report(
             status=result.status, rc=result.rc, stages=clock.stages, failures=clock.failures,
             summary=clock.artifact_data.get("goldenimage_lifecycle"), metrics=metrics,
             wall_clock_s=time.monotonic() - started, time_scale=sim.info.get("time_scale"),
+            observed=observed,
         )
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print()

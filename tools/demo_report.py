@@ -17,7 +17,7 @@ def _host_version(host: dict):
     return host.get("image_version", host.get("version"))
 
 
-def _verdict(status, rc, failures, summary, metrics) -> list[str]:
+def _verdict(status, rc, failures, summary, metrics, observed) -> list[str]:
     problems = []
     if status != "successful" or rc != 0:
         problems.append(f"the lifecycle playbook ended {status} (rc {rc})")
@@ -33,19 +33,28 @@ def _verdict(status, rc, failures, summary, metrics) -> list[str]:
             elif target and running != [target]:
                 problems.append(f"{image_host}: host pool {pool['name']} runs {', '.join(map(str, running))}, "
                                 f"its marker {pool.get('marker')} points at {target}")
+    # The simulator's own view of each pool must agree with what the playbook reported.
+    for image in (summary or {}).values():
+        for pool in image.get("host_pools", []):
+            reported = sorted(_host_version(h) for h in pool.get("hosts", []))
+            if observed is not None and observed.get(pool["name"]) != reported:
+                problems.append(f"host pool {pool['name']}: the playbook reported {reported}, "
+                                f"the simulator has {observed.get(pool['name'])}")
     for violation in metrics.get("violations", []):
         problems.append(f"violation {violation.get('kind')}: {violation.get('resource')}: {violation.get('detail')}")
     return problems
 
 
-def build_report(*, status, rc, stages, failures, summary, metrics, wall_clock_s, time_scale=None) -> dict:
+def build_report(*, status, rc, stages, failures, summary, metrics, wall_clock_s, time_scale=None,
+                 observed=None) -> dict:
     users = metrics.get("users") or {}
     requests = metrics.get("requests") or {}
-    problems = _verdict(status, rc, failures, summary, metrics)
+    problems = _verdict(status, rc, failures, summary, metrics, observed)
     return {
         "result": "failed" if problems else "passed",
         "problems": problems,
         "images": summary or {},
+        "observed_host_versions": observed,
         "stages": stages,
         "simulated_duration_s": round(sum(s.get("sim_duration_s", 0) for s in stages), 1),
         "arm_requests": {

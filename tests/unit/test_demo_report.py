@@ -53,6 +53,20 @@ def test_verdict(status, rc, failures, summary, metrics, expected_problems):
     assert report["result"] == ("failed" if expected_problems else "passed")
 
 
+@pytest.mark.parametrize("observed,expected_problems", [
+    (None, []),
+    ({"hp-demo-pooled": ["1.0.1", "1.0.1", "1.0.1"]}, []),
+    ({"hp-demo-pooled": ["1.0.0", "1.0.1", "1.0.1"]},
+     ["host pool hp-demo-pooled: the playbook reported ['1.0.1', '1.0.1', '1.0.1'], "
+      "the simulator has ['1.0.0', '1.0.1', '1.0.1']"]),
+    ({}, ["host pool hp-demo-pooled: the playbook reported ['1.0.1', '1.0.1', '1.0.1'], the simulator has None"]),
+])
+def test_verdict_compares_with_the_simulators_view(observed, expected_problems):
+    report = build_report(status="successful", rc=0, stages=[], failures=[], summary=GOOD_SUMMARY,
+                          metrics=GOOD_METRICS, wall_clock_s=1.0, observed=observed)
+    assert report["problems"] == expected_problems
+
+
 def test_report_sums_stages_and_copies_user_impact():
     stages = [{"name": "Build", "sim_duration_s": 3000.0, "arm_requests": 200, "wall_s": 20.0},
               {"name": "Roll out", "sim_duration_s": 1500.5, "arm_requests": 220, "wall_s": 15.0}]
