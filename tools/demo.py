@@ -85,6 +85,10 @@ class StageClock:
         return True
 
 
+def _shown(path: Path) -> str:
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
+
+
 def _observed_host_versions(sim, summary) -> dict:
     """The simulator's own answer, through the SDK: which image version each pool's session hosts run."""
     desktop, compute = sim.desktop_client(), sim.compute_client()
@@ -103,7 +107,7 @@ def run(args) -> int:
     import ansible_runner
     from avdsim.testing import SimServer
 
-    out_dir = REPO / "build" / "demo"
+    out_dir = Path(args.out_dir).resolve()
     # A fresh private data dir: ansible-runner prefers env files left by an earlier run over the
     # values passed in, and this run's credential must not be written to disk at all.
     shutil.rmtree(out_dir / "runner", ignore_errors=True)
@@ -156,8 +160,8 @@ def run(args) -> int:
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     print()
     print(render_text(report))
-    print(f"\nJSON report: {(out_dir / 'report.json').relative_to(REPO)}"
-          f"  full job output: {(out_dir / 'runner' / 'artifacts' / 'demo' / 'stdout').relative_to(REPO)}")
+    print(f"\nJSON report: {_shown(out_dir / 'report.json')}"
+          f"  full job output: {_shown(out_dir / 'runner' / 'artifacts' / 'demo' / 'stdout')}")
     return 0 if report["result"] == "passed" else 1
 
 
@@ -168,6 +172,8 @@ def main(argv=None) -> int:
     parser.add_argument("--time-scale", type=float, default=None,
                         help="simulated seconds per real second (default: the scenario's)")
     parser.add_argument("--timeout", type=int, default=170, help="seconds before the job is stopped")
+    parser.add_argument("--out-dir", default=str(REPO / "build" / "demo"),
+                        help="where report.json and the runner's private data dir go")
     parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     os.chdir(REPO)
