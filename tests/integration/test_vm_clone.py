@@ -203,3 +203,28 @@ def test_rerun_after_a_crash_reuses_what_exists(sim):
     assert compute.snapshots.get(RG, CLONE + "-snap-os").as_dict()["id"] == snapshot_id
     disk = compute.disks.get(RG, CLONE + "-osdisk").as_dict()
     assert disk["properties"]["creationData"]["sourceResourceId"].lower() == snapshot_id.lower()
+
+
+def test_clone_with_a_data_disk(sim):
+    compute = sim.compute_client()
+    compute.disks.begin_create_or_update(RG, ORIGINAL + "-data0", {
+        "location": "westeurope", "sku": {"name": "Premium_LRS"},
+        "properties": {"diskSizeGB": 64, "creationData": {"createOption": "Empty"}}}).result()
+    data_id = compute.disks.get(RG, ORIGINAL + "-data0").as_dict()["id"]
+    compute.virtual_machines.begin_update(RG, ORIGINAL, {"properties": {"storageProfile": {"dataDisks": [
+        {"lun": 0, "createOption": "Attach", "caching": "ReadOnly", "managedDisk": {"id": data_id}}]}}}).result()
+    deallocate_original(sim)
+
+    made = run_module(sim, "vm_clone", {"resource_group": RG, "source_vm": ORIGINAL, "name": CLONE})
+    assert not made["failed"], made
+    assert {"kind": "snapshot", "name": CLONE + "-snap-data-0"} in made["created"]
+    data = compute.virtual_machines.get(RG, CLONE).as_dict()["properties"]["storageProfile"]["dataDisks"]
+    assert [(d["lun"], d["name"], d["caching"]) for d in data] == [(0, CLONE + "-datadisk-0", "ReadOnly")]
+    disk = compute.disks.get(RG, CLONE + "-datadisk-0").as_dict()
+    assert disk["properties"]["creationData"]["sourceResourceId"].lower().endswith("/snapshots/%s-snap-data-0" % CLONE)
+
+    removed = run_module(sim, "vm_clone", {"resource_group": RG, "name": CLONE, "state": "absent"})
+    assert not removed["failed"] and removed["changed"]
+    assert clone_parts(sim) == []
+    assert compute.disks.get(RG, ORIGINAL + "-data0").as_dict()["managedBy"].lower().endswith(
+        "/virtualmachines/" + ORIGINAL)
