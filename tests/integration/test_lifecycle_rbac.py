@@ -44,6 +44,7 @@ NEEDED_BEYOND_THE_DEMO_RUN = {
     "microsoft.desktopvirtualization/hostpools/sessionhosts/usersessions/delete": "hostpool_drain on_timeout=logoff",
 }
 
+_RG = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
 _VERB = {"GET": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
 
 
@@ -99,19 +100,19 @@ def missing_actions(by_operation: dict) -> dict:
 
 
 @pytest.mark.parametrize("operation,expected", [
-    ("GET /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines/{vmName}",
+    ("GET " + _RG + "Microsoft.Compute/virtualMachines/{vmName}",
      {"microsoft.compute/virtualmachines/read"}),
-    ("GET /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines",
+    ("GET " + _RG + "Microsoft.Compute/virtualMachines",
      {"microsoft.compute/virtualmachines/read"}),
-    ("POST /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/virtualMachines/{vmName}/runCommand",
+    ("POST " + _RG + "Microsoft.Compute/virtualMachines/{vmName}/runCommand",
      {"microsoft.compute/virtualmachines/runcommand/action"}),
-    ("PATCH /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/galleries/{galleryName}/images/{galleryImageName}/versions/{galleryImageVersionName}",
+    ("PATCH " + _RG + "Microsoft.Compute/galleries/{galleryName}/images/{galleryImageName}/versions/{galleryImageVersionName}",
      {"microsoft.compute/galleries/images/versions/write"}),
-    ("DELETE /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/sessionHosts/{sessionHostName}",
+    ("DELETE " + _RG + "Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/sessionHosts/{sessionHostName}",
      {"microsoft.desktopvirtualization/hostpools/sessionhosts/delete"}),
-    ("POST /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/sessionHosts/{sessionHostName}/userSessions/{userSessionId}/sendMessage",
+    ("POST " + _RG + "Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/sessionHosts/{sessionHostName}/userSessions/{userSessionId}/sendMessage",
      {"microsoft.desktopvirtualization/hostpools/sessionhosts/usersessions/sendmessage/action"}),
-    ("GET /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/userSessions",
+    ("GET " + _RG + "Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/userSessions",
      {"microsoft.desktopvirtualization/hostpools/usersessions/read"}),
     ("GET /subscriptions/{subscriptionId}/providers/Microsoft.DesktopVirtualization/hostPools",
      {"microsoft.desktopvirtualization/hostpools/read"}),
@@ -144,7 +145,6 @@ def test_role_holds_only_what_the_collection_uses():
 
 # The operations a full demo lifecycle run sends (make demo, build/demo/report.json
 # arm_requests.by_operation); test_ansible_runner.py checks a live run against the role.
-_RG = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
 LIFECYCLE_OPERATIONS = [
     "DELETE " + _RG + "Microsoft.Compute/disks/{diskName}",
     "DELETE " + _RG + "Microsoft.Compute/snapshots/{snapshotName}",
