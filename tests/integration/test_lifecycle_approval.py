@@ -34,7 +34,7 @@ def lifecycle(sim, *extra_vars, cwd):
     for ev in extra_vars:
         args += ["-e", ev]
     # stdin is not a terminal here, as in any unattended job.
-    return subprocess.run(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+    return subprocess.run(args, check=False, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
                           text=True, timeout=600)
 
 
