@@ -171,7 +171,8 @@ def main(argv=None) -> int:
     parser.add_argument("--inventory", default="demo", help="directory under playbooks/inventories")
     parser.add_argument("--time-scale", type=float, default=None,
                         help="simulated seconds per real second (default: the scenario's)")
-    parser.add_argument("--timeout", type=int, default=170, help="seconds before the job is stopped")
+    parser.add_argument("--timeout", type=int, default=900,
+                        help="real seconds before the job is stopped (the demo takes about one to two minutes)")
     parser.add_argument("--out-dir", default=str(REPO / "build" / "demo"),
                         help="where report.json and the runner's private data dir go")
     parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE")
