@@ -12,7 +12,6 @@ REPO := $(CURDIR)
 
 COLLECTIONS := build/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/goldenimage/avd
-SANITY_ROOT := build/sanity/ansible_collections/goldenimage/avd
 SANITY_PYTHON ?= 3.11
 PYTEST_WORKERS ?= 2
 
@@ -76,7 +75,8 @@ ee: venv
 	@echo "== ee: ansible-builder accepted meta/execution-environment.yml"
 
 # ansible-test needs a real ansible_collections/<ns>/<name> tree: copy the tracked and the
-# untracked-but-not-ignored files (the simulator is a separate package, not collection content).
+# untracked-but-not-ignored files (the simulator is a separate package, not collection content)
+# into a fresh directory per run, so that runs started at the same time do not disturb each other.
 # ansible-test runs every sanity test in its own virtualenv with the requirements it pins itself,
 # installed from the package index. Those virtualenvs live under build/ansible-test-home (HOME for
 # ansible-test only) and are reused by later runs; their pip comes from .ci/ansible-test-get-pip.py.
@@ -84,13 +84,14 @@ ANSIBLE_TEST_HOME := $(REPO)/build/ansible-test-home
 SANITY_PIP_VERSION = $(shell $(BIN)/python -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; from ansible_test._internal.host_configs import NativePythonConfig as P; print(g(P(version="$(SANITY_PYTHON)"))["pip"])')
 
 sanity: venv
-	rm -rf build/sanity
-	mkdir -p $(SANITY_ROOT) $(ANSIBLE_TEST_HOME)/.ansible/test/cache
+	mkdir -p build $(ANSIBLE_TEST_HOME)/.ansible/test/cache
 	cp .ci/ansible-test-get-pip.py $(ANSIBLE_TEST_HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(SANITY_PIP_VERSION)).py
+	root=$$(mktemp -d "$(REPO)/build/sanity.XXXXXX"); trap 'rm -rf "$$root"' EXIT; \
+	dest="$$root/ansible_collections/goldenimage/avd"; mkdir -p "$$dest"; \
 	git ls-files -z --cached --others --exclude-standard -- . ':!:simulator' ':!:.venv' ':!:build' \
 		| while IFS= read -r -d '' f; do [ -e "$$f" ] && printf '%s\0' "$$f"; done \
-		| tar --null -T - -cf - | tar -xf - -C $(SANITY_ROOT)
-	cd $(SANITY_ROOT) && git init -q . && git add -A >/dev/null \
+		| tar --null -T - -cf - | tar -xf - -C "$$dest"; \
+	cd "$$dest" && git init -q . && git add -A >/dev/null \
 		&& HOME=$(ANSIBLE_TEST_HOME) $(REPO)/$(BIN)/ansible-test sanity --python $(SANITY_PYTHON) --color no
 
 unit: venv collection
