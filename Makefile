@@ -69,9 +69,10 @@ lint: venv collection
 
 # the execution-environment definition must be accepted by ansible-builder
 ee: venv
-	rm -rf build/ee
-	$(BIN)/ansible-builder create -f meta/execution-environment.yml --context build/ee --output-filename Containerfile >/dev/null
-	test -s build/ee/_build/requirements.txt && test -s build/ee/_build/bindep.txt
+	mkdir -p build
+	context=$$(mktemp -d "$(REPO)/build/ee.XXXXXX"); trap 'rm -rf "$$context"' EXIT; \
+	$(BIN)/ansible-builder create -f meta/execution-environment.yml --context "$$context" --output-filename Containerfile >/dev/null \
+		&& test -s "$$context/Containerfile" && test -s "$$context/_build/requirements.txt" && test -s "$$context/_build/bindep.txt"
 	@echo "== ee: ansible-builder accepted meta/execution-environment.yml"
 
 # ansible-test needs a real ansible_collections/<ns>/<name> tree: copy the tracked and the
