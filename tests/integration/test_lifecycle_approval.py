@@ -75,6 +75,8 @@ def test_approval_inside_an_awx_job_is_refused_before_any_request(sim, tmp_path)
 @pytest.mark.parametrize("bad,complaint", [
     ('{"lifecycle_stages": ["deploy"]}', "lifecycle_stages"),
     ('{"lifecycle_stages": ["pilot"]}', "needs lifecycle_version"),
+    # As a job-template survey passes it: one string.
+    ("lifecycle_stages=pilot,prod", "needs lifecycle_version"),
     ('{"lifecycle_pilot_marker": "prod"}', "must differ"),
 ])
 def test_bad_inputs_fail_before_any_request(sim, tmp_path, bad, complaint):
