@@ -14,6 +14,7 @@ from ._errors import (
     PreconditionError,
     TimeoutError,  # pylint: disable=redefined-builtin
     classify,
+    get_or_none,
     ignore_not_found,
 )
 from ._ids import parse_resource_id, same_id, validate_name
@@ -124,13 +125,8 @@ class Backup:
         self.collection = collection
 
     def _get(self, operation, *args, **kwargs):
-        try:
-            return self.to_wire(operation(*args, **kwargs))
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                return None
-            raise err from exc
+        found = get_or_none(operation, *args, **kwargs)
+        return None if found is None else self.to_wire(found)
 
     def get_vm(self):
         vm = self._get(self.compute.virtual_machines.get, self.resource_group, self.vm_name, expand="instanceView")

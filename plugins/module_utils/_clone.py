@@ -21,6 +21,7 @@ from ._errors import (
     PreconditionError,
     TimeoutError,  # pylint: disable=redefined-builtin
     classify,
+    get_or_none,
     ignore_not_found,
 )
 from ._ids import parse_resource_id, same_id, validate_name
@@ -238,13 +239,8 @@ class Cloner:
         self.resource_group = resource_group
 
     def _get(self, operation, *args, **kwargs):
-        try:
-            return self.to_wire(operation(*args, **kwargs))
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                return None
-            raise err from exc
+        found = get_or_none(operation, *args, **kwargs)
+        return None if found is None else self.to_wire(found)
 
     def get_vm(self, resource_group, name):
         return self._get(self.compute.virtual_machines.get, resource_group, name, expand="instanceView")

@@ -155,6 +155,17 @@ def _generic_hint(status):
     return None
 
 
+def get_or_none(operation, *args, **kwargs):
+    """Run a read operation: its result, ``None`` when the resource does not exist, else a typed error."""
+    try:
+        return operation(*args, **kwargs)
+    except Exception as exc:  # pylint: disable=broad-except
+        err = classify(exc)
+        if isinstance(err, NotFoundError):
+            return None
+        raise err from exc
+
+
 def is_not_found(exc):
     return isinstance(classify(exc), NotFoundError)
 

@@ -24,7 +24,7 @@ import time
 from ._errors import ConflictError, PreconditionError
 from ._ids import parse_resource_id
 from ._module import to_wire
-from ._markers import binding_of, resolve_marker, summarize_version
+from ._markers import binding_of, parse_time, resolve_marker, summarize_version
 from ._rollout import normalize_id, short_name
 
 TAG_FOLLOW_IMAGE = "goldenimage.follow-image"
@@ -129,19 +129,6 @@ def parse_lock(value):
 
 def format_lock(fields):
     return ";".join("%s=%s" % (key, fields[key]) for key in _LOCK_FIELDS if fields.get(key) not in (None, ""))
-
-
-def parse_time(value):
-    if not value:
-        return None
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.timezone.utc)
-    return parsed.astimezone(datetime.timezone.utc)
 
 
 def format_time(moment):
