@@ -70,6 +70,18 @@ def paged(sim, req, items: list, page_size: int | None = None) -> dict:
     return body
 
 
+def list_in_resource_group(sim, req, resource_type: str) -> dict:
+    """One page of ``resource_type`` in the request's resource group (404 when the group is missing)."""
+    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
+    prefix = f"/subscriptions/{req.subscription_id}/resourceGroups/{req.param('resourceGroupName')}/"
+    return paged(sim, req, sim.store.list(resource_type, prefix))
+
+
+def list_in_subscription(sim, req, resource_type: str) -> dict:
+    """One page of ``resource_type`` across the request's subscription."""
+    return paged(sim, req, sim.store.list(resource_type, f"/subscriptions/{req.subscription_id}/"))
+
+
 def _query_pairs(req):
     from urllib.parse import parse_qsl
     return parse_qsl(req.raw_query, keep_blank_values=True)

@@ -8,7 +8,8 @@ import copy
 import uuid
 
 from . import guest as _guest
-from .arm import RG, SUB, norm_location, paged, require_rg, validate_tags
+from .arm import (RG, SUB, list_in_resource_group, list_in_subscription, norm_location, paged, require_rg,
+                  validate_tags)
 from .clock import iso
 from .errors import ArmError, invalid_parameter, not_found
 from .ids import parse, resource_id
@@ -253,14 +254,12 @@ def get_disk(sim, req):
 
 @route("GET", RG + "/providers/Microsoft.Compute/disks")
 def list_disks(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    return paged(sim, req, sim.store.list(DISK_TYPE, f"/subscriptions/{req.subscription_id}/"
-                                          f"resourceGroups/{req.param('resourceGroupName')}/"))
+    return list_in_resource_group(sim, req, DISK_TYPE)
 
 
 @route("GET", SUB + "/providers/Microsoft.Compute/disks")
 def list_all_disks(sim, req):
-    return paged(sim, req, sim.store.list(DISK_TYPE, f"/subscriptions/{req.subscription_id}/"))
+    return list_in_subscription(sim, req, DISK_TYPE)
 
 
 def _delete(sim, req, res, duration_name):
@@ -380,14 +379,12 @@ def get_snapshot(sim, req):
 
 @route("GET", RG + "/providers/Microsoft.Compute/snapshots")
 def list_snapshots(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    return paged(sim, req, sim.store.list(SNAP_TYPE, f"/subscriptions/{req.subscription_id}/"
-                                          f"resourceGroups/{req.param('resourceGroupName')}/"))
+    return list_in_resource_group(sim, req, SNAP_TYPE)
 
 
 @route("GET", SUB + "/providers/Microsoft.Compute/snapshots")
 def list_all_snapshots(sim, req):
-    return paged(sim, req, sim.store.list(SNAP_TYPE, f"/subscriptions/{req.subscription_id}/"))
+    return list_in_subscription(sim, req, SNAP_TYPE)
 
 
 @route("DELETE", SNAP)
@@ -478,9 +475,7 @@ def get_rpc(sim, req):
 
 @route("GET", RG + "/providers/Microsoft.Compute/restorePointCollections")
 def list_rpcs(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    return paged(sim, req, sim.store.list(RPC_TYPE, f"/subscriptions/{req.subscription_id}/"
-                                          f"resourceGroups/{req.param('resourceGroupName')}/"))
+    return list_in_resource_group(sim, req, RPC_TYPE)
 
 
 @route("DELETE", RPC)

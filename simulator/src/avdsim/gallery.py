@@ -9,7 +9,8 @@ import uuid
 
 from . import disks as _disks
 from . import guest as _guest
-from .arm import RG, SUB, norm_location, paged, require_rg, validate_tags
+from .arm import (RG, SUB, list_in_resource_group, list_in_subscription, norm_location, paged, require_rg,
+                  validate_tags)
 from .clock import iso, parse_iso
 from .errors import ArmError, invalid_parameter, not_found
 from .ids import parse, resource_id
@@ -210,14 +211,12 @@ def get_gallery(sim, req):
 
 @route("GET", RG + "/providers/Microsoft.Compute/galleries")
 def list_galleries(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    return paged(sim, req, sim.store.list(GAL_TYPE, f"/subscriptions/{req.subscription_id}/"
-                                          f"resourceGroups/{req.param('resourceGroupName')}/"))
+    return list_in_resource_group(sim, req, GAL_TYPE)
 
 
 @route("GET", SUB + "/providers/Microsoft.Compute/galleries")
 def list_all_galleries(sim, req):
-    return paged(sim, req, sim.store.list(GAL_TYPE, f"/subscriptions/{req.subscription_id}/"))
+    return list_in_subscription(sim, req, GAL_TYPE)
 
 
 @route("DELETE", GAL)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from .arm import RG, norm_location, paged, require_rg
+from .arm import RG, list_in_resource_group, norm_location, require_rg
 from .errors import ArmError, not_found
 from .ids import resource_id
 from .routing import route
@@ -114,9 +114,7 @@ def get_subnet(sim, req):
 
 @route("GET", RG + "/providers/Microsoft.Network/virtualNetworks")
 def list_vnets(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    prefix = f"/subscriptions/{req.subscription_id}/resourceGroups/{req.param('resourceGroupName')}/"
-    return paged(sim, req, sim.store.list("Microsoft.Network/virtualNetworks", prefix))
+    return list_in_resource_group(sim, req, "Microsoft.Network/virtualNetworks")
 
 
 @route("GET", NIC)
@@ -133,9 +131,7 @@ def get_nic(sim, req):
 
 @route("GET", RG + "/providers/Microsoft.Network/networkInterfaces")
 def list_nics(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    prefix = f"/subscriptions/{req.subscription_id}/resourceGroups/{req.param('resourceGroupName')}/"
-    return paged(sim, req, sim.store.list(NIC_TYPE, prefix))
+    return list_in_resource_group(sim, req, NIC_TYPE)
 
 
 @route("DELETE", NIC)
