@@ -30,18 +30,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the gallery.
-    type: str
-    required: true
-  gallery:
-    description: Name of the Azure Compute Gallery.
-    type: str
-    required: true
-  image:
-    description: Name of the image definition in the gallery.
-    type: str
-    required: true
   version:
     description:
       - The version to create, as C(Major.Minor.Patch), or V(auto) for the next patch version after the
@@ -150,6 +138,7 @@ options:
     default: present
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.gallery_image
   - goldenimage.avd.wait
   - goldenimage.avd.attributes
 seealso:

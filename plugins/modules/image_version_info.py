@@ -23,18 +23,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the gallery.
-    type: str
-    required: true
-  gallery:
-    description: Name of the Azure Compute Gallery.
-    type: str
-    required: true
-  image:
-    description: Name of the gallery image definition.
-    type: str
-    required: true
   version:
     description: Return only this version in RV(versions) (the map and the tree still cover all versions).
     type: str
@@ -60,6 +48,7 @@ options:
     type: str
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.gallery_image
   - goldenimage.avd.attributes.INFO_MODULE
 seealso:
   - module: goldenimage.avd.marker_tag

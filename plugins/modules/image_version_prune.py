@@ -24,18 +24,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the gallery.
-    type: str
-    required: true
-  gallery:
-    description: Name of the Azure Compute Gallery.
-    type: str
-    required: true
-  image:
-    description: Name of the gallery image definition.
-    type: str
-    required: true
   keep:
     description: How many of the newest versions (by version number) to keep whatever their state; at least 1.
     type: int
@@ -63,6 +51,7 @@ options:
     default: 15
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.gallery_image
   - goldenimage.avd.attributes
 notes:
   - Virtual machine scale sets are not inspected; a version used only by a scale set is protected only

@@ -31,18 +31,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the gallery.
-    type: str
-    required: true
-  gallery:
-    description: Name of the Azure Compute Gallery.
-    type: str
-    required: true
-  image:
-    description: Name of the gallery image definition.
-    type: str
-    required: true
   marker:
     description:
       - Name of the marker, 1 to 32 lowercase letters, digits, C(-) or C(_), starting with a letter.
@@ -102,6 +90,7 @@ options:
     default: 5
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.gallery_image
   - goldenimage.avd.attributes
 seealso:
   - module: goldenimage.avd.image_version_info
