@@ -17,6 +17,7 @@ from ._errors import (
     PreconditionError,
     TimeoutError,  # pylint: disable=redefined-builtin
     classify,
+    get_or_none,
     ignore_not_found,
 )
 from ._ids import same_id, validate_name
@@ -275,13 +276,7 @@ class Capture:
             raise err from exc
 
     def get_definition(self):
-        try:
-            return self.to_wire(self.compute.gallery_images.get(self.resource_group, self.gallery, self.image))
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                return None
-            raise err from exc
+        return self.to_wire(get_or_none(self.compute.gallery_images.get, self.resource_group, self.gallery, self.image))
 
     def list_versions(self):
         try:
@@ -295,14 +290,8 @@ class Capture:
 
     def get_version(self, version, with_replication=True):
         kwargs = {"expand": "ReplicationStatus"} if with_replication else {}
-        try:
-            return self.to_wire(self.compute.gallery_image_versions.get(
-                self.resource_group, self.gallery, self.image, version, **kwargs))
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                return None
-            raise err from exc
+        return self.to_wire(get_or_none(self.compute.gallery_image_versions.get,
+                                        self.resource_group, self.gallery, self.image, version, **kwargs))
 
     def get_source_vm(self, resource_group, name):
         try:
