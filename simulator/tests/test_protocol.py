@@ -185,21 +185,45 @@ def _custom_scenario(tmp, **extra):
     return path
 
 
+def _read_vm(compute, sim):
+    return raw(compute, "GET", f"{sim.arm_endpoint}/subscriptions/{sim.subscription_id}/"
+               f"resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/vm-golden-w11"
+               "?api-version=2026-04-01")
+
+
 def test_token_bucket_throttling_429_and_recovery():
+    # at time scale 1 the simulated clock is the real one: ARM's bucket exactly
     with tempfile.TemporaryDirectory() as tmp:
         path = _custom_scenario(tmp, throttling={"read": {"bucket": 5, "refill_per_s": 4}})
-        with SimServer(scenario=path, time_scale=6000) as sim:
+        with SimServer(scenario=path, time_scale=1) as sim:
             compute = sim.compute_client()
             remaining = []
             for _ in range(12):  # more reads than the bucket holds: 429s, retried by the SDK
-                r = raw(compute, "GET", f"{sim.arm_endpoint}/subscriptions/"
-                        f"{sim.subscription_id}/resourceGroups/{RG}/providers/Microsoft.Compute/"
-                        "virtualMachines/vm-golden-w11?api-version=2026-04-01")
+                r = _read_vm(compute, sim)
                 assert r.status_code == 200
                 remaining.append(int(r.headers["x-ms-ratelimit-remaining-subscription-reads"]))
             m = sim.metrics()
             assert m["throttled"] >= 1
+            assert m["errors_by_code"]["SubscriptionRequestsThrottled"] == m["throttled"]
             assert min(remaining) == 0
+
+
+def test_token_bucket_refills_on_simulated_time():
+    # Azure's clock in the simulator is the simulated one: a burst that empties the bucket is
+    # answered with 429 and a Retry-After in real time; advancing the clock refills it.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = _custom_scenario(tmp, throttling={"read": {"bucket": 3, "refill_per_s": 0.01}})
+        with SimServer(scenario=path, time_scale=1) as sim:
+            compute = sim.compute_client(retry_total=0)
+            statuses = [_read_vm(compute, sim) for _ in range(4)]
+            assert [r.status_code for r in statuses] == [200, 200, 200, 429]
+            throttled = statuses[-1]
+            assert throttled.json()["error"]["code"] == "SubscriptionRequestsThrottled"
+            assert int(throttled.headers["Retry-After"]) >= 99  # 1 token at 0.01/s
+            sim.advance(300)  # three tokens' worth of simulated time
+            again = _read_vm(compute, sim)
+            assert again.status_code == 200
+            assert int(again.headers["x-ms-ratelimit-remaining-subscription-reads"]) == 2
 
 
 def test_paging_with_next_link():

@@ -118,6 +118,9 @@ def requests_delta(before, after):
            "writes": after["requests"]["writes"] - before["requests"]["writes"],
            "deletes": after["requests"]["deletes"] - before["requests"]["deletes"],
            "throttled": after["throttled"] - before["throttled"]}
+    out["errors_by_code"] = {code: n - before.get("errors_by_code", {}).get(code, 0)
+                             for code, n in after.get("errors_by_code", {}).items()
+                             if n - before.get("errors_by_code", {}).get(code, 0)}
     ops = {}
     for op, count in after["requests"]["by_operation"].items():
         delta = count - before["requests"]["by_operation"].get(op, 0)

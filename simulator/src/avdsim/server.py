@@ -106,6 +106,15 @@ class Request:
         return self.sim.base_url + self.path
 
 
+def _retry_after(real_seconds: float) -> dict:
+    """The wait of a 429 in real time: ``Retry-After`` in whole seconds (rounded up, so a
+    client that honours it finds a token), or ``retry-after-ms`` when under a second; the
+    SDK's retry policy reads both."""
+    if real_seconds >= 1.0:
+        return {"Retry-After": str(int(math.ceil(real_seconds)))}
+    return {"retry-after-ms": str(max(5, int(math.ceil(real_seconds * 1000))))}
+
+
 def _is_loopback(addr: str) -> bool:
     try:
         return ipaddress.ip_address(addr).is_loopback
@@ -187,16 +196,16 @@ class Handler(BaseHTTPRequestHandler):
                                "all requests.")
             sub = req.subscription_id
             if sub:
-                ok, retry_after, remaining = sim.throttle.check(sub, route.kind)
+                ok, wait_sim, remaining = sim.throttle.check(sub, route.kind)
                 req.rate_remaining = remaining
                 if not ok:
                     sim.metrics.throttled += 1
                     raise ArmError(429, "SubscriptionRequestsThrottled",
                                    f"Number of '{route.kind}' requests for subscription '{sub}' "
                                    f"actor '{sim.identity.object_id}' exceeded. Please try again "
-                                   f"after '{retry_after}' seconds after additional tokens are "
+                                   f"after '{int(wait_sim)}' seconds after additional tokens are "
                                    "available. Refer to https://aka.ms/arm-throttling",
-                                   headers={"Retry-After": str(retry_after)})
+                                   headers=_retry_after(sim.clock.real_seconds(wait_sim)))
             if sub and route.policy:
                 now = sim.now()
                 ok, header, blocked = sim.resource_policies.check(sub, route.policy, now)
@@ -209,9 +218,7 @@ class Handler(BaseHTTPRequestHandler):
                                          "endTime": iso(now),
                                          "allowedRequestCount": limit,
                                          "measuredRequestCount": measured})
-                    real = sim.clock.real_seconds(wait_sim)
-                    retry = ({"Retry-After": str(int(math.ceil(real)))} if real >= 1.0 else
-                             {"retry-after-ms": str(max(5, int(real * 1000)))})
+                    retry = _retry_after(sim.clock.real_seconds(wait_sim))
                     raise ArmError(429, "OperationNotAllowed",
                                    "The server rejected the request because too many requests "
                                    "have been received for this subscription.",

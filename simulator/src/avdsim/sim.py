@@ -56,7 +56,7 @@ class Simulator:
         self.faults = Faults(int(scenario.get("seed", 4242)))
         throttling = dict(scenario.get("throttling") or {})
         self.resource_policies = ResourcePolicies(throttling.pop("compute", None))
-        self.throttle = Throttle(throttling)
+        self.throttle = Throttle(self.clock.now, throttling)
         self.ops = Operations(self)
         self.durations = dict(_durations.DEFAULTS)
         for k, v in (scenario.get("durations") or {}).items():

@@ -1,14 +1,19 @@
 """Per-subscription token buckets for reads, writes and deletes, as ARM throttles
 (https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling):
 subscription reads 250 tokens refilled at 25/s, writes 200 at 10/s, deletes 200 at 10/s.
-Buckets run on REAL time (monotonic), not on simulated time: throttling protects the
-service from the client's real request rate."""
+
+Buckets refill on SIMULATED time, Azure's clock in the simulator. Everything the simulator
+tells a client to wait for (operation durations, ``Retry-After`` of a long-running operation)
+is simulated time compressed into real time; a client that follows those hints makes in a
+real second what it would make in ``scale`` seconds against Azure. A bucket on real time
+would throttle that client for the simulator's compression, not for anything Azure would
+see. At ``--time-scale 1`` the two clocks are the same and the buckets are exactly ARM's."""
 
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
+from typing import Callable
 
 DEFAULT_LIMITS = {
     "read": {"bucket": 250, "refill_per_s": 25.0},
@@ -22,19 +27,20 @@ HEADER = {"read": "x-ms-ratelimit-remaining-subscription-reads",
 
 
 class TokenBucket:
-    def __init__(self, capacity: float, refill_per_s: float):
+    def __init__(self, capacity: float, refill_per_s: float, now: Callable[[], float]):
         self.capacity = float(capacity)
         self.refill = float(refill_per_s)
         self.tokens = float(capacity)
-        self.t = time.monotonic()
+        self._now = now
+        self.t = now()
 
     def _fill(self):
-        now = time.monotonic()
-        self.tokens = min(self.capacity, self.tokens + (now - self.t) * self.refill)
-        self.t = now
+        now = self._now()
+        self.tokens = min(self.capacity, self.tokens + max(0.0, now - self.t) * self.refill)
+        self.t = max(self.t, now)
 
     def take(self) -> tuple[bool, float]:
-        """(allowed, seconds until a token is available)."""
+        """(allowed, seconds of the bucket's clock until a token is available)."""
         self._fill()
         if self.tokens >= 1.0:
             self.tokens -= 1.0
@@ -47,7 +53,10 @@ class TokenBucket:
 
 
 class Throttle:
-    def __init__(self, limits: dict | None = None):
+    """``now`` is the clock the buckets refill on: the simulator passes its simulated clock."""
+
+    def __init__(self, now: Callable[[], float], limits: dict | None = None):
+        self.now = now
         self.limits = {k: dict(v) for k, v in DEFAULT_LIMITS.items()}
         for k, v in (limits or {}).items():
             self.limits.setdefault(k, {}).update(v)
@@ -58,14 +67,14 @@ class Throttle:
         b = self.buckets.get(key)
         if b is None:
             lim = self.limits[kind]
-            b = self.buckets[key] = TokenBucket(lim["bucket"], lim["refill_per_s"])
+            b = self.buckets[key] = TokenBucket(lim["bucket"], lim["refill_per_s"], self.now)
         return b
 
-    def check(self, sub: str, kind: str) -> tuple[bool, int, int]:
-        """(allowed, retry_after_whole_seconds, remaining)."""
+    def check(self, sub: str, kind: str) -> tuple[bool, float, int]:
+        """(allowed, seconds on the bucket's clock until a token is back, remaining)."""
         b = self.bucket(sub, kind)
         ok, wait = b.take()
-        return ok, max(1, math.ceil(wait)) if not ok else 0, b.remaining()
+        return ok, (max(1.0, float(math.ceil(wait))) if not ok else 0.0), b.remaining()
 
 
 # Microsoft.Compute's own per-operation policies (x-ms-ratelimit-remaining-resource), as the
