@@ -16,8 +16,9 @@ description:
   - This is the built-in update step of the C(goldenimage.avd.golden_image) role, run on the original
     VM before it is cloned.
   - Nothing pending gives C(changed=false).
-  - Check mode runs nothing in the VM (a guest script is an action that Azure runs and the module
-    would wait for); it reports C(changed=true) because it cannot tell whether updates are pending.
+  - Check mode scans the VM for pending updates (a read-only guest script through Run Command, as
+    C(ansible.windows.win_updates) searches in check mode) and installs nothing; C(changed) says
+    whether a real run would install something, and RV(to_install) what.
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
@@ -70,8 +71,14 @@ installed:
   type: list
   elements: str
   sample: [KB5046617, KB5045935]
+to_install:
+  description: KB ids this run installs, or would install in check mode (the pending ones, filtered by O(updates)).
+  returned: always
+  type: list
+  elements: str
+  sample: [KB5046617]
 pending_before:
-  description: KB ids pending before the run, as the guest reported them (empty in check mode).
+  description: KB ids pending before the run, as the guest reported them.
   returned: always
   type: list
   elements: str
@@ -113,19 +120,17 @@ def handler(mod):
     if state != "running":
         raise PreconditionError("VM '%s' is %s; Windows updates are installed in a running VM (start it with "
                                 "goldenimage.avd.vm_power)." % (name, state))
-    if mod.check_mode:
-        mod.exit(True, diff=mod.make_diff({}, {}), installed=[], pending_before=[], reboot_required=False,
-                 rebooted=False, msg="Check mode: the VM was not scanned; a real run installs what is pending.")
-        return
     report, stdout, stderr = run_guest_op(mod.compute, to_wire, rg, name, "preflight", deadline)
     if not isinstance(report, dict):
         raise AzureModuleError("The update scan in VM '%s' gave no report: %s" % (name, (stderr or stdout)[-500:]))
     pending = [str(kb) for kb in report.get("pendingUpdates") or []]
     wanted = {kb.upper() for kb in params["updates"]}
     to_install = [kb for kb in pending if not wanted or kb.upper() in wanted]
-    result = dict(installed=[], pending_before=pending, reboot_required=False, rebooted=False)
-    if not to_install:
-        mod.exit(False, diff=mod.make_diff({"pending": pending}, {"pending": pending}), **result)
+    result = dict(installed=[], to_install=to_install, pending_before=pending, reboot_required=False,
+                  rebooted=False)
+    if not to_install or mod.check_mode:
+        after = [kb for kb in pending if kb not in to_install]
+        mod.exit(bool(to_install), diff=mod.make_diff({"pending": pending}, {"pending": after}), **result)
         return
     report, stdout, stderr = run_guest_op(mod.compute, to_wire, rg, name, "install-updates", deadline,
                                           Updates=list(params["updates"]))

@@ -1,0 +1,114 @@
+"""windows_update against the simulator: check mode scans and installs nothing, a real run installs
+and restarts, a second run changes nothing, KB filtering, and the refusals before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import run_module
+from test_vm_backup import vm_guest
+from test_vm_clone import ORIGINAL, RG, TIME_SCALE, deallocate_original
+
+DEMO_PENDING = ["KB5044284", "KB5044033", "KB2267602"]
+
+
+@pytest.fixture
+def sim(fresh_sim):
+    return fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+
+
+def pending(sim):
+    return [u["kb"] for u in vm_guest(sim)["pending_updates"]]
+
+
+def run_commands(sim):
+    ops = sim.metrics()["requests"]["by_operation"]
+    return sum(n for op, n in ops.items() if op.startswith("POST") and op.endswith("/runCommand"))
+
+
+def test_check_install_idempotent(sim):
+    args = {"resource_group": RG, "name": ORIGINAL}
+    assert pending(sim) == DEMO_PENDING
+
+    check = run_module(sim, "windows_update", args, check=True, diff=True)
+    assert not check["failed"], check
+    assert check["changed"] is True
+    assert check["to_install"] == DEMO_PENDING and check["pending_before"] == DEMO_PENDING
+    assert check["installed"] == [] and check["rebooted"] is False
+    assert check["diff"] == {"before": {"pending": DEMO_PENDING}, "after": {"pending": []}}
+    # the scan ran in the guest, nothing was installed
+    assert run_commands(sim) == 1
+    assert pending(sim) == DEMO_PENDING and not vm_guest(sim)["pending_reboot"]
+
+    real = run_module(sim, "windows_update", args, diff=True)
+    assert not real["failed"], real
+    assert real["changed"] is True and real["installed"] == DEMO_PENDING
+    # the cumulative update asked for a restart, and the module restarted the VM
+    assert real["reboot_required"] is True and real["rebooted"] is True
+    assert real["diff"]["after"] == {"pending": []}
+    guest = vm_guest(sim)
+    assert pending(sim) == [] and not guest["pending_reboot"]
+    assert set(DEMO_PENDING) <= set(guest["installed_content"])
+    vm = sim.compute_client().virtual_machines.instance_view(RG, ORIGINAL).as_dict()
+    assert "PowerState/running" in [s["code"] for s in vm["statuses"]]
+
+    again = run_module(sim, "windows_update", args)
+    assert not again["failed"] and again["changed"] is False, again
+    assert again["installed"] == [] and again["to_install"] == [] and again["pending_before"] == []
+    check_again = run_module(sim, "windows_update", args, check=True)
+    assert not check_again["failed"] and check_again["changed"] is False, check_again
+
+
+def test_only_the_named_updates_without_restart(sim):
+    args = {"resource_group": RG, "name": ORIGINAL, "updates": ["kb2267602"], "reboot": False}
+    check = run_module(sim, "windows_update", args, check=True)
+    assert not check["failed"] and check["changed"] and check["to_install"] == ["KB2267602"], check
+
+    real = run_module(sim, "windows_update", args)
+    assert not real["failed"], real
+    assert real["installed"] == ["KB2267602"]
+    assert real["reboot_required"] is False and real["rebooted"] is False
+    assert pending(sim) == ["KB5044284", "KB5044033"]
+
+    # the named update is no longer pending: nothing to do, although others still are
+    again = run_module(sim, "windows_update", args)
+    assert not again["failed"] and again["changed"] is False and again["to_install"] == [], again
+    assert again["pending_before"] == ["KB5044284", "KB5044033"]
+
+    # an update that needs a restart, with reboot: false: installed, the restart left to the operator
+    cumulative = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL,
+                                                    "updates": ["KB5044284"], "reboot": False})
+    assert not cumulative["failed"], cumulative
+    assert cumulative["installed"] == ["KB5044284"]
+    assert cumulative["reboot_required"] is True and cumulative["rebooted"] is False
+    assert vm_guest(sim)["pending_reboot"] is True
+
+
+@pytest.mark.parametrize("args,needle", [
+    ({"updates": ["KB1,KB2"]}, "Option 'updates'"),
+    ({"updates": [""]}, "Option 'updates'"),
+    ({"timeout": -1}, "Option 'timeout'"),
+    ({"name": "bad/name"}, "name"),
+])
+def test_bad_input_is_refused_before_anything_runs(sim, args, needle):
+    before = run_commands(sim)
+    result = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL, **args})
+    assert result["failed"] and needle in result["msg"], result
+    assert run_commands(sim) == before
+    assert pending(sim) == DEMO_PENDING
+
+
+def test_a_deallocated_vm_is_refused_with_the_way_out(sim):
+    deallocate_original(sim)
+    before = run_commands(sim)
+    for check in (True, False):
+        result = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL}, check=check)
+        assert result["failed"], result
+        assert "deallocated" in result["msg"] and "goldenimage.avd.vm_power" in result["msg"], result
+    assert run_commands(sim) == before
+    assert pending(sim) == DEMO_PENDING
+
+
+def test_missing_vm_is_a_clear_not_found(sim):
+    result = run_module(sim, "windows_update", {"resource_group": RG, "name": "vm-does-not-exist"})
+    assert result["failed"] and "vm-does-not-exist" in result["msg"], result
