@@ -32,11 +32,12 @@ export NO_COLOR := 1
 export PATH := $(REPO)/$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv collection lint ee sanity unit simtest integration molecule test demo clean
+.PHONY: help venv collection lint ee sanity unit simtest integration molecule test demo bench clean
 
 help:
 	@echo "make demo   run the lifecycle demo against the local simulator"
 	@echo "make test   every gate: lint, sanity, unit, simtest, integration, molecule"
+	@echo "make bench  measure a 20-host rollout (ARM requests, simulated and real time, user impact)"
 	@echo "other targets: venv collection lint ee sanity unit simtest integration molecule clean"
 
 # ---------------------------------------------------------------------------------- environment
@@ -136,6 +137,11 @@ test: venv collection
 
 demo: venv collection
 	$(BIN)/python tools/demo.py
+
+# A benchmark, not a test: it reports what a rollout costs (BENCH_ARGS, e.g. --hosts 40 --json).
+BENCH_ARGS ?=
+bench: venv collection
+	$(BIN)/python tests/benchmarks/bench_rollout.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build tests/output
