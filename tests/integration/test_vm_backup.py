@@ -136,3 +136,41 @@ def test_restore_reverts_the_disks_to_the_restore_point(sim):
     assert not again["failed"] and again["changed"] is False
     started = run_module(sim, "vm_power", {"resource_group": RG, "name": ORIGINAL, "state": "running"})
     assert not started["failed"] and started["power_state"] == "running"
+
+
+def test_restore_swaps_the_data_disks_too(sim):
+    compute = sim.compute_client()
+    compute.disks.begin_create_or_update(RG, ORIGINAL + "-data0", {
+        "location": "westeurope", "sku": {"name": "Premium_LRS"},
+        "properties": {"diskSizeGB": 64, "creationData": {"createOption": "Empty"}}}).result()
+    data_id = compute.disks.get(RG, ORIGINAL + "-data0").as_dict()["id"]
+    compute.virtual_machines.begin_update(RG, ORIGINAL, {"properties": {"storageProfile": {"dataDisks": [
+        {"lun": 0, "createOption": "Attach", "caching": "ReadOnly", "managedDisk": {"id": data_id}}]}}}).result()
+
+    made = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1"})
+    assert not made["failed"], made
+    assert sorted(str(d["lun"]) for d in made["restore_point"]["disks"]) == ["0", "None"]
+    deallocate_original(sim)
+    before = compute.virtual_machines.get(RG, ORIGINAL).as_dict()["properties"]["storageProfile"]
+    old_os = before["osDisk"]["managedDisk"]["id"]
+
+    restored = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1",
+                                             "state": "restored"})
+    assert not restored["failed"], restored
+    assert restored["changed"]
+    assert sorted(i.lower() for i in restored["replaced_disk_ids"]) == sorted([old_os.lower(), data_id.lower()])
+    after = compute.virtual_machines.get(RG, ORIGINAL).as_dict()["properties"]["storageProfile"]
+    assert after["osDisk"]["managedDisk"]["id"].lower().endswith("-rp-b1")
+    # the data disk keeps its LUN and caching; the disk behind it is the one made from the restore point
+    assert [(d["lun"], d["caching"]) for d in after["dataDisks"]] == [(0, "ReadOnly")]
+    new_data = after["dataDisks"][0]["managedDisk"]["id"]
+    assert new_data.lower() != data_id.lower() and new_data.lower().endswith("-rp-b1")
+    disk = compute.disks.get(RG, new_data.rsplit("/", 1)[1]).as_dict()
+    assert disk["properties"]["creationData"]["createOption"] == "Restore"
+    assert disk["tags"]["goldenimage.restored-from"] == COLLECTION + "/b1"
+    # both replaced disks are kept, detached
+    for old in (old_os, data_id):
+        assert compute.disks.get(RG, old.rsplit("/", 1)[1]).as_dict()["properties"]["diskState"] == "Unattached"
+
+    again = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1", "state": "restored"})
+    assert not again["failed"] and again["changed"] is False, again
