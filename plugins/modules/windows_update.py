@@ -16,9 +16,9 @@ description:
   - This is the built-in update step of the C(goldenimage.avd.golden_image) role, run on the original
     VM before it is cloned.
   - Nothing pending gives C(changed=false).
-  - Check mode scans the VM for pending updates (a read-only guest script through Run Command, as
-    C(ansible.windows.win_updates) searches in check mode) and installs nothing; C(changed) says
-    whether a real run would install something, and RV(to_install) what.
+  - Check mode runs nothing in the VM and reports C(changed=true) with empty RV(to_install): finding the
+    pending updates takes a guest script, and a Run Command is an Azure action (a write, which needs the
+    Run Command permission), so a preview that promises to write nothing cannot scan.
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
@@ -72,13 +72,13 @@ installed:
   elements: str
   sample: [KB5046617, KB5045935]
 to_install:
-  description: KB ids this run installs, or would install in check mode (the pending ones, filtered by O(updates)).
+  description: KB ids this run installs (the pending ones, filtered by O(updates)); empty in check mode.
   returned: always
   type: list
   elements: str
   sample: [KB5046617]
 pending_before:
-  description: KB ids pending before the run, as the guest reported them.
+  description: KB ids pending before the run, as the guest reported them (empty in check mode).
   returned: always
   type: list
   elements: str
@@ -120,6 +120,12 @@ def handler(mod):
     if state != "running":
         raise PreconditionError("VM '%s' is %s; Windows updates are installed in a running VM (start it with "
                                 "goldenimage.avd.vm_power)." % (name, state))
+    if mod.check_mode:
+        mod.exit(True, diff=mod.make_diff({}, {}), installed=[], to_install=[], pending_before=[],
+                 reboot_required=False, rebooted=False,
+                 msg="Check mode: the VM was not scanned (that takes a Run Command); a real run installs what is "
+                     "pending.")
+        return
     report, stdout, stderr = run_guest_op(mod.compute, to_wire, rg, name, "preflight", deadline)
     if not isinstance(report, dict):
         raise AzureModuleError("The update scan in VM '%s' gave no report: %s" % (name, (stderr or stdout)[-500:]))
@@ -128,9 +134,8 @@ def handler(mod):
     to_install = [kb for kb in pending if not wanted or kb.upper() in wanted]
     result = dict(installed=[], to_install=to_install, pending_before=pending, reboot_required=False,
                   rebooted=False)
-    if not to_install or mod.check_mode:
-        after = [kb for kb in pending if kb not in to_install]
-        mod.exit(bool(to_install), diff=mod.make_diff({"pending": pending}, {"pending": after}), **result)
+    if not to_install:
+        mod.exit(False, diff=mod.make_diff({"pending": pending}, {"pending": pending}), **result)
         return
     report, stdout, stderr = run_guest_op(mod.compute, to_wire, rg, name, "install-updates", deadline,
                                           Updates=list(params["updates"]))
