@@ -16,7 +16,7 @@ description:
   - This is the built-in update step of the C(goldenimage.avd.golden_image) role, run on the original
     VM before it is cloned.
   - Nothing pending gives C(changed=false).
-  - Check mode runs nothing in the VM and reports C(changed=true) with empty RV(to_install): finding the
+  - Check mode runs nothing in the VM and reports C(changed=true) with empty RV(to_install). Finding the
     pending updates takes a guest script, and a Run Command is an Azure action (a write, which needs the
     Run Command permission), so a preview that promises to write nothing cannot scan.
 author:
