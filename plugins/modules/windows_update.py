@@ -19,6 +19,8 @@ description:
   - Check mode runs nothing in the VM and reports C(changed=true) with empty RV(to_install). Finding the
     pending updates takes a guest script, and a Run Command is an Azure action (a write, which needs the
     Run Command permission), so a preview that promises to write nothing cannot scan.
+  - A VM that is not running is refused, except in check mode, where it gives a warning (in a previewed
+    play the task that would start it did not). A generalized VM is always refused.
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
@@ -100,7 +102,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
 from ansible_collections.goldenimage.avd.plugins.module_utils._guest_scripts import run_guest_op
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
-from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import power_state
+from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import is_generalized, power_state
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
 
 
@@ -117,10 +119,17 @@ def handler(mod):
     rg, name = params["resource_group"], params["name"]
     vm = to_wire(mod.compute.virtual_machines.get(rg, name, expand="instanceView"))
     state = power_state(vm)
-    if state != "running":
+    if is_generalized(vm):
+        raise PreconditionError("VM '%s' is generalized; it cannot run, so no updates can be installed in it. "
+                                "Update the original VM the image was built from." % name)
+    if state != "running" and not mod.check_mode:
         raise PreconditionError("VM '%s' is %s; Windows updates are installed in a running VM (start it with "
                                 "goldenimage.avd.vm_power)." % (name, state))
     if mod.check_mode:
+        if state != "running":
+            # in a previewed play the task that starts the VM did not start it; a real run needs it running
+            mod.module.warn("VM '%s' is %s now; a real run needs it running (start it first with "
+                            "goldenimage.avd.vm_power, as the golden_image role does)." % (name, state))
         mod.exit(True, diff=mod.make_diff({}, {}), installed=[], to_install=[], pending_before=[],
                  reboot_required=False, rebooted=False,
                  msg="Check mode: the VM was not scanned (that takes a Run Command); a real run installs what is "

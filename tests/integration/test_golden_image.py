@@ -118,6 +118,21 @@ def test_check_mode_changes_nothing(sim):
     assert power_state(sim, ORIGINAL) == "PowerState/running"
 
 
+def test_check_mode_with_a_deallocated_original_previews_without_starting_it(sim):
+    # the usual state between builds: the original is kept deallocated; a preview must not need it running
+    result = run_module(sim, "vm_power", {"resource_group": RG, "name": ORIGINAL, "state": "deallocated"})
+    assert not result["failed"], result
+    writes = sim.metrics()["requests"]["writes"]
+    run = run_playbook(sim, PLAYBOOK, inventory=INVENTORY, check=True, diff=True)
+    assert run.rc == 0, run.stdout[-6000:]
+    assert run.task("Start the original VM for updates and customisation")["changed"]
+    assert run.task("Install pending Windows updates in the original VM")["changed"]
+    assert run.task("Clone the original VM")["changed"]
+    assert sim.metrics()["requests"]["writes"] == writes
+    assert version_names(sim) == ["1.0.0"] and clone_leftovers(sim) == []
+    assert power_state(sim, ORIGINAL) == "PowerState/deallocated"
+
+
 def test_failed_replication_is_reported_and_cleaned_up(sim):
     sim.add_fault(method="PUT", path_regex="/galleries/%s/images/%s/versions/1.0.1" % (GALLERY, IMAGE),
                   lro_fail=True, code="ReplicationFailed", status=200)

@@ -7,7 +7,7 @@ import pytest
 
 from helpers import run_module
 from test_vm_backup import vm_guest
-from test_vm_clone import ORIGINAL, RG, TIME_SCALE, deallocate_original
+from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE, deallocate_original
 
 DEMO_PENDING = ["KB5044284", "KB5044033", "KB2267602"]
 
@@ -94,13 +94,28 @@ def test_bad_input_is_refused_before_anything_runs(sim, args, needle):
 
 def test_a_deallocated_vm_is_refused_with_the_way_out(sim):
     deallocate_original(sim)
-    before = run_commands(sim)
-    for check in (True, False):
-        result = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL}, check=check)
-        assert result["failed"], result
-        assert "deallocated" in result["msg"] and "goldenimage.avd.vm_power" in result["msg"], result
-    assert run_commands(sim) == before
+    writes = sim.metrics()["requests"]["writes"]
+    result = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL})
+    assert result["failed"], result
+    assert "deallocated" in result["msg"] and "goldenimage.avd.vm_power" in result["msg"], result
+    # a preview warns instead: in a previewed play, the task that starts the VM did not start it
+    check = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL}, check=True)
+    assert not check["failed"] and check["changed"], check
+    assert any("deallocated now" in w for w in check["warnings"]), check
+    assert sim.metrics()["requests"]["writes"] == writes
     assert pending(sim) == DEMO_PENDING
+
+
+def test_a_generalized_vm_is_refused_also_in_check_mode(sim):
+    compute = sim.compute_client()
+    deallocate_original(sim)
+    made = run_module(sim, "vm_clone", {"resource_group": RG, "source_vm": ORIGINAL, "name": CLONE})
+    assert not made["failed"], made
+    compute.virtual_machines.begin_deallocate(RG, CLONE).result()
+    compute.virtual_machines.generalize(RG, CLONE)
+    for check in (True, False):
+        result = run_module(sim, "windows_update", {"resource_group": RG, "name": CLONE}, check=check)
+        assert result["failed"] and "generalized" in result["msg"], result
 
 
 def test_missing_vm_is_a_clear_not_found(sim):
