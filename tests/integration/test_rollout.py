@@ -118,6 +118,9 @@ def test_rollout_check_mode_changes_nothing(fresh_sim):
     assert delta["writes"] == 0 and delta["deletes"] == 0
     assert run.task("Deploy new session hosts")["changed"]
     assert set(rs.host_versions(sim).values()) == {"1.0.0"}
+    # the preview says what it covers; it is not reported as a rollout paused by users
+    assert "would deploy avd-demo-3, avd-demo-4, avd-demo-5" in run.task("Say what the preview covers")["msg"]
+    assert run.task("Report a paused rollout").get("skipped"), run.task("Report a paused rollout")
 
 
 def test_new_host_failing_to_register_drains_nothing(fresh_sim):
