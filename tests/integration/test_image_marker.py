@@ -45,6 +45,14 @@ def test_promote_pilot_then_prod_then_roll_back(world):
     dry = play(sim, "playbooks/promote.yml", check=True, marker="pilot", version="1.0.1")
     assert outcome(dry)["changed"] and outcome(dry)["after"] == "1.0.1"
     assert all_tags(compute) == before, "check mode wrote something"
+    # a preview chained into the rollout plans against the version the marker would hold
+    writes = sim.metrics()["requests"]["writes"]
+    dry_roll = play(sim, "playbooks/promote.yml", check=True, marker="prod", version="1.0.1", rollout=True,
+                    session_host_rollout_admin_password="Rollout-Test-Pa55!")
+    assert outcome(dry_roll)["after"] == "1.0.1"
+    assert "target 1.0.1" in dry_roll.task("Show the starting point")["msg"]
+    assert "would deploy" in dry_roll.task("Say what the preview covers")["msg"]
+    assert all_tags(compute) == before and sim.metrics()["requests"]["writes"] == writes
 
     first = play(sim, "playbooks/promote.yml", marker="pilot", version="1.0.1")
     assert outcome(first)["changed"] and (outcome(first)["before"], outcome(first)["after"]) == (None, "1.0.1")
