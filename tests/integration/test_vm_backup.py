@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from helpers import run_module
-from test_vm_clone import ORIGINAL, RG, TIME_SCALE, deallocate_original
+from test_vm_clone import ORIGINAL, RG, TIME_SCALE, attach_data_disk, deallocate_original
 
 COLLECTION = ORIGINAL + "-restorepoints"
 
@@ -140,12 +140,7 @@ def test_restore_reverts_the_disks_to_the_restore_point(sim):
 
 def test_restore_swaps_the_data_disks_too(sim):
     compute = sim.compute_client()
-    compute.disks.begin_create_or_update(RG, ORIGINAL + "-data0", {
-        "location": "westeurope", "sku": {"name": "Premium_LRS"},
-        "properties": {"diskSizeGB": 64, "creationData": {"createOption": "Empty"}}}).result()
-    data_id = compute.disks.get(RG, ORIGINAL + "-data0").as_dict()["id"]
-    compute.virtual_machines.begin_update(RG, ORIGINAL, {"properties": {"storageProfile": {"dataDisks": [
-        {"lun": 0, "createOption": "Attach", "caching": "ReadOnly", "managedDisk": {"id": data_id}}]}}}).result()
+    data_id = attach_data_disk(sim)
 
     made = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1"})
     assert not made["failed"], made

@@ -205,7 +205,8 @@ def test_rerun_after_a_crash_reuses_what_exists(sim):
     assert disk["properties"]["creationData"]["sourceResourceId"].lower() == snapshot_id.lower()
 
 
-def test_clone_with_a_data_disk(sim):
+def attach_data_disk(sim):
+    """An empty 64 GB data disk at LUN 0 (ReadOnly caching) on the original VM; returns its id."""
     compute = sim.compute_client()
     compute.disks.begin_create_or_update(RG, ORIGINAL + "-data0", {
         "location": "westeurope", "sku": {"name": "Premium_LRS"},
@@ -213,6 +214,12 @@ def test_clone_with_a_data_disk(sim):
     data_id = compute.disks.get(RG, ORIGINAL + "-data0").as_dict()["id"]
     compute.virtual_machines.begin_update(RG, ORIGINAL, {"properties": {"storageProfile": {"dataDisks": [
         {"lun": 0, "createOption": "Attach", "caching": "ReadOnly", "managedDisk": {"id": data_id}}]}}}).result()
+    return data_id
+
+
+def test_clone_with_a_data_disk(sim):
+    compute = sim.compute_client()
+    attach_data_disk(sim)
     deallocate_original(sim)
 
     made = run_module(sim, "vm_clone", {"resource_group": RG, "source_vm": ORIGINAL, "name": CLONE})
