@@ -147,7 +147,8 @@ def validate_name(kind, value, option=None):
     if not min_len <= len(value) <= max_len:
         raise ValueError("Option '%s': %s name %r has %d characters; allowed are %d-%d (%s)."
                          % (option, label, value, len(value), min_len, max_len, rule))
-    if not re.match(pattern, value):
+    # fullmatch: with re.match, '$' also matches before a trailing newline ('prod\n' passed)
+    if not re.fullmatch(pattern, value):
         raise ValueError("Option '%s': %s name %r is not valid; allowed are %s (%d-%d characters)."
                          % (option, label, value, rule, min_len, max_len))
     if kind == "image_version" and any(int(part) > 2147483647 for part in value.split(".")):

@@ -44,6 +44,7 @@ def version(name, tags=None, **kw):
 @pytest.mark.parametrize("value,ok", [
     ("prod", True), ("pilot-2", True), ("ring_1", True), ("Prod", False), ("1prod", False),
     ("pro.d", False), ("", False), ("a" * 33, False), (None, False), ("pilot prod", False),
+    ("a" * 32, True), ("prod\n", False), ("prod\r\n", False), ("pilot/x", False),
 ])
 def test_validate_marker(value, ok):
     if ok:
@@ -55,7 +56,7 @@ def test_validate_marker(value, ok):
 
 @pytest.mark.parametrize("value,ok", [
     ("1.0.0", True), ("10.20.30", True), ("1.0", False), ("v1.0.0", False), ("1.0.0.0", False),
-    ("1.0.2147483648", False),
+    ("1.0.2147483648", False), ("1.0.0\n", False),
 ])
 def test_validate_version(value, ok):
     if ok:
