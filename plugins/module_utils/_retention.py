@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from ._markers import parse_time, same_id, version_key
+from ._markers import marker_map, parse_time, same_id, version_key
 
 # provisioningState values that mean another operation owns the version right now
 _BUSY_STATES = ("creating", "updating", "deleting", "migrating")
@@ -58,19 +58,37 @@ def latest_version(versions):
     return max(candidates, key=lambda item: version_key(item["name"]))["name"]
 
 
+def rollback_targets(versions):
+    """``{version: [markers]}``: where a rollback of each marker would go.
+
+    That is the previous holder recorded on the version that holds the marker (newest claim), unless
+    the marker got there by a rollback already (a second rollback is a no-op, see ``_markers``).
+    """
+    by_name = {item["name"]: item for item in versions}
+    targets = {}
+    for marker, holder in marker_map(versions).items():
+        details = (by_name[holder].get("marker_details") or {}).get(marker) or {}
+        previous = details.get("previous")
+        if previous and previous != holder and not details.get("rolled_back_from"):
+            targets.setdefault(previous, []).append(marker)
+    return targets
+
+
 def select_for_deletion(versions, keep, in_use, latest_users=(), now=None):
     """Split ``versions`` (summaries from ``_markers.summarize_version``) into delete / keep.
 
     Keeps the ``keep`` highest version numbers, and of the rest every version that holds a
-    marker, is used by a VM, is what ``latest`` resolves to while a VM deploys ``latest``, is
-    busy (being created, updated or deleted by another operation) or whose deletion Azure blocks
-    until its end of life. Returns ``(delete_names, {kept_name: [reasons]})``; deletion order is
-    oldest first.
+    marker, is where a rollback of a marker goes (its recorded previous holder, unless a rollback
+    could not use it: failed or past its end of life), is used by a VM, is what ``latest``
+    resolves to while a VM deploys ``latest``, is busy (being created, updated or deleted by
+    another operation) or whose deletion Azure blocks until its end of life. Returns
+    ``(delete_names, {kept_name: [reasons]})``; deletion order is oldest first.
     """
     if not isinstance(keep, int) or isinstance(keep, bool) or keep < 1:
         raise ValueError("keep: must be an integer >= 1 (the newest versions always kept), got %r." % (keep,))
     ordered = sorted(versions, key=lambda item: version_key(item["name"]), reverse=True)
     latest = latest_version(versions) if latest_users else None
+    targets = rollback_targets(versions)
     delete, kept = [], {}
     for index, item in enumerate(ordered):
         name = item["name"]
@@ -79,6 +97,11 @@ def select_for_deletion(versions, keep, in_use, latest_users=(), now=None):
             reasons.append("one of the newest %d versions" % keep)
         if item.get("markers"):
             reasons.append("holds marker %s" % ", ".join(item["markers"]))
+        end_of_life = parse_time(item.get("end_of_life_date"))
+        usable = (item.get("provisioning_state") or "").lower() != "failed" \
+            and not (end_of_life is not None and now is not None and end_of_life <= now)
+        if targets.get(name) and usable:
+            reasons.append("rollback target of marker %s (its previous holder)" % ", ".join(targets[name]))
         if in_use.get(name):
             reasons.append("used by %d VM(s): %s" % (len(in_use[name]), ", ".join(
                 vm_id.rsplit("/", 1)[-1] for vm_id in in_use[name])))
@@ -86,7 +109,6 @@ def select_for_deletion(versions, keep, in_use, latest_users=(), now=None):
             reasons.append("is what 'latest' resolves to and VMs deploy 'latest'")
         if (item.get("provisioning_state") or "").lower() in _BUSY_STATES:
             reasons.append("another operation is running on it (provisioningState %s)" % item["provisioning_state"])
-        end_of_life = parse_time(item.get("end_of_life_date"))
         if item.get("block_deletion_before_end_of_life") and (end_of_life is None or now is None or end_of_life > now):
             reasons.append("Azure blocks its deletion before its end of life (%s)" % (
                 item.get("end_of_life_date") or "not set"))

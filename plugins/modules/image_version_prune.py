@@ -13,6 +13,8 @@ description:
   - Keeps the O(keep) highest version numbers of the image definition and deletes older versions,
     except a version that
   - holds a marker (tag C(goldenimage.marker.<marker>), see M(goldenimage.avd.marker_tag));
+  - is where a rollback of a marker goes, the previous holder recorded on the version that holds it
+    (tag C(goldenimage.marker.<marker>.previous)), unless that version failed or is past its end of life;
   - is referenced by the C(imageReference) of any virtual machine in the subscription (or in
     O(vm_resource_groups)) - session hosts included;
   - is what C(latest) resolves to while some virtual machine was deployed from C(latest);

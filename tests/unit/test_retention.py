@@ -81,6 +81,30 @@ def test_versions_in_use(vms, used, latest):
     ([version("1.0.0", block=True, eol="2027-01-01T00:00:00Z"), version("1.0.1", block=True,
                                                                         eol="2026-01-01T00:00:00Z"),
       version("1.0.2")], 1, {}, [], ["1.0.1"], {"1.0.0": "end of life"}),
+    # the previous holder of a marker is where its rollback goes: kept (1.0.0, older, is not)
+    ([version("1.0.0"), version("1.0.1"), version("1.0.2", {"goldenimage.marker.prod": "2026-11-01T00:00:00Z",
+                                                            "goldenimage.marker.prod.previous": "1.0.1"})],
+     1, {}, [], ["1.0.0"], {"1.0.1": "rollback target of marker prod"}),
+    # one version can be the rollback target of several markers
+    ([version("1.0.0"), version("1.0.1", {"goldenimage.marker.pilot": "2026-11-01T00:00:00Z",
+                                          "goldenimage.marker.pilot.previous": "1.0.0"}),
+      version("1.0.2", {"goldenimage.marker.prod": "2026-11-01T00:00:00Z",
+                        "goldenimage.marker.prod.previous": "1.0.0"})],
+     1, {}, [], [], {"1.0.0": "rollback target of marker pilot, prod"}),
+    # after a rollback, a second rollback is a no-op: the version rolled back from is not protected
+    ([version("1.0.0", {"goldenimage.marker.prod": "2026-11-01T00:00:00Z", "goldenimage.marker.prod.previous": "1.0.1",
+                        "goldenimage.marker.prod.rolled-back-from": "1.0.1"}), version("1.0.1"), version("1.0.2")],
+     1, {}, [], ["1.0.1"], {"1.0.0": "marker prod"}),
+    # a stale claim's previous holder is not a rollback target (the newest claim wins)
+    ([version("1.0.0"), version("1.0.1", {"goldenimage.marker.prod": "2026-10-01T00:00:00Z",
+                                          "goldenimage.marker.prod.previous": "1.0.0"}),
+      version("1.0.2"), version("1.0.3", {"goldenimage.marker.prod": "2026-11-01T00:00:00Z"})],
+     1, {}, [], ["1.0.0", "1.0.2"], {"1.0.1": "holds marker prod"}),
+    # a rollback target that a rollback could not use (failed, past its end of life) is not kept for it
+    ([version("1.0.0", state="Failed"), version("1.0.1", eol="2026-01-01T00:00:00Z"),
+      version("1.0.2", {"goldenimage.marker.prod": "2026-11-01T00:00:00Z", "goldenimage.marker.prod.previous": "1.0.1",
+                        "goldenimage.marker.pilot": "2026-11-01T00:00:00Z", "goldenimage.marker.pilot.previous": "1.0.0"})],
+     1, {}, [], ["1.0.0", "1.0.1"], {}),
 ])
 def test_select_for_deletion(versions, keep, in_use, latest_users, deleted, kept_reason):
     delete, kept = retention.select_for_deletion(versions, keep, in_use, latest_users, NOW)

@@ -1,0 +1,131 @@
+"""Edge cases of markers against the simulator: rollbacks whose target is gone or unusable, check mode
+and --diff of a rollback, odd marker names, and pruning that must not delete a rollback target.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import run_module
+from test_marker_tag_support import (
+    FAST,
+    GALLERY,
+    IMAGE,
+    RG,
+    TARGET,
+    all_tags,
+    create_version,
+    end_of_life_soon,
+    holders,
+    run_many,
+    version_tags,
+)
+
+TIME_SCALE = 600
+
+
+@pytest.fixture(scope="module")
+def world():
+    """A private demo simulator: 1.0.0 (prod, used by the demo session hosts), 1.0.1 and 1.0.2."""
+    from avdsim.testing import SimServer
+
+    with SimServer(scenario="demo", time_scale=TIME_SCALE) as sim:
+        compute = sim.compute_client()
+        create_version(sim, compute, "1.0.1", parent="1.0.0")
+        create_version(sim, compute, "1.0.2", parent="1.0.1")
+        yield sim, compute
+
+
+def marker(sim, name, check=False, diff=False, **args):
+    return run_module(sim, "marker_tag", dict(TARGET, marker=name, **FAST, **args), check=check, diff=diff)
+
+
+def names(compute):
+    return sorted((item.name for item in compute.gallery_image_versions.list_by_gallery_image(RG, GALLERY, IMAGE)),
+                  key=lambda name: tuple(int(part) for part in name.split(".")))
+
+
+def set_version(compute, name, **publishing):
+    """Change the publishing profile of a version (excludeFromLatest, endOfLifeDate) through the SDK."""
+    compute.gallery_image_versions.begin_update(RG, GALLERY, IMAGE, name,
+                                                {"properties": {"publishingProfile": publishing}}).result(timeout=60)
+
+
+def test_rollback_check_mode_and_diff_write_nothing_then_the_real_run_matches(world):
+    sim, compute = world
+    moved = marker(sim, "prod", version="1.0.1")
+    assert moved["changed"] and moved["previous"] == "1.0.0", moved
+    before = all_tags(compute)
+
+    preview = marker(sim, "prod", rollback=True, check=True, diff=True)
+    assert preview["changed"] and (preview["before"], preview["after"]) == ("1.0.1", "1.0.0"), preview
+    assert preview["diff"]["before"] == {"marker": "prod", "version": "1.0.1"}
+    assert preview["diff"]["after"] == {"marker": "prod", "version": "1.0.0", "previous": "1.0.1"}
+    assert all_tags(compute) == before, "check mode wrote something"
+
+    real = marker(sim, "prod", rollback=True, diff=True)
+    assert (real["changed"], real["after"], real["diff"]) == (True, "1.0.0", preview["diff"]), real
+    again = marker(sim, "prod", rollback=True, check=True)
+    assert not again["changed"] and again["after"] == "1.0.0" and "already rolled back" in again["notes"][0], again
+    assert holders(compute, "prod") == ["1.0.0"]
+
+
+def test_rollback_to_an_excluded_or_expired_previous_holder_is_refused_before_any_write(world):
+    sim, compute = world
+    marker(sim, "pilot", version="1.0.1")
+    marker(sim, "pilot", version="1.0.2")  # pilot on 1.0.2, previous 1.0.1
+    set_version(compute, "1.0.1", excludeFromLatest=True)
+    before = all_tags(compute)
+    refused = marker(sim, "pilot", rollback=True)
+    assert refused["failed"] and "1.0.1" in refused["msg"] and "excluded from use" in refused["msg"], refused
+    assert all_tags(compute) == before
+
+    allowed = marker(sim, "pilot", rollback=True, allow_excluded=True)
+    assert allowed["changed"] and allowed["after"] == "1.0.1", allowed
+    marker(sim, "pilot", version="1.0.2")  # forward again: previous 1.0.1
+    set_version(compute, "1.0.1", excludeFromLatest=False, endOfLifeDate=end_of_life_soon(sim, 600))
+    sim.advance(1200)
+    before = all_tags(compute)
+    expired = marker(sim, "pilot", rollback=True)
+    assert expired["failed"] and "past its end of life" in expired["msg"], expired
+    assert all_tags(compute) == before
+    marker(sim, "pilot", state="absent")
+
+
+@pytest.mark.parametrize("option", ["marker", "source_marker"])
+def test_odd_marker_names_fail_naming_the_option_before_any_write(world, option):
+    sim, compute = world
+    before = all_tags(compute)
+    odd = ["Prod", "pi lot", "pi.lot", "x" * 33, "1prod", "prod\n", "pilot/x", ""]
+    cases = []
+    for name in odd:
+        args = dict(TARGET, **FAST)
+        if option == "marker":
+            args.update(marker=name, version="1.0.1")
+        else:
+            args.update(marker="canary", source_marker=name)
+        cases.append(args)
+    for name, result in zip(odd, run_many(sim, "marker_tag", cases)):
+        assert result["failed"], (name, result)
+        assert "'%s'" % option in result["msg"], (name, result["msg"])
+    assert all_tags(compute) == before, "a refused run wrote something"
+    longest = marker(sim, "m" * 32, version="1.0.0", check=True)
+    assert longest["changed"] and not longest["failed"], longest
+
+
+def test_prune_keeps_the_rollback_target_of_a_marker(world):
+    sim, compute = world
+    create_version(sim, compute, "1.0.3", parent="1.0.2")
+    marker(sim, "prod", version="1.0.2")  # prod 1.0.0 -> 1.0.2: a rollback goes to 1.0.0 (used anyway)
+    marker(sim, "prod", version="1.0.3")  # prod 1.0.2 -> 1.0.3: a rollback now goes to 1.0.2
+    assert version_tags(compute, "1.0.3")["goldenimage.marker.prod.previous"] == "1.0.2"
+
+    preview = run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST), check=True)
+    assert "1.0.2" not in preview["deleted"], preview
+    assert any("rollback" in reason for reason in preview["kept"]["1.0.2"]), preview["kept"]
+    pruned = run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST))
+    assert pruned["deleted"] == ["1.0.1"], pruned
+    assert names(compute) == ["1.0.0", "1.0.2", "1.0.3"]
+
+    rolled = marker(sim, "prod", rollback=True)
+    assert rolled["changed"] and rolled["after"] == "1.0.2", rolled
