@@ -129,3 +129,61 @@ def test_prune_keeps_the_rollback_target_of_a_marker(world):
 
     rolled = marker(sim, "prod", rollback=True)
     assert rolled["changed"] and rolled["after"] == "1.0.2", rolled
+
+
+def create_resource_group(sim, compute, name, location="westeurope"):
+    """A resource group through ARM (no resource-management SDK here: a raw request on the compute client)."""
+    from azure.core.rest import HttpRequest
+
+    url = "%s/subscriptions/%s/resourcegroups/%s?api-version=2021-04-01" % (sim.arm_endpoint, sim.subscription_id, name)
+    compute._client.send_request(HttpRequest("PUT", url, json={"location": location})).raise_for_status()
+
+
+def test_hostpool_in_another_resource_group_than_the_gallery(world):
+    sim, compute = world
+    from azure.mgmt.desktopvirtualization.models import HostPool
+
+    desktop = sim.desktop_client()
+    create_resource_group(sim, compute, "rg-avd-pools")
+    desktop.host_pools.create_or_update("rg-avd-pools", "hp-other-rg", HostPool(
+        location="westeurope", host_pool_type="Pooled", load_balancer_type="BreadthFirst",
+        preferred_app_group_type="Desktop", max_session_limit=4))
+    args = {"resource_group": "rg-avd-pools", "host_pool": "hp-other-rg", "gallery": GALLERY, "image": IMAGE,
+            "marker": "prod"}
+
+    wrong = run_module(sim, "hostpool_marker", args)  # the gallery is not in the pool's resource group
+    assert wrong["failed"] and "does not exist" in wrong["msg"], wrong
+    args["gallery_resource_group"] = RG
+    preview = run_module(sim, "hostpool_marker", args, check=True, diff=True)
+    assert preview["changed"] and preview["diff"]["before"] == {"binding": None}, preview
+    assert not dict(desktop.host_pools.get("rg-avd-pools", "hp-other-rg").tags or {})
+    bound = run_module(sim, "hostpool_marker", args)
+    expected_image = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/galleries/%s/images/%s" % (
+        sim.subscription_id, RG, GALLERY, IMAGE)
+    assert bound["changed"] and bound["binding"]["image_id"].lower() == expected_image.lower(), bound
+    tags = dict(desktop.host_pools.get("rg-avd-pools", "hp-other-rg").tags or {})
+    assert tags["goldenimage.follow-image"].lower() == expected_image.lower()
+    assert bound["version"] == resolve(compute, "prod")
+    again = run_module(sim, "hostpool_marker", args)
+    assert not again["changed"], again
+    by_id = run_module(sim, "hostpool_marker", {"resource_group": "rg-avd-pools", "host_pool": "hp-other-rg",
+                                                "image_id": expected_image, "marker": "prod"})
+    assert not by_id["changed"], by_id
+
+    info = run_module(sim, "image_version_info", dict(TARGET, following_host_pools=True, replication_status=False))
+    following = {(pool["resource_group"], pool["name"]): pool for pool in info["following_host_pools"]}
+    assert following[("rg-avd-pools", "hp-other-rg")]["version"] == resolve(compute, "prod"), following
+    narrowed = run_module(sim, "image_version_info", dict(TARGET, following_host_pools=True, replication_status=False,
+                                                          host_pools_resource_group="rg-avd-pools"))
+    assert [pool["name"] for pool in narrowed["following_host_pools"]] == ["hp-other-rg"], narrowed
+
+    removed = run_module(sim, "hostpool_marker", {"resource_group": "rg-avd-pools", "host_pool": "hp-other-rg",
+                                                  "state": "absent"})
+    assert removed["changed"] and not dict(desktop.host_pools.get("rg-avd-pools", "hp-other-rg").tags or {})
+    desktop.host_pools.delete("rg-avd-pools", "hp-other-rg")
+
+
+def resolve(compute, name):
+    found = holders(compute, name)
+    assert len(found) == 1, found
+    return found[0]
