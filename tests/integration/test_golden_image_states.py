@@ -1,0 +1,110 @@
+"""The golden_image role from the states an administrator meets between builds: a failed replication
+that is retried, a clone kept from an earlier failed run, a typo in the gallery name or the version,
+and extra variables as AWX passes them (strings for booleans)."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import run_playbook
+from test_golden_image import (
+    GALLERY,
+    IMAGE,
+    INVENTORY,
+    PLAYBOOK,
+    TIME_SCALE,
+    clone_leftovers,
+    power_state,
+    version_names,
+)
+from test_vm_clone import CLONE, ORIGINAL, RG
+
+
+@pytest.fixture
+def sim(fresh_sim):
+    return fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+
+
+def build(sim, check=False, **extra_vars):
+    return run_playbook(sim, PLAYBOOK, inventory=INVENTORY, extra_vars=extra_vars or None, check=check, diff=check)
+
+
+def restore_points(sim):
+    return [r["name"] for r in sim.state()["resources"] if r["type"].endswith("restorePointCollections")]
+
+
+@pytest.mark.parametrize("extra, needles", [
+    ({"golden_image_gallery": "gal_avd_typo"}, ["gal_avd_typo", "golden_image_gallery", "golden_image_definition"]),
+    ({"golden_image_image": "win11-typo"}, ["win11-typo", "golden_image_image"]),
+    ({"golden_image_version": "1.1"}, ["golden_image_version", "1.1"]),
+])
+def test_bad_gallery_image_or_version_fails_before_the_original_is_touched(sim, extra, needles):
+    run = build(sim, **extra)
+    assert run.rc != 0
+    failure = run.task("Check the gallery, the image definition and the version before changing anything")
+    assert failure["failed"], failure
+    assert all(needle in failure["msg"] for needle in needles), failure["msg"]
+    # nothing was written: no restore point, no update, no clone, the original as it was
+    assert sim.metrics()["requests"]["writes"] == 0
+    assert restore_points(sim) == [] and clone_leftovers(sim) == []
+    assert power_state(sim, ORIGINAL) == "PowerState/running"
+
+
+def test_keep_failed_clone_given_as_the_string_false_deletes_the_clone(sim):
+    # AWX surveys and '-e' pass booleans as strings; 'false' must not keep the clone
+    run = build(sim, golden_image_keep_accounts=["avdadmin", "bob.local"], golden_image_keep_failed_clone="false")
+    assert run.rc != 0
+    failure = run.task("Stop here when the build failed")
+    assert "Sysprep failed" in failure["msg"] and "The clone was deleted" in failure["msg"], failure["msg"]
+    assert clone_leftovers(sim) == []
+    assert version_names(sim) == ["1.0.0"]
+
+
+@pytest.mark.parametrize("version", ["auto", "1.0.1"])
+def test_a_failed_replication_is_retried_by_running_the_role_again(sim, version):
+    sim.add_fault(method="PUT", path_regex="/galleries/%s/images/%s/versions/1.0.1" % (GALLERY, IMAGE),
+                  lro_fail=True, code="ReplicationFailed", status=200, count=1)
+    first = build(sim, golden_image_version=version)
+    assert first.rc != 0
+    assert "Replication of image version '1.0.1' failed" in first.task("Stop here when the build failed")["msg"]
+    compute = sim.compute_client()
+    assert compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1").as_dict()[
+        "properties"]["provisioningState"] == "Failed"
+
+    # the message says "run the role again to retry": that has to work
+    again = build(sim, golden_image_version=version)
+    assert again.rc == 0, again.stdout[-6000:]
+    assert again.task("Delete the version whose replication failed in an earlier run, 1.0.1")["changed"]
+    assert again.task("Capture the clone as version 1.0.1")["changed"]
+    assert version_names(sim) == ["1.0.0", "1.0.1"]
+    retried = compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1", expand="ReplicationStatus").as_dict()
+    assert retried["properties"]["provisioningState"] == "Succeeded"
+    assert {s["state"] for s in retried["properties"]["replicationStatus"]["summary"]} == {"Completed"}
+    assert retried["tags"]["goldenimage.parent-version"] == "1.0.0"
+    assert clone_leftovers(sim) == []
+    assert power_state(sim, ORIGINAL) == "PowerState/running"
+
+    # and once it succeeded, the same run changes nothing
+    writes = sim.metrics()["requests"]["writes"]
+    third = build(sim, golden_image_version=version) if version != "auto" else None
+    if third is not None:
+        assert third.rc == 0, third.stdout[-6000:]
+        assert [t["task"] for t in third.tasks if t["result"].get("changed")] == []
+        assert sim.metrics()["requests"]["writes"] == writes
+
+
+def test_check_mode_with_a_clone_kept_from_a_failed_run_previews_without_failing(sim):
+    failed = build(sim, golden_image_keep_accounts=["avdadmin", "bob.local"], golden_image_keep_failed_clone=True)
+    assert failed.rc != 0
+    kept = clone_leftovers(sim)
+    assert ("Microsoft.Compute/virtualMachines", CLONE) in kept
+    writes = sim.metrics()["requests"]["writes"]
+
+    check = build(sim, check=True)
+    assert check.rc == 0, check.stdout[-6000:]
+    assert check.task("Sysprep and generalize the clone")["changed"]
+    assert check.task("Capture the clone as version 1.0.1").get("skipped"), check.task(
+        "Capture the clone as version 1.0.1")
+    assert check.task("Delete the clone with its disks, snapshots and network interface")["changed"]
+    assert sim.metrics()["requests"]["writes"] == writes
+    assert clone_leftovers(sim) == kept and version_names(sim) == ["1.0.0"]
