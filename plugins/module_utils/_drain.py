@@ -139,12 +139,23 @@ def _on_hosts(sessions, names):
     return {key: session for key, session in sessions.items() if key[0] in names}
 
 
+def is_active(session):
+    """Whether the user is at the session now (``sessionState`` Active): only then is a message seen."""
+    return ((session.get("properties") or {}).get("sessionState") or "").lower() == "active"
+
+
 def drain_and_wait(ctx, reports, message, drain_timeout, on_timeout, logoff_grace, final_message,
                    poll_interval, deadline):
     """Message users, wait until the hosts of ``reports`` are empty; apply ``on_timeout``.
 
-    Returns ``timed_out`` (True when users were still on a host after drain_timeout and on_timeout
-    is not logoff). Updates the per-host reports in place.
+    Messages go to sessions that are Active when listed: a Disconnected user would not see them,
+    so they get theirs when they come back. With ``on_timeout: logoff`` a session is logged off
+    ``logoff_grace`` after the final warning reached it while it was Active; a user who stays
+    disconnected the whole time is never logged off unwarned.
+
+    Returns ``timed_out`` (True when users were still on a host after drain_timeout, and on_timeout
+    is not logoff or only users the final warning could not reach are left). Updates the per-host
+    reports in place.
     """
     names = set(reports)
     sessions = _on_hosts(list_user_sessions(ctx), names)
@@ -154,7 +165,8 @@ def drain_and_wait(ctx, reports, message, drain_timeout, on_timeout, logoff_grac
         reports[key[0]]["sessions_at_start"] += 1
     last_message = {}
     logged_off = set()
-    warned_at = None
+    warned = {}  # session -> when the final warning reached it (ARM clock)
+    timeout_at = None
     polls = 0
     while True:
         polls += 1
@@ -162,6 +174,8 @@ def drain_and_wait(ctx, reports, message, drain_timeout, on_timeout, logoff_grac
         if message:
             interval = message.get("repeat_interval") or 0
             for key, session in sessions.items():
+                if not is_active(session):
+                    continue
                 sent = last_message.get(key)
                 if sent is None or (interval > 0 and (now - sent).total_seconds() >= interval):
                     if send_message(ctx, key, session, message["title"], message["body"]):
@@ -177,21 +191,31 @@ def drain_and_wait(ctx, reports, message, drain_timeout, on_timeout, logoff_grac
             len(sessions), len(left), len(names), int(_elapsed(ctx, started))))
         if not sessions:
             break
-        if warned_at is not None and (now - warned_at).total_seconds() >= logoff_grace:
-            for key, session in sessions.items():
-                if key not in logged_off and log_off(ctx, key, session):
-                    logged_off.add(key)
-                    reports[key[0]]["logged_off"] += 1
-        elif warned_at is None and _elapsed(ctx, started) >= drain_timeout:
+        if timeout_at is None and _elapsed(ctx, started) >= drain_timeout:
             if on_timeout != "logoff":
                 _finish_counts(reports, start_keys, sessions, logged_off)
                 return True
+            timeout_at = now
+        if timeout_at is not None:
             for key, session in sessions.items():
-                if send_message(ctx, key, session, final_message["title"], final_message["body"]):
+                if key in logged_off:
+                    continue
+                if key in warned:
+                    if (now - warned[key]).total_seconds() >= logoff_grace and log_off(ctx, key, session):
+                        logged_off.add(key)
+                        reports[key[0]]["logged_off"] += 1
+                elif is_active(session) and send_message(ctx, key, session, final_message["title"],
+                                                         final_message["body"]):
                     reports[key[0]]["messages_sent"] += 1
-            warned_at = ctx.server_now()
-            ctx.log("drain: drain_timeout passed; final warning sent to %d users, log-off in %ds"
-                    % (len(sessions), logoff_grace))
+                    warned[key] = ctx.server_now()
+            unreached = [key for key in sessions if key not in warned and key not in logged_off]
+            ctx.log("drain: drain_timeout passed; %d users warned, %d logged off, %d not reachable (disconnected)"
+                    % (len(warned), len(logged_off), len(unreached)))
+            if (unreached and len(unreached) == len(sessions)
+                    and (now - timeout_at).total_seconds() >= logoff_grace):
+                # only users who never saw the final warning are left: they are not logged off
+                _finish_counts(reports, start_keys, sessions, logged_off)
+                return True
         if deadline.expired():
             _finish_counts(reports, start_keys, sessions, logged_off)
             raise TimeoutError(

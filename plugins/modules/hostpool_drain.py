@@ -78,7 +78,12 @@ options:
       - What happens when users are still on a host after O(drain_timeout).
       - V(fail) leaves the hosts drained, removes only the empty ones, logs nobody off and fails.
       - V(continue) reports and moves on; hosts with users stay drained and in the pool.
-      - V(logoff) sends O(final_message) to the users left, waits O(logoff_grace) and logs them off.
+      - V(logoff) sends O(final_message) to the users left and logs each of them off O(logoff_grace) after
+        the warning reached them.
+      - Messages go only to sessions that are C(Active) - a disconnected user would not see them - and
+        reach a user who comes back later. A user who stays disconnected through O(logoff_grace) after
+        O(drain_timeout) never saw the final warning and is not logged off; the host stays drained with
+        that session and RV(timed_out) is true.
     type: str
     choices: [fail, continue, logoff]
     default: fail
@@ -162,7 +167,9 @@ session_hosts:
     state: {description: "C(in_service), C(drained), C(drained_with_users), C(removed) or C(absent).", type: str}
     empty_after_s: {description: "Seconds (ARM clock) from the start of the wait until the host had no session; null if it never got empty.", type: int}
 timed_out:
-  description: Whether users were still on a host after O(drain_timeout) (with O(on_timeout=continue)).
+  description:
+    - Whether users were still on a host after O(drain_timeout) (with O(on_timeout=continue)), or, with
+      O(on_timeout=logoff), only users the final warning could not reach (disconnected) were left.
   returned: always
   type: bool
 users_left:

@@ -1,0 +1,146 @@
+"""The rollout role in pools an administrator really meets: broken, drained and stopped hosts, AWX
+extra variables as strings, forced log-off after a warning, deallocated old VMs.
+
+Each test reads what users lived through from the simulator's metrics (forced log-offs, logon
+failures, capacity timeline, invariant violations) and the pool's state through the SDK clients.
+"""
+
+from __future__ import annotations
+
+import rollout_support as rs
+from helpers import run_playbook
+from test_rollout import lowest_capacity, rollout_vars
+
+TIME_SCALE = 3000
+
+
+def big_pool(fresh_sim, tmp_path, hosts, **users):
+    scenario, names = rs.big_pool_scenario(hosts=hosts)
+    scenario["host_pools"][0]["users"].update(users)
+    sim = fresh_sim(scenario=rs.write_scenario(tmp_path, scenario), time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    return sim, names
+
+
+def test_pool_with_orphaned_stopped_and_admin_drained_hosts(fresh_sim, tmp_path):
+    """avd-big-0 lost its VM, avd-big-1 is deallocated, avd-big-2 was drained by an admin (users still
+    on it); the rollout replaces all five without going below the hosts in service at its start."""
+    sim, names = big_pool(fresh_sim, tmp_path, hosts=5)
+    compute, desktop = sim.compute_client(), sim.desktop_client()
+    compute.virtual_machines.begin_delete(rs.RG, "avd-big-0").result()
+    compute.virtual_machines.begin_deallocate(rs.RG, "avd-big-1").result()
+    desktop.session_hosts.update(rs.RG, "hp-big", "avd-big-2", session_host={"allowNewSession": False})
+    before = sim.metrics()
+
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(sim, host_pool="hp-big"))
+    assert run.rc == 0, run.stdout[-4000:]
+    after = sim.metrics()
+    versions = rs.host_versions(sim, pool="hp-big")
+    assert len(versions) == 5 and set(versions.values()) == {"1.0.1"}, versions
+    assert not set(versions) & set(names)
+    machines = rs.vms(sim)
+    assert not set(names) & set(machines), sorted(machines)
+    assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
+    # the setup (a VM deleted and one deallocated under their users) made its own violations; no more
+    assert after["violations"] == before["violations"], after["violations"][len(before["violations"]):]
+    # two hosts were in service at the start; never fewer
+    assert lowest_capacity(after, before["sim_time_s"]) >= 2
+
+
+def test_extra_variables_as_strings(fresh_sim):
+    """AWX surveys and `-e key=value` pass every variable as a string."""
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    before = sim.metrics()
+    variables = rollout_vars(sim)
+    variables.update({
+        "session_host_rollout_surge": "2", "session_host_rollout_max_unavailable": "0",
+        "session_host_rollout_min_available_hosts": "3", "session_host_rollout_max_batches": "10",
+        "session_host_rollout_drain_timeout": "7200", "session_host_rollout_logoff_grace": "600",
+        "session_host_rollout_message_repeat_interval": "900", "session_host_rollout_lease_seconds": "604800",
+        "session_host_rollout_poll_interval": "1", "session_host_rollout_lock_wait_timeout": "0",
+        "session_host_rollout_deploy_timeout": "3600",
+    })
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
+    assert run.rc == 0, run.stdout[-4000:]
+    after = sim.metrics()
+    assert set(rs.host_versions(sim).values()) == {"1.0.1"}
+    result = run.task("Record the outcome")["ansible_facts"]["session_host_rollout_result"]
+    assert int(result["batches"]) == 2, result
+    assert after["violations"] == []
+    assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
+    assert lowest_capacity(after, before["sim_time_s"]) >= 3
+
+
+def test_logoff_after_drain_timeout_warns_every_user_first(fresh_sim, tmp_path):
+    """on_timeout=logoff signs a user off only after a final warning the user could see (sent while the
+    session was Active), logoff_grace before. Users who closed their laptop (Disconnected) before the
+    drain and stay away are not signed off unwarned: their hosts stay drained, the rollout pauses."""
+    sim, names = big_pool(fresh_sim, tmp_path, hosts=3, disconnect_probability=0.0, reconnect_minutes=100000,
+                          session_minutes={"distribution": "fixed", "minutes": 6000, "max_minutes": 10000})
+    desktop = sim.desktop_client()
+    away = [s for s in desktop.user_sessions.list_by_host_pool(rs.RG, "hp-big")
+            if s.name.split("/")[1] == names[0]]
+    assert away
+    for session in away:
+        desktop.user_sessions.disconnect(rs.RG, "hp-big", names[0], session.name.split("/")[-1])
+    before = sim.metrics()
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
+        sim, host_pool="hp-big", session_host_rollout_surge="100%", session_host_rollout_drain_timeout=600,
+        session_host_rollout_on_timeout="logoff", session_host_rollout_logoff_grace=600))
+    assert run.rc == 0, run.stdout[-4000:]
+    after = sim.metrics()
+    result = run.task("Record the outcome")["ansible_facts"]["session_host_rollout_result"]
+    forced = after["users"]["forced_logoffs"] - before["users"]["forced_logoffs"]
+    # the active users of the two other old hosts were warned, then signed off
+    assert forced > 0 and forced == int(result["users_logged_off"]), (forced, result)
+    assert after["users"]["forced_logoffs_without_warning"] == before["users"]["forced_logoffs_without_warning"], (
+        after["users"])
+    # the host of the users who are away stays drained with them on it; the others are replaced
+    hosts = rs.session_hosts(sim, pool="hp-big")
+    # (a user may end the session when back, or be warned and signed off then; most stay away)
+    assert names[0] in hosts and not hosts[names[0]].allow_new_session and 1 <= hosts[names[0]].sessions <= len(away)
+    assert {s.session_state for s in desktop.user_sessions.list(rs.RG, "hp-big", names[0])} == {"Disconnected"}
+    assert not set(names[1:]) & set(hosts)
+    assert not result["complete"]
+    assert "never saw the final warning" in run.task("Report a paused rollout")["msg"]
+    assert after["violations"] == []
+    assert lowest_capacity(after, before["sim_time_s"]) >= 3
+
+
+def test_deallocated_old_hosts_stay_out_of_the_next_rollout(fresh_sim):
+    """vm_action=deallocate keeps the old VMs (stopped, out of the pool); the next rollout neither
+    counts nor reuses them, and a re-run changes nothing."""
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    variables = rollout_vars(sim, session_host_rollout_surge="100%", session_host_rollout_vm_action="deallocate")
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
+    assert run.rc == 0, run.stdout[-4000:]
+    machines = rs.vms(sim)
+    compute = sim.compute_client()
+    for name in rs.DEMO_HOSTS:
+        view = compute.virtual_machines.instance_view(rs.RG, name)
+        assert "PowerState/deallocated" in [s.code for s in view.statuses], (name, view.statuses)
+    first = sorted(rs.session_hosts(sim))
+    assert len(first) == 3 and not set(first) & set(rs.DEMO_HOSTS)
+
+    before = sim.metrics()
+    again = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
+    assert again.rc == 0, again.stdout[-4000:]
+    delta = rs.requests_delta(before, sim.metrics())
+    assert delta["writes"] == 0 and delta["deletes"] == 0, delta
+
+    rs.create_version(sim, "1.0.2")
+    rs.move_marker(sim, "1.0.2")
+    before = sim.metrics()
+    third = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
+    assert third.rc == 0, third.stdout[-4000:]
+    after = sim.metrics()
+    hosts = rs.host_versions(sim)
+    assert len(hosts) == 3 and set(hosts.values()) == {"1.0.2"}, hosts
+    assert set(machines) <= set(rs.vms(sim))
+    assert after["violations"] == []
+    assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
