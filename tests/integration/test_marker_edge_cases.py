@@ -187,3 +187,42 @@ def resolve(compute, name):
     found = holders(compute, name)
     assert len(found) == 1, found
     return found[0]
+
+
+def test_prune_keeps_a_version_a_vm_in_another_resource_group_uses(world):
+    """The default looks at every VM of the subscription; vm_resource_groups narrows it (documented)."""
+    sim, compute = world
+    create_resource_group(sim, compute, "rg-avd-hosts-b")
+    create_version(sim, compute, "1.0.4", parent="1.0.3")
+    create_version(sim, compute, "1.0.5", parent="1.0.4")
+    subnet = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/vnet-avd/subnets/"
+              "snet-hosts" % (sim.subscription_id, RG))
+    body = {
+        "location": "westeurope",
+        "properties": {
+            "hardwareProfile": {"vmSize": "Standard_D4s_v5"},
+            "storageProfile": {
+                "imageReference": {"id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/galleries/"
+                                         "%s/images/%s/versions/1.0.4" % (sim.subscription_id, RG, GALLERY, IMAGE)},
+                "osDisk": {"createOption": "FromImage", "deleteOption": "Delete",
+                           "managedDisk": {"storageAccountType": "Premium_LRS"}}},
+            "osProfile": {"computerName": "hostb0", "adminUsername": "avdadmin", "adminPassword": "Sim-Adm1n-Passw0rd!"},
+            "networkProfile": {"networkApiVersion": "2020-11-01", "networkInterfaceConfigurations": [{
+                "name": "hostb0-nic", "properties": {"primary": True, "deleteOption": "Delete", "ipConfigurations": [
+                    {"name": "ipconfig1", "properties": {"subnet": {"id": subnet}}}]}}]},
+        },
+    }
+    compute.virtual_machines.begin_create_or_update("rg-avd-hosts-b", "avd-b-0", body).result(timeout=120)
+
+    narrowed = run_module(sim, "image_version_prune", dict(TARGET, keep=1, vm_resource_groups=[RG], **FAST), check=True)
+    assert "1.0.4" in narrowed["deleted"], narrowed  # only rg-avd-demo looked at: the other VM is not seen
+    preview = run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST), check=True, diff=True)
+    assert "1.0.4" not in preview["deleted"], preview
+    assert any("avd-b-0" in reason for reason in preview["kept"]["1.0.4"]), preview["kept"]
+    # 1.0.3 is the version prod was rolled back from (not a rollback target): the one left to delete
+    assert preview["deleted"] == ["1.0.3"], preview
+    assert preview["diff"]["after"]["versions"] == ["1.0.0", "1.0.2", "1.0.4", "1.0.5"], preview["diff"]
+    real = run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST))
+    assert real["deleted"] == preview["deleted"] and "1.0.4" in names(compute), real
+    assert not run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST))["changed"]
+    compute.virtual_machines.begin_delete("rg-avd-hosts-b", "avd-b-0").result(timeout=120)
