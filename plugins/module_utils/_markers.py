@@ -403,7 +403,9 @@ def rollback_target(versions, marker):
 def build_tree(versions):
     """Parent/children of versions from ``goldenimage.parent-version``, and printable lines.
 
-    Versions whose parent is unknown or deleted are roots (``missing_parent`` names it).
+    Versions whose parent is unknown or deleted are roots (``missing_parent`` names it). A line
+    shows in brackets the markers the version holds (newest claim wins); a losing claim is shown
+    as a stale claim, so a marker is never shown on two versions.
     Returns ``{"roots": [...], "children": {v: [...]}, "missing_parents": {v: p}, "lines": [...]}``.
     """
     names = {version["name"] for version in versions}
@@ -420,12 +422,17 @@ def build_tree(versions):
                 missing[version["name"]] = parent
     lines = []
     seen = set()
+    winners = marker_map(versions)
 
     def label(name):
         version = by_name[name]
         text = name
-        if version["markers"]:
-            text += " [%s]" % ", ".join(version["markers"])
+        held = [marker for marker in version["markers"] if winners.get(marker) == name]
+        stale = [marker for marker in version["markers"] if winners.get(marker) != name]
+        if held:
+            text += " [%s]" % ", ".join(held)
+        if stale:  # a crashed or concurrent writer's claim; the next change of the marker removes it
+            text += " (stale claim of %s)" % ", ".join(stale)
         if name in missing:
             text += " (parent %s not found)" % missing[name]
         return text

@@ -138,7 +138,13 @@ tree:
     roots: {description: "Versions without a known parent.", type: list, elements: str}
     children: {description: "Version to child versions.", type: dict}
     missing_parents: {description: "Version to a parent that does not exist (any more).", type: dict}
-    lines: {description: "The tree as text lines, markers in brackets.", type: list, elements: str, sample: ["1.0.0 [prod]", "└── 1.0.1 [pilot]"]}
+    lines:
+      description:
+        - The tree as text lines, with the markers a version holds in brackets.
+        - A losing claim of a marker (see RV(markers)) shows as C(stale claim of <marker>).
+      type: list
+      elements: str
+      sample: ["1.0.0 [prod]", "└── 1.0.1 [pilot]"]
 following_host_pools:
   description: Host pools that follow a marker of this image definition.
   returned: when O(following_host_pools=true)

@@ -226,3 +226,24 @@ def test_prune_keeps_a_version_a_vm_in_another_resource_group_uses(world):
     assert real["deleted"] == preview["deleted"] and "1.0.4" in names(compute), real
     assert not run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST))["changed"]
     compute.virtual_machines.begin_delete("rg-avd-hosts-b", "avd-b-0").result(timeout=120)
+
+
+def test_tree_shows_a_stale_claim_as_such_and_the_next_move_cleans_it(world):
+    sim, compute = world
+    holder = resolve(compute, "prod")
+    stale_on = "1.0.5"
+    tags = version_tags(compute, stale_on)
+    tags["goldenimage.marker.prod"] = "2020-01-01T00:00:00Z"  # an old claim left by a crashed writer
+    compute.gallery_image_versions.begin_update(RG, GALLERY, IMAGE, stale_on, {"tags": tags}).result(timeout=60)
+
+    info = run_module(sim, "image_version_info", dict(TARGET, replication_status=False))
+    assert info["markers"]["prod"] == holder
+    lines = info["tree"]["lines"]
+    assert [line for line in lines if "[prod" in line or ", prod" in line] == \
+        [line for line in lines if line.lstrip("│├└─ ").startswith(holder + " ")], lines
+    assert any(line.endswith(stale_on + " (stale claim of prod)") for line in lines), lines
+
+    repaired = run_module(sim, "marker_tag", dict(TARGET, marker="prod", version=holder, **FAST))
+    assert repaired["changed"] and repaired["stale_claims"] == [stale_on], repaired
+    assert holders(compute, "prod") == [holder]
+    assert not any("stale" in line for line in run_module(sim, "image_version_info", TARGET)["tree"]["lines"])

@@ -276,6 +276,17 @@ def test_build_tree():
     ]
 
 
+def test_build_tree_shows_a_marker_on_its_winning_claim_only():
+    versions = [
+        version("1.0.0", {"goldenimage.marker.prod": T1, "goldenimage.marker.pilot": T1}),
+        version("1.0.1", {"goldenimage.parent-version": "1.0.0", "goldenimage.marker.prod": T2}),
+    ]
+    assert markers.build_tree(versions)["lines"] == [
+        "1.0.0 [pilot] (stale claim of prod)",
+        "└── 1.0.1 [prod]",
+    ]
+
+
 def test_build_tree_survives_a_parent_cycle():
     versions = [version("1.0.0", {"goldenimage.parent-version": "1.0.1"}),
                 version("1.0.1", {"goldenimage.parent-version": "1.0.0"})]
