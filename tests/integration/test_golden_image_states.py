@@ -15,6 +15,7 @@ from test_golden_image import (
     TIME_SCALE,
     clone_leftovers,
     power_state,
+    version_guest,
     version_names,
 )
 from test_vm_clone import CLONE, ORIGINAL, RG
@@ -93,18 +94,43 @@ def test_a_failed_replication_is_retried_by_running_the_role_again(sim, version)
         assert sim.metrics()["requests"]["writes"] == writes
 
 
-def test_check_mode_with_a_clone_kept_from_a_failed_run_previews_without_failing(sim):
+def keep_a_failed_clone(sim):
     failed = build(sim, golden_image_keep_accounts=["avdadmin", "bob.local"], golden_image_keep_failed_clone=True)
     assert failed.rc != 0
+    assert "kept for investigation" in failed.task("Stop here when the build failed")["msg"]
     kept = clone_leftovers(sim)
     assert ("Microsoft.Compute/virtualMachines", CLONE) in kept
+    return kept
+
+
+def test_check_mode_with_a_clone_kept_from_a_failed_run_previews_without_failing(sim):
+    kept = keep_a_failed_clone(sim)
     writes = sim.metrics()["requests"]["writes"]
 
     check = build(sim, check=True)
     assert check.rc == 0, check.stdout[-6000:]
-    assert check.task("Sysprep and generalize the clone")["changed"]
-    assert check.task("Capture the clone as version 1.0.1").get("skipped"), check.task(
-        "Capture the clone as version 1.0.1")
-    assert check.task("Delete the clone with its disks, snapshots and network interface")["changed"]
+    assert check.task("Delete a clone left by an earlier run")["changed"]
+    # the preview stops before the new clone is prepared: it cannot be sysprepped or captured before it exists
+    assert check.task("Sysprep and generalize the clone").get("skipped")
+    assert check.task("Capture the clone as version 1.0.1").get("skipped")
     assert sim.metrics()["requests"]["writes"] == writes
     assert clone_leftovers(sim) == kept and version_names(sim) == ["1.0.0"]
+
+
+def test_a_run_after_a_kept_failed_clone_builds_from_a_new_clone(sim):
+    # the administrator kept the clone, looked at it, fixed the cause and runs the role again as the message
+    # says; the half-sysprepped clone (it still carries the failed sysprep) must not be reused
+    keep_a_failed_clone(sim)
+    old_clone = sim.compute_client().virtual_machines.get(RG, CLONE).as_dict()
+    assert "goldenimage.sysprep-started" in old_clone["tags"]
+
+    again = build(sim)
+    assert again.rc == 0, again.stdout[-6000:]
+    assert again.task("Delete a clone left by an earlier run")["changed"]
+    assert again.task("Clone the original VM")["changed"]
+    assert version_names(sim) == ["1.0.0", "1.0.1"]
+    image = version_guest(sim, "1.0.1")
+    assert image["generalized"] is True
+    assert [a["name"] for a in image["local_accounts"]] == ["avdadmin"]
+    assert clone_leftovers(sim) == []
+    assert power_state(sim, ORIGINAL) == "PowerState/running"
