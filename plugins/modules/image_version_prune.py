@@ -11,15 +11,16 @@ short_description: Delete old versions of an Azure Compute Gallery image definit
 version_added: 0.1.0
 description:
   - Keeps the O(keep) highest version numbers of the image definition and deletes older versions,
-    except a version that
-  - holds a marker (tag C(goldenimage.marker.<marker>), see M(goldenimage.avd.marker_tag));
-  - is where a rollback of a marker goes, the previous holder recorded on the version that holds it
-    (tag C(goldenimage.marker.<marker>.previous)), unless that version failed or is past its end of life;
-  - is referenced by the C(imageReference) of any virtual machine in the subscription (or in
-    O(vm_resource_groups)) - session hosts included;
-  - is what C(latest) resolves to while some virtual machine was deployed from C(latest);
-  - is being created, updated or deleted by another operation;
-  - or whose deletion Azure blocks before its end of life (C(safetyProfile.blockDeletionBeforeEndOfLife)).
+    except those listed below.
+  - Kept is a version that holds a marker (tag C(goldenimage.marker.<marker>), see M(goldenimage.avd.marker_tag)).
+  - Kept is the version a rollback of a marker goes to, the previous holder recorded on the version that
+    holds it (tag C(goldenimage.marker.<marker>.previous)), unless that version failed or is past its end of life.
+  - Kept is a version referenced by the C(imageReference) of any virtual machine in the subscription (or in
+    O(vm_resource_groups)), session hosts included.
+  - Kept is the version C(latest) resolves to while some virtual machine was deployed from C(latest).
+  - Kept is a version being created, updated or deleted by another operation, and one whose deletion
+    Azure blocks before its end of life (C(safetyProfile.blockDeletionBeforeEndOfLife)).
+  - RV(kept) gives the reasons for every version kept.
   - Takes the marker lease of the image definition (C(goldenimage.marker-lock)) while deleting, so no
     marker can be put on a version this task is about to delete.
   - Check mode lists what would be deleted and deletes nothing.

@@ -53,6 +53,9 @@ options:
     description:
       - With O(state=present), move the marker back to the version that held it before
         (C(goldenimage.marker.<marker>.previous) on the current holder), or to O(version) when given.
+        M(goldenimage.avd.image_version_prune) keeps that previous holder for this reason.
+      - The rule for any target applies - a previous holder that was deleted, failed, is past its end of
+        life or is excluded from use (without O(allow_excluded)) is refused before anything is written.
       - The new holder records the version it was rolled back from; rolling back again is then a
         no-op (C(changed=false)), so re-running a rollback does not toggle between two versions. To
         go back further, give O(version).
