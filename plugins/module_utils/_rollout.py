@@ -16,7 +16,8 @@ after a crash continues where the last run stopped. ``plan_step`` answers, for o
 * which outdated hosts to retire now (``retire``: drain, wait until empty, remove): hosts that are
   already out of service first (drained or not Available: retiring them costs no capacity), then
   in-service hosts, fewest sessions first, only as many as keep the in-service count at or above
-  the capacity floor,
+  the capacity floor and leave seats (``maxSessionLimit`` per in-service host) for every user now
+  in the pool,
 * whether the rollout is ``complete``, ``in_progress``, ``blocked`` (nothing can move without an
   operator: the reason says what) or ``refused`` (personal pool, impossible policy).
 
@@ -282,15 +283,27 @@ def plan_step(pool, hosts, target_version_id, surge=1, max_unavailable=0, min_av
 
     # Retire: out-of-service outdated hosts cost nothing; in-service ones only above the floor.
     # A pool may not shrink below N - U hosts either (U counts whole hosts, not sessions).
+    # Nor below the seats its users need: every user now in the pool (also those on drained hosts,
+    # who sign in again elsewhere) must find a seat on the hosts left in service.
     retire = []
     spare = len(serving) - floor
+    limit = _int(pool.get("max_session_limit") or pool.get("maxSessionLimit"))
+    users = sum(int(h.get("sessions") or 0) for h in hosts)
+    seats = limit * len(serving) if limit else None
+    short_of_seats = []
     for host in sorted(outdated, key=_retire_order):
         if in_service(host):
             if spare <= 0:
                 continue
+            if seats is not None and seats - limit < users:
+                short_of_seats.append(short_name(host.get("name")))
+                continue
             spare -= 1
+            if seats is not None:
+                seats -= limit
         retire.append(short_name(host.get("name")))
     base["retire"] = retire
+    base["sessions"] = users
 
     per_batch = max(1, policy["surge"] + max(0, start_serving - floor))
     base["batches_remaining"] = int(math.ceil(len(outdated) / float(per_batch))) if outdated else 1
@@ -304,11 +317,23 @@ def plan_step(pool, hosts, target_version_id, surge=1, max_unavailable=0, min_av
             blockers.append("up-to-date hosts not in service: %s" % ", ".join(sorted(not_serving_new)))
         blockers.append("%d hosts in service, capacity floor %d, pool at %d of at most %d hosts"
                         % (len(serving), floor, total, desired + policy["surge"]))
+        if short_of_seats:
+            blockers.append("draining %s would leave %d seats (maxSessionLimit %d on each host in service) for "
+                            "the %d users in the pool" % (short_of_seats[0], limit * (len(serving) - 1), limit, users))
+            advice = "allow a surge (new hosts bring seats first) or roll when fewer users are signed in"
+        else:
+            advice = "bring the listed hosts back into service, raise surge or lower min_available_hosts"
         base.update(status="blocked",
                     reason="no host can be added or drained without going below the capacity floor or above "
-                           "the surge limit (%s); bring the listed hosts back into service, raise surge or "
-                           "lower min_available_hosts" % "; ".join(blockers))
+                           "the surge limit, or leaving users without a seat (%s); %s" % ("; ".join(blockers), advice))
     return base
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def describe(plan):

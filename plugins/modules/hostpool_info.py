@@ -157,7 +157,14 @@ plan:
     status: {description: "C(complete), C(in_progress), C(blocked) or C(refused).", type: str}
     reason: {description: "What the step does or why nothing can move.", type: str}
     deploy: {description: "Names of the session hosts to deploy now.", type: list, elements: str}
-    retire: {description: "Outdated hosts to drain, empty and remove now.", type: list, elements: str}
+    retire:
+      description:
+        - Outdated hosts to drain, empty and remove now - hosts out of service first, then in-service hosts
+          only as many as keep O(plan.min_available_hosts) hosts in service and a seat (C(maxSessionLimit)
+          per in-service host) for every user signed in to the pool now.
+      type: list
+      elements: str
+    sessions: {description: "User sessions in the pool when it was read (the seats the hosts left in service must offer).", type: int}
     waiting_for: {description: "New hosts of this rollout that are not in service yet.", type: list, elements: str}
     desired_hosts: {description: "Pool size the rollout ends with.", type: int}
     in_service_at_start: {description: "In-service hosts when the rollout started.", type: int}

@@ -222,6 +222,47 @@ def test_plan_step(case_id, hosts, kwargs, expected):
     assert subset == expected, plan["reason"] if "reason" in plan else plan
 
 
+FULL = dict(POOLED, max_session_limit=8)
+
+SEAT_CASES = [
+    # id, hosts, kwargs, expected subset
+    ("surge 0, room for the users of the drained host: drain it",
+     pool(4, sessions=5), {"surge": 0, "max_unavailable": 1},
+     {"status": "in_progress", "retire": ["avd-0"], "sessions": 20}),
+    ("surge 0, 26 users, 3 hosts left would seat 24: blocked, nothing drained",
+     pool(4, sessions=6)[:2] + pool(4, sessions=7)[2:], {"surge": 0, "max_unavailable": 1},
+     {"status": "blocked", "deploy": [], "retire": []}),
+    ("surge 1 in the same pool: deploy first, drain nothing yet",
+     pool(4, sessions=6)[:2] + pool(4, sessions=7)[2:], {"surge": 1, "max_unavailable": 1},
+     {"status": "in_progress", "deploy": ["avd-4"], "retire": []}),
+    ("new host Available: its seats let one old host go",
+     pool(4, sessions=6)[:2] + pool(4, sessions=7)[2:] + [host("avd-4", NEW)],
+     {"surge": 1, "desired_hosts": 4, "in_service_at_start": 4},
+     {"status": "in_progress", "retire": ["avd-0"]}),
+    ("users of an admin-drained host need seats too",
+     [host("avd-0", drain=True, sessions=8)] + pool(4, sessions=6)[1:],
+     {"surge": 0, "max_unavailable": 1, "min_available_hosts": 2},
+     {"retire": ["avd-0"]}),
+    ("drained-host users count: no in-service host may go",
+     [host("avd-0", drain=True, sessions=8), host("avd-1", sessions=6), host("avd-2", sessions=6),
+      host("avd-3", NEW, sessions=2)],
+     {"surge": 0, "max_unavailable": 1, "min_available_hosts": 1, "desired_hosts": 4, "in_service_at_start": 3},
+     {"retire": ["avd-0"]}),
+    ("out-of-service hosts still go at once when seats are short",
+     [host("avd-0", status="Shutdown")] + pool(4, sessions=8)[1:], {"surge": 0, "max_unavailable": 1},
+     {"retire": ["avd-0"]}),
+]
+
+
+@pytest.mark.parametrize("case_id,hosts,kwargs,expected", SEAT_CASES, ids=[c[0] for c in SEAT_CASES])
+def test_plan_step_keeps_a_seat_for_every_user(case_id, hosts, kwargs, expected):
+    plan = rollout.plan_step(FULL, hosts, NEW, **kwargs)
+    subset = {key: plan.get(key) for key in expected}
+    assert subset == expected, plan["reason"] if "reason" in plan else plan
+    if plan["status"] == "blocked":
+        assert "seats" in plan["reason"] and "maxSessionLimit 8" in plan["reason"], plan["reason"]
+
+
 def test_personal_pool_is_refused():
     plan = rollout.plan_step({"name": "hp", "hostPoolType": "Personal"}, pool(3), NEW)
     assert plan["status"] == "refused"
