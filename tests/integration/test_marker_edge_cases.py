@@ -247,3 +247,23 @@ def test_tree_shows_a_stale_claim_as_such_and_the_next_move_cleans_it(world):
     assert repaired["changed"] and repaired["stale_claims"] == [stale_on], repaired
     assert holders(compute, "prod") == [holder]
     assert not any("stale" in line for line in run_module(sim, "image_version_info", TARGET)["tree"]["lines"])
+
+
+def test_rollback_to_a_deleted_previous_holder_and_promote_onto_itself_are_refused(world):
+    sim, compute = world
+    create_version(sim, compute, "2.0.0", parent="1.0.5")
+    create_version(sim, compute, "2.0.1", parent="2.0.0")
+    marker(sim, "canary", version="2.0.0")
+    marker(sim, "canary", version="2.0.1")  # previous 2.0.0
+    compute.gallery_image_versions.begin_delete(RG, GALLERY, IMAGE, "2.0.0").result(timeout=120)
+    before = all_tags(compute)
+    gone, itself = run_many(sim, "marker_tag", [dict(TARGET, marker="canary", rollback=True, **FAST),
+                                                dict(TARGET, marker="canary", source_marker="canary", **FAST)])
+    assert gone["failed"] and "2.0.0, no longer exists" in gone["msg"] and "explicit version" in gone["msg"], gone
+    assert itself["failed"] and "source_marker" in itself["msg"] and "differ" in itself["msg"], itself
+    assert all_tags(compute) == before, "a refused run wrote something"
+    explicit = marker(sim, "canary", rollback=True, version="1.0.5", check=True, diff=True)
+    assert explicit["changed"] and explicit["diff"]["after"]["version"] == "1.0.5", explicit
+    assert all_tags(compute) == before
+    marker(sim, "canary", state="absent")
+    assert holders(compute, "canary") == []
