@@ -134,3 +134,26 @@ def test_a_run_after_a_kept_failed_clone_builds_from_a_new_clone(sim):
     assert [a["name"] for a in image["local_accounts"]] == ["avdadmin"]
     assert clone_leftovers(sim) == []
     assert power_state(sim, ORIGINAL) == "PowerState/running"
+
+
+def test_check_mode_with_a_marker_and_pruning_ends_with_the_build(sim):
+    extra = {"golden_image_marker": "pilot", "golden_image_prune_keep": 1, "golden_image_exclude_from_latest": "true"}
+    check = build(sim, check=True, **extra)
+    assert check.rc == 0, check.stdout[-6000:]
+    assert check.task("Put the marker on the new version 1.0.1").get("skipped")
+    assert check.task("Prune old versions, keeping 1").get("skipped")
+    assert "pilot" in check.task("Say what the preview leaves out")["msg"]
+    assert sim.metrics()["requests"]["writes"] == 0 and version_names(sim) == ["1.0.0"]
+
+    real = build(sim, **extra)
+    assert real.rc == 0, real.stdout[-6000:]
+    tags = sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1").as_dict()["tags"]
+    assert "goldenimage.marker.pilot" in tags
+    # once the version exists, the preview covers the marker and the pruning again (and changes nothing)
+    writes = sim.metrics()["requests"]["writes"]
+    again = build(sim, check=True, **extra)
+    assert again.rc == 0, again.stdout[-6000:]
+    assert not again.task("Put the marker on the new version 1.0.1").get("skipped")
+    assert not again.task("Prune old versions, keeping 1").get("skipped")
+    assert [t["task"] for t in again.tasks if t["result"].get("changed")] == []
+    assert sim.metrics()["requests"]["writes"] == writes
