@@ -267,10 +267,11 @@ def remove_hosts(ctx, reports, vm_action, check_mode, poll_deadline):
         if check_mode:
             continue
         ctx.requests += 1
+        group = _vm_resource_group(ctx, report)
         if vm_action == "delete":
-            pollers.append((report, ctx.compute.virtual_machines.begin_delete(ctx.resource_group, vm["name"])))
+            pollers.append((report, ctx.compute.virtual_machines.begin_delete(group, vm["name"])))
         else:
-            pollers.append((report, ctx.compute.virtual_machines.begin_deallocate(ctx.resource_group, vm["name"])))
+            pollers.append((report, ctx.compute.virtual_machines.begin_deallocate(group, vm["name"])))
     # all LROs run at once; waiting on them one after the other costs only the longest one
     for report, poller in pollers:
         try:
@@ -292,10 +293,19 @@ def _vm_name(report):
     return report["name"]
 
 
+def _vm_resource_group(ctx, report):
+    """The VM's own resource group (session-host VMs may live apart from their host pool)."""
+    parts = (report.get("vm_id") or "").strip("/").split("/")
+    if len(parts) > 3 and parts[2].lower() == "resourcegroups":
+        return parts[3]
+    return ctx.resource_group
+
+
 def _get_vm(ctx, report):
     ctx.requests += 1
     try:
-        return to_wire(ctx.compute.virtual_machines.get(ctx.resource_group, _vm_name(report), expand="instanceView"))
+        return to_wire(ctx.compute.virtual_machines.get(_vm_resource_group(ctx, report), _vm_name(report),
+                                                        expand="instanceView"))
     except Exception as exc:  # pylint: disable=broad-except
         if is_not_found(exc):
             return None

@@ -7,8 +7,9 @@
 """Host pools as the rollout sees them: settings, marker binding, session hosts joined with their VMs.
 
 Reads cost a fixed number of ARM requests whatever the pool size: one host-pool GET, one
-session-host list, one VM list of the resource group with instance views (power state), and,
-when the pool follows a marker, one list of the image definition's versions.
+session-host list, one VM list of the resource group with instance views (power state) - plus one
+per other resource group that holds session-host VMs - and, when the pool follows a marker, one
+list of the image definition's versions.
 
 Also the rollout lease kept in the host-pool tag ``goldenimage.rollout-lock``: a value
 ``owner=<run>;expires=<UTC ISO 8601>;hosts=<N>;in_service=<A>;floor=<F>;target=<version>``.
@@ -21,7 +22,7 @@ from __future__ import annotations
 import datetime
 import time
 
-from ._errors import ConflictError, PreconditionError
+from ._errors import ConflictError, PreconditionError, is_not_found
 from ._ids import parse_resource_id
 from ._module import to_wire
 from ._markers import binding_of, parse_time, resolve_marker, summarize_version
@@ -50,6 +51,28 @@ def list_session_hosts(desktop, resource_group, host_pool):
 def list_vms(compute, resource_group):
     """Every VM of the resource group with its instance view, in one paged list call."""
     return [to_wire(item) for item in compute.virtual_machines.list(resource_group, expand="instanceView")]
+
+
+def vm_resource_groups(session_hosts, pool_id, resource_group):
+    """Resource groups other than ``resource_group`` (same subscription as the pool) that hold VMs
+    of ``session_hosts``, as their ``resourceId`` names them; sorted, each once."""
+    try:
+        subscription = parse_resource_id(pool_id or "")["subscription_id"].lower()
+    except ValueError:
+        subscription = None
+    found = {}
+    for session_host in session_hosts:
+        try:
+            parts = parse_resource_id((session_host.get("properties") or {}).get("resourceId") or "")
+        except ValueError:
+            continue
+        group = parts["resource_group"]
+        if not group or group.lower() == (resource_group or "").lower():
+            continue
+        if subscription is not None and parts["subscription_id"].lower() != subscription:
+            continue  # the compute client reads one subscription
+        found.setdefault(group.lower(), group)
+    return [found[key] for key in sorted(found)]
 
 
 def session_host_short_name(session_host):
@@ -218,6 +241,13 @@ def collect(desktop, compute, resource_group, host_pool, image_version_id=None, 
             target.update(image_version_id=holder.get("id"), version=holder.get("name"))
     session_hosts = list_session_hosts(desktop, resource_group, host_pool)
     vms = list_vms(compute, resource_group)
+    for other in vm_resource_groups(session_hosts, pool.get("id"), resource_group):
+        # session-host VMs kept in resource groups of their own: one more list per group
+        try:
+            vms += list_vms(compute, other)
+        except Exception as exc:  # pylint: disable=broad-except
+            if not is_not_found(exc):
+                raise
     by_id = {normalize_id(vm.get("id")): vm for vm in vms}
     by_name = {(vm.get("name") or "").lower(): vm for vm in vms}
     hosts = []

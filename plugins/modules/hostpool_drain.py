@@ -27,7 +27,9 @@ author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
-    description: Resource group of the host pool and of the session-host VMs.
+    description:
+      - Resource group of the host pool and of the session-host VMs.
+      - A VM in another resource group is acted on where the C(resourceId) of its session host says it is.
     type: str
     required: true
   host_pool:

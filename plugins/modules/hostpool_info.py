@@ -24,7 +24,10 @@ author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
   resource_group:
-    description: Resource group of the host pool and of its session-host VMs.
+    description:
+      - Resource group of the host pool and of its session-host VMs.
+      - VMs in other resource groups of the same subscription are found by the C(resourceId) of their session host
+        (one more VM list per such group).
     type: str
     required: true
   host_pool:

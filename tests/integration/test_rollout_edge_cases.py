@@ -169,3 +169,59 @@ def test_surge_zero_in_a_nearly_full_pool_keeps_room_for_every_user(fresh_sim, t
     assert after["users"]["logon_failures"] == before["users"]["logon_failures"], after["users"]
     assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
     assert after["violations"] == []
+
+
+def split_pool_scenario(hosts=3, hosts_rg="rg-avd-hosts"):
+    """A pool in rg-avd-demo whose session-host VMs live in their own resource group (a common layout)."""
+    sub = rs.demo_subscription_id()
+    subnet = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/virtualNetworks/vnet-avd/subnets/"
+              "snet-hosts" % (sub, rs.RG))
+    definition = ("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/galleries/%s/images/%s"
+                  % (sub, rs.RG, rs.GALLERY, rs.IMAGE))
+    names = ["avd-split-%d" % i for i in range(hosts)]
+    return {
+        "extends": "demo",
+        "resource_groups": [{"name": hosts_rg, "location": "westeurope"}],
+        "virtual_machines": [
+            {"resource_group": hosts_rg, "name": name, "size": "Standard_D4s_v5",
+             "image": {"resource_group": rs.RG, "gallery": rs.GALLERY, "image": rs.IMAGE, "version": "1.0.0"},
+             "admin_username": "avdadmin", "subnet": subnet, "power_state": "running"}
+            for name in names
+        ],
+        "host_pools": [{
+            "resource_group": rs.RG, "name": "hp-split", "host_pool_type": "Pooled",
+            "load_balancer_type": "BreadthFirst", "max_session_limit": 8,
+            "tags": {"goldenimage.follow-image": definition, "goldenimage.follow-marker": rs.MARKER},
+            "session_hosts": [{"vm": name, "resource_group": hosts_rg} for name in names],
+            "users": {"target_concurrent_users": hosts * 3},
+        }],
+    }, names
+
+
+def test_session_host_vms_in_another_resource_group(fresh_sim, tmp_path):
+    """The session-host VMs live in rg-avd-hosts, the pool in rg-avd-demo. hostpool_info finds their
+    VMs (version, power state), and the rollout deletes the old VMs where they are instead of
+    reporting them gone."""
+    scenario, names = split_pool_scenario()
+    sim = fresh_sim(scenario=rs.write_scenario(tmp_path, scenario), time_scale=TIME_SCALE)
+    steps = rs.run_steps(sim, [("info", "hostpool_info", {"resource_group": rs.RG, "host_pool": "hp-split"}, {})])
+    info = steps["info"]
+    assert not info["failed"], info.get("msg")
+    assert [h["vm_found"] for h in info["session_hosts"]] == [True] * 3, info["session_hosts"]
+    assert {h["image_version"] for h in info["session_hosts"]} == {"1.0.0"}
+    assert info["summary"]["outdated"] == 0 and info["session_hosts"][0]["power_state"] == "running"
+
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    before = sim.metrics()
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
+        sim, host_pool="hp-split", session_host_rollout_surge="100%"))
+    assert run.rc == 0, run.stdout[-4000:]
+    after = sim.metrics()
+    assert set(rs.host_versions(sim, pool="hp-split").values()) == {"1.0.1"}
+    drains = [r for r in run.results("Drain, wait for the users and remove the outdated hosts") if not r.get("skipped")]
+    actions = {h["name"]: h["vm_action"] for r in drains for h in r["session_hosts"]}
+    assert actions == {name: "deleted" for name in names}, actions
+    assert not set(names) & set(rs.vms(sim, rg="rg-avd-hosts")), sorted(rs.vms(sim, rg="rg-avd-hosts"))
+    assert after["violations"] == []
+    assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]

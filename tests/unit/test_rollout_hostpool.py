@@ -35,6 +35,38 @@ def test_vm_image(reference, expected):
     assert hostpool.vm_image(vm) == expected
 
 
+POOL_ID = "/subscriptions/s/resourceGroups/rg-avd/providers/Microsoft.DesktopVirtualization/hostPools/hp"
+
+
+def _sh(resource_id):
+    return {"name": "hp/x", "properties": {"resourceId": resource_id}}
+
+
+def _vm_id(group, name="vm", subscription="s"):
+    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
+        subscription, group, name)
+
+
+@pytest.mark.parametrize("resource_ids,expected", [
+    ([_vm_id("rg-avd"), _vm_id("RG-AVD", "b")], []),
+    ([_vm_id("rg-hosts"), _vm_id("RG-Hosts", "b"), _vm_id("rg-avd")], ["rg-hosts"]),
+    ([_vm_id("rg-b"), _vm_id("rg-a")], ["rg-a", "rg-b"]),
+    ([_vm_id("rg-other-sub", subscription="t"), None, "", "not-an-id"], []),
+])
+def test_vm_resource_groups(resource_ids, expected):
+    assert hostpool.vm_resource_groups([_sh(rid) for rid in resource_ids], POOL_ID, "rg-avd") == expected
+
+
+@pytest.mark.parametrize("vm_id,expected", [
+    (_vm_id("rg-hosts"), "rg-hosts"),
+    (None, "rg-avd"),
+    ("", "rg-avd"),
+])
+def test_drain_uses_the_vm_resource_group(vm_id, expected):
+    ctx = drain.DrainContext(None, None, "rg-avd", "hp", server_now=lambda: NOW)
+    assert drain._vm_resource_group(ctx, {"vm_id": vm_id}) == expected  # pylint: disable=protected-access
+
+
 @pytest.mark.parametrize("statuses,expected", [
     ([{"code": "ProvisioningState/succeeded"}, {"code": "PowerState/running"}], "running"),
     ([{"code": "PowerState/deallocated"}], "deallocated"),
