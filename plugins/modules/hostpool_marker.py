@@ -48,7 +48,8 @@ options:
   marker:
     description:
       - Marker to follow, 1 to 32 lowercase letters, digits, C(-) or C(_), starting with a letter.
-      - Required with O(state=present).
+      - Required with O(state=present). With O(state=absent) it is not needed; when given, it must be a valid
+        marker name too (the binding is removed whatever marker it names).
     type: str
   state:
     description: V(present) binds the pool; V(absent) removes the binding tags.
@@ -153,10 +154,11 @@ def definition_id(azure, params):
 def validate(params):
     validate_name("resource_group", params["resource_group"])
     validate_name("host_pool", params["host_pool"])
+    if params["marker"]:  # with state=absent too: a bad value is refused, not ignored
+        validate_marker(params["marker"])
     if params["state"] == "present":
         if not params["marker"]:
             raise ValueError("marker: required with state=present (the marker the host pool follows, e.g. prod).")
-        validate_marker(params["marker"])
         if not params["image_id"] and not (params["gallery"] and params["image"]):
             raise ValueError("state=present needs image_id, or gallery and image, naming the image definition "
                              "to follow.")

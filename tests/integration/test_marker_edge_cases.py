@@ -177,8 +177,13 @@ def test_hostpool_in_another_resource_group_than_the_gallery(world):
                                                           host_pools_resource_group="rg-avd-pools"))
     assert [pool["name"] for pool in narrowed["following_host_pools"]] == ["hp-other-rg"], narrowed
 
+    tags_before = dict(desktop.host_pools.get("rg-avd-pools", "hp-other-rg").tags or {})
+    bad = run_module(sim, "hostpool_marker", {"resource_group": "rg-avd-pools", "host_pool": "hp-other-rg",
+                                              "state": "absent", "marker": "Prod!"})
+    assert bad["failed"] and "'marker'" in bad["msg"], bad
+    assert dict(desktop.host_pools.get("rg-avd-pools", "hp-other-rg").tags or {}) == tags_before
     removed = run_module(sim, "hostpool_marker", {"resource_group": "rg-avd-pools", "host_pool": "hp-other-rg",
-                                                  "state": "absent"})
+                                                  "state": "absent", "marker": "prod"})
     assert removed["changed"] and not dict(desktop.host_pools.get("rg-avd-pools", "hp-other-rg").tags or {})
     desktop.host_pools.delete("rg-avd-pools", "hp-other-rg")
 
