@@ -26,7 +26,7 @@ import re
 import time
 
 from ._errors import PreconditionError, classify, ignore_not_found
-from ._hostpool import TAG_ROLLOUT, format_time, get_pool, list_session_hosts, list_vms, vm_image
+from ._hostpool import TAG_ROLLOUT, format_time, get_pool, list_session_hosts, list_vms, vm_image, vm_power_state
 from ._ids import parse_resource_id
 from ._module import to_wire
 from ._rollout import normalize_id, short_name
@@ -256,9 +256,12 @@ def _parse(value):
 
 # --------------------------------------------------------------------------- the deployment
 
+STOPPED = ("stopped", "deallocated")
+
+
 def _new_report(name):
     return {"name": name, "vm_id": None, "action": None, "registered": False, "status": None,
-            "session_host_name": None, "failed": False, "reason": None, "cleaned_up": False}
+            "session_host_name": None, "failed": False, "reason": None, "cleaned_up": False, "started": False}
 
 
 def _wait_all(pollers, deadline, reports, phase):
@@ -310,6 +313,8 @@ def deploy(ctx, params, names, check_mode, timeout, poll_interval):
     reports = {name: _new_report(name) for name in names}
     to_create = [n for n in names if state[n]["vm"] is None]
     to_register = [n for n in names if state[n]["session_host"] is None]
+    # a VM of an earlier run that a scaling plan or an operator stopped serves nobody until started
+    to_start = [n for n in names if state[n]["vm"] is not None and vm_power_state(state[n]["vm"]) in STOPPED]
     for name in names:
         vm = state[name]["vm"]
         sh = state[name]["session_host"]
@@ -317,13 +322,14 @@ def deploy(ctx, params, names, check_mode, timeout, poll_interval):
         if sh is not None:
             reports[name].update(registered=True, status=(sh.get("properties") or {}).get("status"),
                                  session_host_name=(sh.get("name") or "").rsplit("/", 1)[-1])
+        reports[name]["started"] = name in to_start
         if vm is None:
             reports[name]["action"] = "create"
         elif sh is None:
             reports[name]["action"] = "register"
         else:
             reports[name]["action"] = "none"
-    changed = bool(to_create or to_register)
+    changed = bool(to_create or to_register or to_start)
     if to_create:
         check_password(params["admin_password"])
         if not params["subnet_id"]:
@@ -355,6 +361,11 @@ def deploy(ctx, params, names, check_mode, timeout, poll_interval):
                                                                                       body)))
         ctx.log("session_host_deploy: creating %d VMs" % len(pollers))
         _wait_all(pollers, deadline, reports, "create VM")
+        # 1b. start stopped VMs (extensions and the agent need a running VM), all at once
+        pollers = [(name, ctx.compute.virtual_machines.begin_start(ctx.resource_group, name)) for name in to_start]
+        if pollers:
+            ctx.log("session_host_deploy: starting %d stopped VMs" % len(pollers))
+        _wait_all(pollers, deadline, reports, "start VM")
         pending = [n for n in to_register if not reports[n]["failed"]]
 
         # 2. join extension (before the agent: it registers only on a joined machine)

@@ -23,6 +23,8 @@ description:
   - Hosts whose VM already exists from the same image version are not recreated; a VM that is not
     registered yet is joined and registered again. A VM with the same name from another image fails the task
     before anything changes.
+  - An existing VM that is stopped or deallocated (a scaling plan or an operator stopped a host of an
+    interrupted rollout) is started again before it is joined and registered, or waited for.
   - A host that fails is reported with the reason and deleted or kept as O(on_failure) says; the task
     then fails after the other hosts finished.
 author:
@@ -161,6 +163,7 @@ session_hosts:
     vm_id: {description: "VM id.", type: str}
     action: {description: "C(create) (new VM), C(register) (VM existed, not registered) or C(none).", type: str}
     registered: {description: "Whether the host is a session host of the pool.", type: bool}
+    started: {description: "Whether its existing VM was stopped or deallocated and is started (again) by this task.", type: bool}
     status: {description: "Session host status at the end.", type: str}
     session_host_name: {description: "Session host name as the API takes it.", type: str}
     failed: {description: "Whether the host failed.", type: bool}

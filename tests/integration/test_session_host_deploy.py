@@ -121,3 +121,35 @@ def test_bad_input_fails_before_any_change(fresh_sim):
         assert "Pa55" not in json.dumps(result)
     delta = rs.requests_delta(before, sim.metrics())
     assert delta["writes"] == 0 and delta["deletes"] == 0
+
+
+def test_a_new_host_stopped_before_it_served_is_started_again(fresh_sim):
+    """A crashed rollout left a new host whose VM a scaling plan (or an operator) then deallocated: the
+    session host is Shutdown. Deploying it again starts the VM and waits until it is Available, instead
+    of waiting out the timeout and deleting it."""
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    first = run_module(sim, "session_host_deploy", deploy_args(sim, ["avd-demo-3"]))
+    assert not first["failed"], first.get("msg")
+    sim.compute_client().virtual_machines.begin_deallocate(rs.RG, "avd-demo-3").result()
+    assert rs.session_hosts(sim)["avd-demo-3"].status == "Shutdown"
+
+    before = sim.metrics()
+    results = rs.run_steps(sim, [
+        ("check", "session_host_deploy", deploy_args(sim, ["avd-demo-3"], timeout=60), {"check_mode": True}),
+    ])
+    checked = results["check"]
+    assert checked["changed"] and not checked["failed"], checked.get("msg")
+    assert checked["session_hosts"][0]["started"] is True
+    assert rs.requests_delta(before, sim.metrics())["writes"] == 0
+
+    results = rs.run_steps(sim, [
+        ("start", "session_host_deploy", deploy_args(sim, ["avd-demo-3"], timeout=60), {}),
+        ("again", "session_host_deploy", deploy_args(sim, ["avd-demo-3"], timeout=60), {}),
+    ])
+    started, again = results["start"], results["again"]
+    assert started["changed"] and not started["failed"], started.get("msg")
+    assert started["session_hosts"][0]["started"] is True and started["registered"] == ["avd-demo-3"]
+    assert rs.session_hosts(sim)["avd-demo-3"].status == "Available"
+    assert "avd-demo-3" in rs.vms(sim)
+    assert not again["changed"] and not again["failed"], again.get("msg")
+    assert again["session_hosts"][0]["started"] is False
