@@ -20,6 +20,7 @@ from ._errors import (
     PreconditionError,
     TimeoutError,  # pylint: disable=redefined-builtin
     classify,
+    get_or_none,
 )
 from ._guest_scripts import run_guest_op
 from ._ids import parse_resource_id, same_id
@@ -53,6 +54,25 @@ def refusal_reason(vm):
                 % name)
     if same_id(tags[TAG_CLONE_OF], (vm or {}).get("id")):
         return "VM '%s' claims to be a clone of itself; refusing to sysprep it." % name
+    return None
+
+
+def os_disk_refusal_reason(vm, disk):
+    """Why ``vm`` must not be sysprepped judging by its OS disk ``disk`` (wire dict or None), or None.
+
+    The VM's tags alone are not proof: tags are easy to copy onto the wrong VM. vm_clone tags the OS disk it
+    makes with the same ``goldenimage.role: clone`` and ``goldenimage.clone-of``; an original's disk has not.
+    """
+    name = (vm or {}).get("name")
+    source = ((vm or {}).get("tags") or {}).get(TAG_CLONE_OF)
+    tags = (disk or {}).get("tags") or {}
+    if disk is None:
+        return ("The OS disk of VM '%s' could not be found; refusing to sysprep a VM whose disk is not a copy "
+                "made by goldenimage.avd.vm_clone." % name)
+    if tags.get(TAG_ROLE) != "clone" or not tags.get(TAG_CLONE_OF) or not same_id(tags[TAG_CLONE_OF], source):
+        return ("VM '%s' is tagged as a clone, but its OS disk '%s' was not made by goldenimage.avd.vm_clone for "
+                "%s (disk tags 'goldenimage.role: clone' and 'goldenimage.clone-of' missing or different); refusing "
+                "to sysprep it: it may be an original VM with copied tags." % (name, disk.get("name"), source))
     return None
 
 
@@ -182,6 +202,16 @@ class Sysprepper:
                 raise NotFoundError("VM '%s' was not found in resource group '%s'." % (self.name, self.resource_group),
                                     code=err.code, status=err.status) from exc
             raise err from exc
+
+    def get_os_disk(self, vm):
+        """The OS disk of ``vm`` (wire dict), or None when it has no managed OS disk or it is gone."""
+        disk_id = ((((vm.get("properties") or {}).get("storageProfile") or {}).get("osDisk") or {})
+                   .get("managedDisk") or {}).get("id")
+        if not disk_id:
+            return None
+        parts = parse_resource_id(disk_id)
+        found = get_or_none(self.compute.disks.get, parts["resource_group"], parts["name"])
+        return None if found is None else self.to_wire(found)
 
     def admin_username_of_source(self, vm):
         """The provisioning admin of the original the clone was made of (a clone has no osProfile)."""

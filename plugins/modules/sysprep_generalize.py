@@ -20,6 +20,8 @@ description:
   - "Refuses, before touching anything, any VM that vm_clone did not make (tags C(goldenimage.role: clone)
     and C(goldenimage.clone-of)) and any VM tagged C(goldenimage.role: original): an original VM is never
     sysprepped."
+  - "The OS disk must be a disk vm_clone made for this clone too (tags C(goldenimage.role: clone) and the same
+    C(goldenimage.clone-of)): an original VM whose tags were copied from a clone is refused as well."
   - A VM that is already generalized gives C(changed=false).
   - Before starting sysprep the module tags the clone C(goldenimage.sysprep-started) with the time, so
     a run that was interrupted later continues with the wait, the deallocation and the generalize
@@ -138,6 +140,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import (
     Sysprepper,
     is_generalized,
     keep_list,
+    os_disk_refusal_reason,
     plan_steps,
     power_state,
     refusal_reason,
@@ -174,7 +177,7 @@ def handler(mod):
     deadline = Deadline(params["timeout"])
     sysprepper = Sysprepper(mod.compute, to_wire, params["resource_group"], params["name"], mod.server_now)
     vm = sysprepper.get_vm()
-    reason = refusal_reason(vm)
+    reason = refusal_reason(vm) or os_disk_refusal_reason(vm, sysprepper.get_os_disk(vm))
     if reason:
         raise PreconditionError(reason)
     keep = keep_list(params["keep_accounts"], sysprepper.admin_username_of_source(vm))

@@ -118,6 +118,24 @@ def test_refuses_a_vm_that_vm_clone_did_not_make(sim):
     assert build_violations(sim) == []
 
 
+def test_refuses_an_original_whose_tags_were_copied_from_a_clone(sim):
+    # tags are easy to copy onto the wrong VM (portal, policy, a script); the OS disk tells the truth
+    compute = sim.compute_client()
+    other = compute.virtual_machines.get(RG, "avd-demo-0").as_dict()["id"]
+    compute.virtual_machines.begin_update(RG, ORIGINAL, {"tags": {
+        "goldenimage.role": "clone", "goldenimage.clone-of": other}}).result()
+    before = guest_of_vm(sim, ORIGINAL)
+    writes = sim.metrics()["requests"]["writes"]
+    for check in (True, False):
+        result = run_module(sim, "sysprep_generalize", {"resource_group": RG, "name": ORIGINAL}, check=check)
+        assert result["failed"], result
+        assert "OS disk" in result["msg"] and "not made by goldenimage.avd.vm_clone" in result["msg"], result["msg"]
+    assert sim.metrics()["requests"]["writes"] == writes
+    assert guest_of_vm(sim, ORIGINAL) == before and not before["generalized"]
+    assert "PowerState/running" in statuses(sim, ORIGINAL)
+    assert build_violations(sim) == []
+
+
 def test_preflight_stops_before_sysprep(sim):
     """Keeping an account with per-user AppX packages would make sysprep fail: stopped before it runs."""
     make_clone(sim)
