@@ -272,3 +272,27 @@ def test_rollback_to_a_deleted_previous_holder_and_promote_onto_itself_are_refus
     assert all_tags(compute) == before
     marker(sim, "canary", state="absent")
     assert holders(compute, "canary") == []
+
+
+def test_rollback_playbook_in_check_mode_with_diff_writes_nothing(world):
+    from helpers import run_playbook
+
+    sim, compute = world
+    marker(sim, "canary", version="1.0.2")
+    marker(sim, "canary", version="1.0.5")  # previous 1.0.2
+    before = all_tags(compute)
+    writes = sim.metrics()["requests"]["writes"]
+    run = run_playbook(sim, "playbooks/rollback.yml", extra_vars={"marker": "canary", "image_marker_lock_ttl": 86400},
+                       inventory="playbooks/inventories/demo", check=True, diff=True)
+    assert run.rc == 0, run.stdout[-3000:]
+    moved = run.task("Move the marker (rollback)")
+    assert moved["changed"] and moved["diff"]["after"]["version"] == "1.0.2", moved
+    result = run.task("Record the marker outcome")["ansible_facts"]["image_marker_result"]
+    assert (result["before"], result["after"]) == ("1.0.5", "1.0.2"), result
+    assert all_tags(compute) == before and sim.metrics()["requests"]["writes"] == writes
+    promote_onto_itself = run_playbook(sim, "playbooks/promote.yml", inventory="playbooks/inventories/demo",
+                                       extra_vars={"marker": "canary", "source_marker": "canary"})
+    assert promote_onto_itself.rc != 0 and "source_marker" in promote_onto_itself.task(
+        "Move the marker (promote)")["msg"]
+    assert all_tags(compute) == before
+    marker(sim, "canary", state="absent")
