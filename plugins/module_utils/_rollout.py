@@ -49,6 +49,8 @@ import math
 import re
 
 PERSONAL = "personal"
+# power states of a VM a rollout took out of the pool and kept (vm_action deallocate)
+RETIRED_POWER_STATES = ("stopping", "stopped", "deallocating", "deallocated")
 AVAILABLE = "available"
 
 _NUMBERED = re.compile(r"^(?P<prefix>.+?)-(?P<number>\d+)$")
@@ -212,8 +214,10 @@ def plan_step(pool, hosts, target_version_id, surge=1, max_unavailable=0, min_av
     ``allow_new_session``, ``sessions``, ``image_version_id`` or ``image_definition_id`` +
     ``image_version``, ``rollout`` = the VM's ``goldenimage.rollout`` tag).
     ``pending_vms``: VMs made by this rollout (tag ``goldenimage.rollout`` == ``rollout_id``) that
-    are not session hosts yet, as ``{"name", "image_version_id"}``; they are deployed again
-    (re-registered) before any new name is used.
+    are not session hosts yet, as ``{"name", "image_version_id", "power_state"}``; they are deployed
+    again (re-registered) before any new name is used. A stopped or deallocated one is not: a
+    rollout that removed it from the pool with ``vm_action: deallocate`` (a rollback from this
+    version) left it so, and starting it again would take the pool above its surge.
     ``taken_names``: every VM name of the resource group (new names never clash with them).
     ``desired_hosts`` / ``in_service_at_start``: from the lock tag when resuming, else None (the
     current numbers).
@@ -259,7 +263,8 @@ def plan_step(pool, hosts, target_version_id, surge=1, max_unavailable=0, min_av
     waiting = sorted(short_name(h.get("name")) for h in current
                      if not in_service(h) and rollout_id and h.get("rollout") == rollout_id)
     unregistered = sorted(short_name(vm["name"]) for vm in pending_vms
-                          if normalize_id(vm.get("image_version_id")) == normalize_id(target_version_id))
+                          if normalize_id(vm.get("image_version_id")) == normalize_id(target_version_id)
+                          and (vm.get("power_state") or "").lower() not in RETIRED_POWER_STATES)
     base["waiting_for"] = waiting + [name for name in unregistered if name not in waiting]
 
     if not outdated and len(current) >= desired and not base["waiting_for"]:

@@ -225,3 +225,28 @@ def test_session_host_vms_in_another_resource_group(fresh_sim, tmp_path):
     assert not set(names) & set(rs.vms(sim, rg="rg-avd-hosts")), sorted(rs.vms(sim, rg="rg-avd-hosts"))
     assert after["violations"] == []
     assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
+
+
+def test_hosts_a_rollout_removed_and_deallocated_are_not_brought_back(fresh_sim):
+    """Hosts of 1.0.1 that an earlier rollout (a rollback) removed with vm_action=deallocate keep their
+    goldenimage.rollout tag. Rolling forward to 1.0.1 again must not take them for hosts of this rollout
+    waiting to be registered: that would start every one of them, above the surge."""
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    old = ["avd-demo-3", "avd-demo-4", "avd-demo-5"]
+    deploy = {"resource_group": rs.RG, "host_pool": rs.POOL, "image_version_id": rs.version_id(sim, "1.0.1"),
+              "names": old, "subnet_id": rs.subnet_id(sim), "admin_password": rs.ADMIN_PASSWORD,
+              "rollout_id": "hp-demo-pooled-1.0.1", "poll_interval": 1, "timeout": 300}
+    drain = {"resource_group": rs.RG, "host_pool": rs.POOL, "session_hosts": old, "state": "removed",
+             "vm_action": "deallocate", "on_timeout": "logoff", "drain_timeout": 0, "logoff_grace": 0,
+             "poll_interval": 1}
+    plan = {"resource_group": rs.RG, "host_pool": rs.POOL, "image_version_id": rs.version_id(sim, "1.0.1"),
+            "plan": {"surge": 1}}
+    results = rs.run_steps(sim, [("deploy", "session_host_deploy", deploy, {}),
+                                 ("retire", "hostpool_drain", drain, {}),
+                                 ("plan", "hostpool_info", plan, {})])
+    assert not results["deploy"]["failed"] and not results["retire"]["failed"], results
+    assert sorted(rs.session_hosts(sim)) == rs.DEMO_HOSTS
+    planned = results["plan"]["plan"]
+    assert planned["deploy"] == ["avd-demo-6"], planned
+    assert planned["waiting_for"] == [], planned
