@@ -24,7 +24,8 @@ description:
     C($expand=ReplicationStatus) per O(poll_interval), and returns the state per region. On
     timeout the version is left in place; running the same task again resumes the wait.
   - Re-running with the same source changes nothing. An existing version that was captured from
-    another source is a clear error. An existing version is not modified by this module.
+    another source is a clear error. An existing version is not modified by this module; when
+    O(target_regions) ask for other regions or replica counts than it has, a warning says so.
   - O(state=absent) deletes the version, but never one that holds a marker
     (C(goldenimage.marker.*) tag); move or remove the marker first.
 author:
@@ -274,6 +275,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._capture import (
     highest_version,
     markers_of,
     next_patch_version,
+    normalize_region,
     provenance_tags,
     replication_summary,
     source_provenance,
@@ -412,6 +414,11 @@ def run_present(mod, capture):
                 "Image version '%s' already exists and was captured from %s, not from %s; choose another version "
                 "(or version=auto)." % (target_version, version_source_id(existing), expected_source))
         current = capture.get_version(target_version)
+        ignored = _ignored_regions(params["target_regions"], current, location)
+        if ignored:
+            mod.module.warn("Image version '%s' exists already and is not modified by this module: the requested "
+                            "target regions differ from its own (%s). Capture a new version to replicate it "
+                            "differently." % (target_version, ignored))
         summary = replication_summary(current, _regions_of(current) or region_names)
         if params["wait"] and not mod.check_mode:
             current, summary = capture.wait_for_replication(target_version, _regions_of(current) or region_names,
@@ -450,6 +457,25 @@ def run_present(mod, capture):
 def _regions_of(version):
     publishing = ((version or {}).get("properties") or {}).get("publishingProfile") or {}
     return [r.get("name") for r in publishing.get("targetRegions") or []]
+
+
+def _ignored_regions(requested, version, gallery_location):
+    """How the requested target regions differ from those of an existing version ('' when they do not)."""
+    if not requested:
+        return ""
+    publishing = ((version or {}).get("properties") or {}).get("publishingProfile") or {}
+    have = {normalize_region(r.get("name")): r.get("regionalReplicaCount") for r in publishing.get("targetRegions") or []}
+    want = {normalize_region(r["name"]): r.get("replicas") for r in requested}
+    # the gallery's own region is always a target (see target_regions_body)
+    want.setdefault(normalize_region(gallery_location), have.get(normalize_region(gallery_location)))
+    missing = sorted(set(want) - set(have))
+    extra = sorted(set(have) - set(want))
+    replicas = sorted("%s %s instead of %s" % (name, want[name], have[name]) for name in set(want) & set(have)
+                      if want[name] is not None and have[name] is not None and want[name] != have[name])
+    parts = (["not replicated to %s" % ", ".join(missing)] if missing else []) + \
+        (["also replicated to %s" % ", ".join(extra)] if extra else []) + \
+        (["replicas %s" % ", ".join(replicas)] if replicas else [])
+    return "; ".join(parts)
 
 
 def _vm_rg_name(mod):

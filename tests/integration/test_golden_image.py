@@ -107,6 +107,15 @@ def test_build_image_end_to_end_and_again(sim):
     assert changed == []
     assert sim.metrics()["requests"]["writes"] == writes_before
     assert_built(sim, original_before)
+    assert not second.task("Finish replication of the existing version 1.0.1").get("warnings")
+
+    # regions changed in the inventory after the build: the existing version is left alone, and the run says so
+    third = build(sim, golden_image_target_regions=[{"name": "westeurope", "replicas": 1},
+                                                    {"name": "swedencentral", "replicas": 1}])
+    assert third.rc == 0, third.stdout[-6000:]
+    warnings = " ".join(third.task("Finish replication of the existing version 1.0.1").get("warnings") or [])
+    assert "not replicated to swedencentral" in warnings, warnings
+    assert sim.metrics()["requests"]["writes"] == writes_before
 
 
 def test_check_mode_changes_nothing(sim):

@@ -74,6 +74,16 @@ def test_capture_matrix(sim):
     assert not again["failed"] and again["changed"] is False and again["version"]["name"] == "1.0.1"
     pinned = run_module(sim, "image_capture", capture_args(version="1.0.1"))
     assert not pinned["failed"] and pinned["changed"] is False
+    assert not again.get("warnings") and not pinned.get("warnings"), (again, pinned)
+    # other target regions for the existing version are not applied, and the task says so instead of staying silent
+    regions = [{"name": "westeurope", "replicas": 2}, {"name": "francecentral", "replicas": 1}]
+    other_regions = run_module(sim, "image_capture", capture_args(version="1.0.1", target_regions=regions))
+    assert not other_regions["failed"] and other_regions["changed"] is False
+    warning = " ".join(other_regions.get("warnings") or [])
+    assert "not replicated to francecentral" in warning and "also replicated to northeurope" in warning, warning
+    assert "westeurope 2 instead of 1" in warning, warning
+    assert sorted(r["name"].replace(" ", "").lower() for r in other_regions["version"]["target_regions"]) == [
+        "northeurope", "westeurope"]
     assert set(versions(sim)) == {"1.0.0", "1.0.1"}
 
     other_source = run_module(sim, "image_capture", capture_args(version="1.0.0"))
