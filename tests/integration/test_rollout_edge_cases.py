@@ -147,11 +147,11 @@ def test_deallocated_old_hosts_stay_out_of_the_next_rollout(fresh_sim):
 
 
 def test_surge_zero_in_a_nearly_full_pool_keeps_room_for_every_user(fresh_sim, tmp_path):
-    """Four hosts of at most 8 sessions, 26 users: with surge 0 and max_unavailable 1 the floor of 3
+    """Four hosts of at most 8 sessions, 30 users: with surge 0 and max_unavailable 1 the floor of 3
     hosts holds, but 3 hosts seat only 24 users. The rollout must not drain a host the others cannot
     absorb (users would fail to log on): it stops with the reason before changing anything. With the
     surge of 50% (2 hosts) the new hosts bring their seats first and nobody fails to log on."""
-    sim, _names = big_pool(fresh_sim, tmp_path, hosts=4, target_concurrent_users=26)
+    sim, _names = big_pool(fresh_sim, tmp_path, hosts=4, target_concurrent_users=30)
     before = sim.metrics()
     run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
         sim, host_pool="hp-big", session_host_rollout_surge=0, session_host_rollout_max_unavailable=1))
@@ -238,8 +238,7 @@ def test_hosts_a_rollout_removed_and_deallocated_are_not_brought_back(fresh_sim)
               "names": old, "subnet_id": rs.subnet_id(sim), "admin_password": rs.ADMIN_PASSWORD,
               "rollout_id": "hp-demo-pooled-1.0.1", "poll_interval": 1, "timeout": 300}
     drain = {"resource_group": rs.RG, "host_pool": rs.POOL, "session_hosts": old, "state": "removed",
-             "vm_action": "deallocate", "on_timeout": "logoff", "drain_timeout": 0, "logoff_grace": 0,
-             "poll_interval": 1}
+             "vm_action": "deallocate", "drain_timeout": 7200, "poll_interval": 1}
     plan = {"resource_group": rs.RG, "host_pool": rs.POOL, "image_version_id": rs.version_id(sim, "1.0.1"),
             "plan": {"surge": 1}}
     results = rs.run_steps(sim, [("deploy", "session_host_deploy", deploy, {}),
