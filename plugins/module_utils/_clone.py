@@ -375,6 +375,21 @@ class Cloner:
             err.args = (err.message,)
             raise err from exc
 
+    def check_os_disk(self, vm):
+        """Refuse a VM tagged as a clone whose OS disk vm_clone did not make for the same source.
+
+        Tags are easy to copy onto the wrong VM; the disk vm_clone made carries the same clone tags.
+        """
+        tags = (vm or {}).get("tags") or {}
+        os_disk = ((vm.get("properties") or {}).get("storageProfile") or {}).get("osDisk") or {}
+        disk_id = (os_disk.get("managedDisk") or {}).get("id")
+        disk = self.get_disk_by_id(disk_id) if disk_id else None
+        if disk is not None and not is_clone_of(disk, tags.get(TAG_CLONE_OF)):
+            raise PreconditionError(
+                "VM '%s' is tagged as a clone, but its OS disk '%s' was not made by vm_clone for %s; refusing to "
+                "touch it: it may be an original VM with copied tags."
+                % (vm.get("name"), disk.get("name"), tags.get(TAG_CLONE_OF)))
+
     # -- absent ------------------------------------------------------------------------------
     def find(self, name):
         """Everything that belongs to clone ``name``: ``{"vm", "disks", "snapshots"}`` (wire dicts)."""

@@ -27,7 +27,7 @@ description:
     nothing is made twice. Snapshots stay until the clone is removed.
   - O(state=absent) deletes the clone VM, its network interface, its disks and its snapshots, found by
     their names and tags, also when an earlier run stopped halfway. It refuses a VM that vm_clone did
-    not make.
+    not make, also one tagged as a clone whose OS disk is not a disk vm_clone made (copied tags).
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
@@ -262,6 +262,8 @@ def run_absent(mod, cloner):
     if vm is not None and source_id and not is_clone_of(vm, source_id):
         raise PreconditionError("VM '%s' is a clone of %s, not of %s; refusing to delete it." % (
             params["name"], vm["tags"].get("goldenimage.clone-of"), source_id))
+    if vm is not None:
+        cloner.check_os_disk(vm)
     planned = ([{"kind": "vm", "name": vm["name"]}] if vm is not None else []) + \
         [{"kind": "disk", "name": d["name"]} for d in found["disks"]
          if source_id is None or is_clone_of(d, source_id)] + \

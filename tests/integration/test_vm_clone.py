@@ -184,6 +184,20 @@ def test_absent_refuses_a_vm_that_is_not_a_clone(sim):
     assert any(r["name"] == ORIGINAL for r in resources(sim, "Microsoft.Compute/virtualMachines"))
 
 
+def test_absent_refuses_an_original_whose_tags_were_copied_from_a_clone(sim):
+    # the golden_image role deletes leftover clones by name at every build; tags alone must not doom a VM
+    compute = sim.compute_client()
+    other = compute.virtual_machines.get(RG, "avd-demo-0").as_dict()["id"]
+    compute.virtual_machines.begin_update(RG, ORIGINAL, {"tags": {
+        "goldenimage.role": "clone", "goldenimage.clone-of": other}}).result()
+    writes = sim.metrics()["requests"]["writes"]
+    for check in (True, False):
+        result = run_module(sim, "vm_clone", {"resource_group": RG, "name": ORIGINAL, "state": "absent"}, check=check)
+        assert result["failed"] and "OS disk" in result["msg"] and "copied tags" in result["msg"], result
+    assert sim.metrics()["requests"]["writes"] == writes
+    assert compute.virtual_machines.get(RG, ORIGINAL).as_dict()["properties"]["provisioningState"] == "Succeeded"
+
+
 def test_rerun_after_a_crash_reuses_what_exists(sim):
     """A run that made the snapshot and stopped: the next run reuses it and makes no duplicate."""
     deallocate_original(sim)
