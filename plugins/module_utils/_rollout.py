@@ -178,7 +178,12 @@ def next_host_names(count, prefix, taken_names):
 # --------------------------------------------------------------------------- policy
 
 def resolve_policy(desired_hosts, in_service_at_start, surge=1, max_unavailable=0, min_available_hosts=None):
-    """Numbers of the policy for a pool of ``desired_hosts``; raises PlanError when it cannot progress."""
+    """Numbers of the policy for a pool of ``desired_hosts``; raises PlanError when it cannot progress.
+
+    A blank value (an AWX survey question left empty sends ``""``) means the default."""
+    surge, max_unavailable, min_available_hosts = (
+        None if isinstance(value, str) and not value.strip() else value
+        for value in (surge, max_unavailable, min_available_hosts))
     surge_hosts = parse_count(surge if surge is not None else 1, desired_hosts, "surge", round_up=True)
     unavailable_hosts = parse_count(max_unavailable if max_unavailable is not None else 0, desired_hosts,
                                     "max_unavailable", round_up=False)

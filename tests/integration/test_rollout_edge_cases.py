@@ -49,14 +49,14 @@ def test_pool_with_orphaned_stopped_and_admin_drained_hosts(fresh_sim, tmp_path)
 
 
 def test_extra_variables_as_strings(fresh_sim):
-    """AWX surveys and `-e key=value` pass every variable as a string."""
+    """AWX surveys and `-e key=value` pass every variable as a string; a question left blank sends ""."""
     sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
     rs.create_version(sim, "1.0.1")
     rs.move_marker(sim, "1.0.1")
     before = sim.metrics()
     variables = rollout_vars(sim)
     variables.update({
-        "session_host_rollout_surge": "2", "session_host_rollout_max_unavailable": "0",
+        "session_host_rollout_surge": "2", "session_host_rollout_max_unavailable": "",
         "session_host_rollout_min_available_hosts": "3", "session_host_rollout_max_batches": "10",
         "session_host_rollout_drain_timeout": "7200", "session_host_rollout_logoff_grace": "600",
         "session_host_rollout_message_repeat_interval": "900", "session_host_rollout_lease_seconds": "604800",

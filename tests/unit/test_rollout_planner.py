@@ -111,6 +111,9 @@ def test_name_prefix_of(names, expected):
     (3, 3, 1, 0, 2, {"surge": 1, "max_unavailable": 0, "capacity_floor": 2}),
     (4, 4, 1, 0, "50%", {"surge": 1, "max_unavailable": 0, "capacity_floor": 2}),
     (3, 1, 1, 5, None, {"surge": 1, "max_unavailable": 5, "capacity_floor": 0}),  # never negative
+    # blank answers of an AWX survey: the defaults
+    (3, 3, "", " ", "", {"surge": 1, "max_unavailable": 0, "capacity_floor": 3}),
+    (3, 3, "2", "0", " ", {"surge": 2, "max_unavailable": 0, "capacity_floor": 3}),
 ])
 def test_resolve_policy(desired, serving, surge, unavail, floor, expected):
     assert rollout.resolve_policy(desired, serving, surge, unavail, floor) == expected
