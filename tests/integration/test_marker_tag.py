@@ -18,6 +18,7 @@ from test_marker_tag_support import (
     end_of_life_soon,
     holders,
     run_many,
+    three_versions,
     version_tags,
 )
 
@@ -27,13 +28,8 @@ TIME_SCALE = 600
 @pytest.fixture(scope="module")
 def world():
     """A private demo simulator with versions 1.0.1 (parent 1.0.0) and 1.0.2 (parent 1.0.1)."""
-    from avdsim.testing import SimServer
-
-    with SimServer(scenario="demo", time_scale=TIME_SCALE) as sim:
-        compute = sim.compute_client()
-        create_version(sim, compute, "1.0.1", parent="1.0.0")
-        create_version(sim, compute, "1.0.2", parent="1.0.1")
-        yield sim, compute
+    with three_versions(TIME_SCALE) as pair:
+        yield pair
 
 
 def set_markers(compute, placement, previous=None):

@@ -6,6 +6,7 @@ Versions are created through the real SDK against the simulator, from a managed 
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import time
 
@@ -20,6 +21,18 @@ LOCK_TAG = "goldenimage.marker-lock"
 # runs TIME_SCALE times faster than ours, so it must be long enough in simulated seconds
 FAST = {"poll_interval": 1, "timeout": 120, "lock_ttl": 86400}
 TARGET = {"resource_group": RG, "gallery": GALLERY, "image": IMAGE}
+
+
+@contextlib.contextmanager
+def three_versions(time_scale=600):
+    """A private demo simulator with versions 1.0.1 (parent 1.0.0) and 1.0.2 (parent 1.0.1): (sim, compute)."""
+    from avdsim.testing import SimServer  # pylint: disable=import-outside-toplevel
+
+    with SimServer(scenario="demo", time_scale=time_scale) as sim:
+        compute = sim.compute_client()
+        create_version(sim, compute, "1.0.1", parent="1.0.0")
+        create_version(sim, compute, "1.0.2", parent="1.0.1")
+        yield sim, compute
 
 
 def image_id(sim, image=IMAGE):
