@@ -22,6 +22,7 @@ from ._errors import (
     classify,
     get_or_none,
 )
+from ._clone import is_clone_of
 from ._guest_scripts import run_guest_op
 from ._ids import parse_resource_id, same_id
 from ._wait import Deadline
@@ -65,11 +66,10 @@ def os_disk_refusal_reason(vm, disk):
     """
     name = (vm or {}).get("name")
     source = ((vm or {}).get("tags") or {}).get(TAG_CLONE_OF)
-    tags = (disk or {}).get("tags") or {}
     if disk is None:
         return ("The OS disk of VM '%s' could not be found; refusing to sysprep a VM whose disk is not a copy "
                 "made by goldenimage.avd.vm_clone." % name)
-    if tags.get(TAG_ROLE) != "clone" or not tags.get(TAG_CLONE_OF) or not same_id(tags[TAG_CLONE_OF], source):
+    if not source or not is_clone_of(disk, source):
         return ("VM '%s' is tagged as a clone, but its OS disk '%s' was not made by goldenimage.avd.vm_clone for "
                 "%s (disk tags 'goldenimage.role: clone' and 'goldenimage.clone-of' missing or different); refusing "
                 "to sysprep it: it may be an original VM with copied tags." % (name, disk.get("name"), source))
