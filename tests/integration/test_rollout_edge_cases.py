@@ -146,12 +146,12 @@ def test_deallocated_old_hosts_stay_out_of_the_next_rollout(fresh_sim):
     assert after["users"]["forced_logoffs"] == before["users"]["forced_logoffs"]
 
 
-def test_surge_zero_in_a_nearly_full_pool_keeps_room_for_every_user(fresh_sim, tmp_path):
-    """Four hosts of at most 8 sessions, 30 users: with surge 0 and max_unavailable 1 the floor of 3
-    hosts holds, but 3 hosts seat only 24 users. The rollout must not drain a host the others cannot
-    absorb (users would fail to log on): it stops with the reason before changing anything. With the
-    surge of 50% (2 hosts) the new hosts bring their seats first and nobody fails to log on."""
-    sim, _names = big_pool(fresh_sim, tmp_path, hosts=4, target_concurrent_users=30)
+def test_surge_zero_in_a_full_pool_refuses_to_drain_a_host_the_others_cannot_seat(fresh_sim, tmp_path):
+    """Four hosts of at most 8 sessions, more users than seats (the pool stays full whatever the
+    random user load does): with surge 0 and max_unavailable 1 the floor of 3 hosts holds, but 3 hosts
+    seat only 24 users. The rollout must not drain a host the others cannot absorb (users would fail to
+    log on): it stops with the reason before changing anything."""
+    sim, _names = big_pool(fresh_sim, tmp_path, hosts=4, target_concurrent_users=48)
     before = sim.metrics()
     run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
         sim, host_pool="hp-big", session_host_rollout_surge=0, session_host_rollout_max_unavailable=1))
@@ -161,6 +161,12 @@ def test_surge_zero_in_a_nearly_full_pool_keeps_room_for_every_user(fresh_sim, t
     delta = rs.requests_delta(before, sim.metrics())
     assert delta["writes"] == 0 and delta["deletes"] == 0, delta
 
+
+def test_surge_in_a_nearly_full_pool_keeps_room_for_every_user(fresh_sim, tmp_path):
+    """Four hosts of at most 8 sessions, 30 users: with a surge of 50% (2 hosts) the new hosts bring
+    their seats first and nobody fails to log on."""
+    sim, _names = big_pool(fresh_sim, tmp_path, hosts=4, target_concurrent_users=30)
+    before = sim.metrics()
     run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
         sim, host_pool="hp-big", session_host_rollout_surge="50%"))
     assert run.rc == 0, run.stdout[-4000:]
