@@ -120,10 +120,10 @@ def test_date_header_is_simulated_time(demo_sim, compute):
     import datetime as dt
     sim_now = dt.datetime.fromisoformat(before["sim_now"]).timestamp()
     assert abs(date - sim_now) < 3600  # simulated clock (starts 2026-11-02), not the host's
-    assert abs(date - time.time()) > 3600 or True
+    assert abs(date - time.time()) > 3600  # the scenario's clock starts weeks before today
 
 
-def test_time_scaling_and_manual_advance():
+def test_idle_real_time_counts_once_and_manual_advance():
     with SimServer(scenario="demo", time_scale=600) as sim:
         t0 = time.monotonic()
         a = sim.clock()["sim_time_s"]
@@ -132,10 +132,10 @@ def test_time_scaling_and_manual_advance():
         t2 = time.monotonic()
         b = sim.clock()["sim_time_s"]
         t3 = time.monotonic()
-        # simulated time = real elapsed x 600 (bounded by what surely / at most elapsed)
-        assert (t2 - t1) * 600 - 1 <= b - a <= (t3 - t0) * 600 + 1
+        # nothing waited for: simulated time runs at the speed of real time, whatever the scale
+        assert (t2 - t1) - 0.05 <= b - a <= (t3 - t0) + 0.05
         c = sim.advance(3600)["sim_time_s"]
-        assert c - b >= 3600
+        assert 3600 <= c - b <= 3600 + (time.monotonic() - t3) + 0.05
         assert sim.metrics()["sim_time_s"] >= c
 
 

@@ -189,6 +189,7 @@ def delete_resource_group(sim, req):
         sim.rg_deletions[token]["done"] = True
 
     sim.schedule(sim.duration("resource_group_delete"), done)
+    sim.pacer.expect(rg["id"], sim.now() + sim.duration("resource_group_delete"))
     loc = f"{sim.base_url}/subscriptions/{sub}/operationresults/{token}?api-version={req.api_version}"
     return Response(202, None, {"Location": loc, **sim.ops.retry_headers()})
 

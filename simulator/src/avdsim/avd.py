@@ -1035,6 +1035,10 @@ def on_extension_provisioning(sim, vm_id, vm, extension, protected_settings, out
     due = sim.now() + float(outcome["duration_s"]) - 0.001
     sim.scheduler.at(due, _agent_registers, sim, vm_id, extension, protected_settings, outcome,
                      injected)
+    info = state.tokens.get(_dsc_token(protected_settings) or "")
+    pool = state.pools.get(info["pool"]) if info else None
+    if pool is not None:
+        sim.pacer.expect(pool.id, due)  # a session host appears in the pool by itself
 
 
 def _join_pending(sim, vm: dict, extension: dict) -> bool:
@@ -1116,6 +1120,7 @@ def on_power_state_changed(sim, vm_id, vm, old, new, **_):
             seat.next_session_id = FIRST_SESSION_ID  # Windows numbers sessions anew after a boot
         host.ready_at_s = sim_seconds(sim) + sim.avd.agent["boot_ready_s"]
         sim.scheduler.at(sim.clock.start + host.ready_at_s, _agent_ready, sim, pool.id, host.name)
+        sim.pacer.expect(pool.id, sim.clock.start + host.ready_at_s)  # the host becomes Available
     refresh_host(sim, pool, host)
     check_floor(sim, pool)
 
@@ -1383,8 +1388,25 @@ def avd_state(sim) -> dict:
     return out
 
 
+def users_on_drained_hosts(sim, resource: str) -> bool:
+    """Pacing predicate: users are still on a drained host of a pool at or under ``resource``
+    (a client that re-reads the pool is waiting for them to leave)."""
+    for pool in sim.avd.pools.values():
+        pid = pool.id.lower()
+        if not (resource == pid or resource.startswith(pid + "/") or pid.startswith(resource + "/")):
+            continue
+        if sim.store.get(pool.id) is None:
+            continue
+        _advance_users(sim, pool)
+        if any(not host.allow_new_session and pool.users.sessions(host.name)
+               for host in pool.hosts.values()):
+            return True
+    return False
+
+
 def register(sim) -> None:
     sim.avd = AvdState(sim, int(sim.scenario.get("seed", 4242)))
+    sim.pacer.add_predicate(lambda resource: users_on_drained_hosts(sim, resource))
     sim.scenario_section("avd_agent", load_agent, 45)
     sim.scenario_section("host_pools", load_host_pools, 50)
     sim.hooks.on("vm.extension.provisioning", on_extension_provisioning)

@@ -1,6 +1,17 @@
 """Simulated time and the scheduler of timed events.
 
-Simulated time (epoch seconds, UTC) = start + real elapsed seconds * scale + manual advances.
+Simulated time (epoch seconds, UTC) = start + real elapsed seconds + advances. The clock runs
+at the speed of real time (1x) and moves faster only by advances: the waits a client keeps
+(``avdsim.pacing``: the ``Retry-After`` of an operation or a 429, the poll interval of a
+client that polls) and explicit ``POST /_sim/clock`` advances. Real seconds a client spends
+working (starting a task, importing the SDKs, a busy CPU) are therefore counted once, as they
+would be against Azure, and never multiplied.
+
+``scale`` (``--time-scale``) does not change the clock: it only compresses the *hints* the
+simulator sends (a 15 s ``Retry-After`` becomes 15 / scale real seconds), so a client that
+follows them comes back quickly; the simulator then moves the clock to the time the client was
+asked to come back at.
+
 Everything the simulator shows to clients (the ``Date`` header, ``timeCreated``, operation
 ``startTime``/``endTime``) is simulated time.
 """
@@ -27,7 +38,7 @@ class SimClock:
 
     def now(self) -> float:
         with self._lock:
-            return self.start + (time.monotonic() - self._mono0) * self.scale + self._advanced
+            return self.start + (time.monotonic() - self._mono0) + self._advanced
 
     def elapsed(self) -> float:
         """Simulated seconds since the simulator started."""
@@ -39,8 +50,17 @@ class SimClock:
         with self._lock:
             self._advanced += float(seconds)
 
+    def real_elapsed(self) -> float:
+        """Real seconds since the simulator started."""
+        return time.monotonic() - self._mono0
+
+    def advanced(self) -> float:
+        """Simulated seconds added by advances (waits kept and explicit advances)."""
+        with self._lock:
+            return self._advanced
+
     def real_seconds(self, sim_seconds: float) -> float:
-        """How many real seconds a span of simulated seconds takes."""
+        """The real wait the simulator asks for in place of a simulated one (a hint)."""
         return sim_seconds / self.scale
 
 

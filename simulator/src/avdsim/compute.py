@@ -988,6 +988,7 @@ def _start_sysprep(sim, vm, g, fault):
             set_power(sim, cur, "stopped")
 
     sim.schedule(sim.duration("sysprep"), finish)
+    sim.pacer.expect(vm_id, sim.now() + sim.duration("sysprep"))  # the guest shuts down by itself
 
 
 def _run_result(res) -> dict:

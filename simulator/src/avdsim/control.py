@@ -40,7 +40,8 @@ def state(sim, req):
 
 def _clock(sim):
     return {"sim_time_s": round(sim.clock.elapsed(), 3), "sim_now": sim.now_iso(),
-            "time_scale": sim.clock.scale}
+            "real_time_s": round(sim.clock.real_elapsed(), 3), "time_scale": sim.clock.scale,
+            **sim.pacer.state()}
 
 
 @route("GET", "/_sim/clock", auth=False, api_version=False)

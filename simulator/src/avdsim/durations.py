@@ -48,7 +48,12 @@ DEFAULTS = {
 # How often the service asks pollers to come back (simulated seconds).
 DEFAULT_POLL_INTERVAL_S = 15.0
 
-# Default --time-scale: 600 simulated seconds per real second, so the demo's several
-# simulated hours (clone, sysprep, capture with replication, rolling redeploy with users
-# draining) run in about a minute, and a 15 s poll interval is 25 ms of real time.
+# How long a client that polls by itself (re-reads the same resource, nothing written to it in
+# between) waits between two reads against Azure: the collection's default ``poll_interval`` and
+# Compute's polling hint. The simulator keeps that wait for the client (``avdsim.pacing``).
+DEFAULT_CLIENT_POLL_INTERVAL_S = 15.0
+
+# Default --time-scale: the simulator asks clients to come back 600 times sooner than Azure
+# would (a 15 s Retry-After is 25 ms of real time); the clock then moves to the simulated time
+# the client was asked to come back at. It does not change how much simulated time passes.
 DEFAULT_TIME_SCALE = 600.0

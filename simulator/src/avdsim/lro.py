@@ -8,7 +8,9 @@ POST actions finally GETs the ``Location`` URL (same path with ``monitor=true``)
 answers 202 while running and 200 with the operation's result (or an empty body) after.
 
 Polling hints are simulated seconds converted to real time: ``Retry-After`` (whole seconds)
-when the real interval is at least a second, otherwise only ``retry-after-ms``.
+when the real interval is at least a second, otherwise only ``retry-after-ms``. The simulated
+wait travels in the internal ``pacing.WAIT_HEADER``, so the clock moves to the time the client
+was asked to come back at when it does (``avdsim.pacing``).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import uuid
 
 from .clock import iso
 from .errors import ArmError
+from .pacing import wait_header
 
 TERMINAL = ("Succeeded", "Failed", "Canceled")
 
@@ -75,6 +78,7 @@ class Operations:
         op.fault = getattr(req, "lro_fault", None)
         self.ops[op.id.lower()] = op
         op.due = op.start + max(0.0, float(duration_s))
+        self.sim.pacer.expect(resource_id, op.due)
         self.sim.scheduler.at(op.due, self._complete, op, complete, fail)
         return op
 
@@ -124,8 +128,8 @@ class Operations:
             interval = min(interval, max(1.0, remaining))
         real = self.sim.clock.real_seconds(interval)
         if real >= 1.0:
-            return {"Retry-After": str(int(round(real)))}
-        return {"retry-after-ms": str(max(5, int(real * 1000)))}
+            return {"Retry-After": str(int(round(real))), **wait_header(interval)}
+        return {"retry-after-ms": str(max(5, int(real * 1000))), **wait_header(interval)}
 
     def headers(self, op: Operation, location: bool = True) -> dict:
         async_url, location_url = self.urls(op)

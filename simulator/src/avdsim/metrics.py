@@ -33,6 +33,8 @@ class Metrics:
         out = {
             "sim_time_s": round(sim.clock.elapsed(), 3),
             "sim_now": sim.now_iso(),
+            "real_time_s": round(sim.clock.real_elapsed(), 3),
+            "clock": sim.pacer.state(),
             "requests": {"total": self.total, "reads": self.by_kind["read"],
                          "writes": self.by_kind["write"], "deletes": self.by_kind["delete"],
                          "by_operation": dict(self.by_operation)},

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import routing
 from .clock import http_date, iso
 from .errors import ArmError
+from .pacing import wait_header
 from .throttle import HEADER as RATE_HEADERS
 
 
@@ -157,9 +158,10 @@ class Handler(BaseHTTPRequestHandler):
             self.log_error("internal error: %s", tb)
             resp = Response(500, {"error": {"code": "InternalServerError",
                                             "message": f"avdsim internal error: {exc!r}"}})
-        if resp.status >= 400 and isinstance(resp.body, dict) and isinstance(
-                resp.body.get("error"), dict):
-            with sim.lock:
+        with sim.lock:
+            sim.pacer.after(req.method, req.path, req.raw_query, resp.status, resp.headers)
+            if resp.status >= 400 and isinstance(resp.body, dict) and isinstance(
+                    resp.body.get("error"), dict):
                 sim.metrics.errors_by_code[resp.body["error"].get("code")] += 1
         self._send(req, resp)
         if not req.path.startswith("/_sim/"):
@@ -189,6 +191,9 @@ class Handler(BaseHTTPRequestHandler):
         arm = route.auth  # ARM requests: counted, authenticated, throttled, fault-injected
         if arm:
             sim.metrics.count(route.operation, route.kind)
+            # the wait this client kept (if any) moves the clock first: buckets refill, events
+            # fall due, as they would have while it waited against Azure (avdsim.pacing)
+            sim.pacer.before(self.client_address, req.method, req.path, req.raw_query)
             self._authenticate(sim, req)
             if route.api_version and not req.api_version:
                 raise ArmError(400, "MissingApiVersionParameter",
@@ -205,7 +210,8 @@ class Handler(BaseHTTPRequestHandler):
                                    f"actor '{sim.identity.object_id}' exceeded. Please try again "
                                    f"after '{int(wait_sim)}' seconds after additional tokens are "
                                    "available. Refer to https://aka.ms/arm-throttling",
-                                   headers=_retry_after(sim.clock.real_seconds(wait_sim)))
+                                   headers={**_retry_after(sim.clock.real_seconds(wait_sim)),
+                                            **wait_header(wait_sim)})
             if sub and route.policy:
                 now = sim.now()
                 ok, header, blocked = sim.resource_policies.check(sub, route.policy, now)
@@ -222,7 +228,7 @@ class Handler(BaseHTTPRequestHandler):
                     raise ArmError(429, "OperationNotAllowed",
                                    "The server rejected the request because too many requests "
                                    "have been received for this subscription.",
-                                   headers={**retry,
+                                   headers={**retry, **wait_header(wait_sim),
                                             "x-ms-ratelimit-remaining-resource": header},
                                    details=[{"code": "TooManyRequests", "target": group,
                                              "message": detail}])

@@ -16,6 +16,7 @@ from .hooks import Hooks
 from .identity import Identity
 from .lro import Operations
 from .metrics import Metrics
+from .pacing import Pacer
 from .store import Store
 from .throttle import ResourcePolicies, Throttle
 
@@ -67,6 +68,8 @@ class Simulator:
         self.poll_interval_s = float(scenario.get("poll_interval_s",
                                                   _durations.DEFAULT_POLL_INTERVAL_S))
         self.page_size = int(scenario.get("page_size", 50))
+        self.pacer = Pacer(self, float(scenario.get("client_poll_interval_s",
+                                                    _durations.DEFAULT_CLIENT_POLL_INTERVAL_S)))
         self.subscription_id = scenario["subscription_id"]
         self.subscriptions = {self.subscription_id.lower(): {
             "subscriptionId": self.subscription_id,
@@ -105,8 +108,15 @@ class Simulator:
     def advance(self, seconds: float) -> None:
         """Move simulated time forward, running every event that falls due, in order."""
         with self.lock:
+            self.advance_to(self.clock.now() + float(seconds))
+
+    def advance_to(self, target: float) -> float:
+        """Move simulated time forward to ``target`` (epoch seconds; nothing happens when it is
+        already past), running every event that falls due on the way, each with the clock at
+        its time. Returns the simulated seconds the clock moved."""
+        with self.lock:
             self.scheduler.run_due(self._event_error)
-            target = self.clock.now() + float(seconds)
+            moved = 0.0
             # Step through due events so each runs with the clock at (or after) its time.
             for _ in range(1000000):
                 nxt = self.scheduler.next_due()
@@ -115,11 +125,14 @@ class Simulator:
                 step = nxt - self.clock.now()
                 if step > 0:
                     self.clock.advance(step)
+                    moved += step
                 self.scheduler.run_due(self._event_error)
             rest = target - self.clock.now()
             if rest > 0:
                 self.clock.advance(rest)
+                moved += rest
             self.scheduler.run_due(self._event_error)
+            return moved
 
     def _event_error(self, fn, exc):
         msg = f"event {getattr(fn, '__qualname__', fn)} failed: {exc!r}\n" + "".join(
@@ -145,7 +158,8 @@ class Simulator:
     def load_scenario(self) -> None:
         known = {"name", "description", "extends", "subscription_id", "subscription_name",
                  "tenant_id", "client_id", "client_secret", "durations", "throttling",
-                 "poll_interval_s", "page_size", "seed", "clock_start", "time_scale"}
+                 "poll_interval_s", "client_poll_interval_s", "page_size", "seed", "clock_start",
+                 "time_scale"}
         known |= {k for _o, k, _l in self.scenario_sections}
         unknown = set(self.scenario) - known
         if unknown:
