@@ -23,6 +23,7 @@ options:
       - Seconds between two status checks while waiting.
       - Azure long-running operations follow the C(Retry-After) interval Azure sends; this
         interval applies to the waits the module polls itself.
-    type: int
+      - Fractions of a second are allowed.
+    type: float
     default: 15
 """

@@ -44,6 +44,13 @@ class Deadline:
         return self._clock() >= self._end
 
 
+def check_poll_interval(value, option="poll_interval"):
+    """Validate a poll interval: seconds > 0, fractions allowed (tests poll a simulator often)."""
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        raise ValueError("%s: must be a number of seconds > 0 (fractions allowed), got %r." % (option, value))
+    return float(value)
+
+
 def _partial(partial):
     if callable(partial):
         return partial()

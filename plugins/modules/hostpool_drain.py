@@ -112,8 +112,8 @@ options:
     description: Real seconds the whole task may take; default O(drain_timeout) + O(logoff_grace) + 1800.
     type: int
   poll_interval:
-    description: Seconds between two reads of the pool's user sessions.
-    type: int
+    description: Seconds between two reads of the pool's user sessions (fractions allowed).
+    type: float
     default: 15
 extends_documentation_fragment:
   - goldenimage.avd.azure
@@ -194,14 +194,16 @@ arm_requests:
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._drain import DrainContext, check_message, run_drain
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
 def run(azure):
     params = azure.params
     message = check_message(params["user_message"], "user_message")
-    for option in ("drain_timeout", "logoff_grace", "poll_interval"):
-        if params[option] is None or params[option] < (1 if option == "poll_interval" else 0):
-            raise ValueError("%s must be a number of seconds >= %d" % (option, 1 if option == "poll_interval" else 0))
+    for option in ("drain_timeout", "logoff_grace"):
+        if params[option] is None or params[option] < 0:
+            raise ValueError("%s must be a number of seconds >= 0" % option)
+    check_poll_interval(params["poll_interval"])
     if not params["session_hosts"]:
         raise ValueError("session_hosts must name at least one session host")
     ctx = DrainContext(azure.desktop, azure.compute, params["resource_group"], params["host_pool"],
@@ -250,7 +252,7 @@ def main():
             )),
             vm_action=dict(type="str", choices=["delete", "deallocate", "none"], default="none"),
             timeout=dict(type="int"),
-            poll_interval=dict(type="int", default=15),
+            poll_interval=dict(type="float", default=15),
         ),
         supports_check_mode=True,
     )

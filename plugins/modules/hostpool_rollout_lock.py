@@ -62,8 +62,8 @@ options:
     type: int
     default: 0
   poll_interval:
-    description: Seconds between two checks while waiting for another run's lease.
-    type: int
+    description: Seconds between two checks while waiting for another run's lease (fractions allowed).
+    type: float
     default: 15
   settle_seconds:
     description:
@@ -123,7 +123,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import (
     release_lock,
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
 
 
 def run(azure):
@@ -132,6 +132,7 @@ def run(azure):
         raise ValueError("lease_seconds must be at least 60")
     if not params["owner"] or ";" in params["owner"] or "=" in params["owner"]:
         raise ValueError("owner must be a non-empty string without ';' or '='")
+    check_poll_interval(params["poll_interval"])
     rg, name = params["resource_group"], params["host_pool"]
     pool = get_pool(azure.desktop, rg, name)
     now = azure.server_now()
@@ -180,7 +181,7 @@ def main():
             floor=dict(type="int"),
             target=dict(type="str"),
             wait_timeout=dict(type="int", default=0),
-            poll_interval=dict(type="int", default=15),
+            poll_interval=dict(type="float", default=15),
             settle_seconds=dict(type="float", default=3),
         ),
         supports_check_mode=True,

@@ -294,7 +294,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
 
 
 def argument_spec():
@@ -328,7 +328,7 @@ def argument_spec():
         notes=dict(type="str"),
         wait=dict(type="bool", default=True),
         timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="int", default=15),
+        poll_interval=dict(type="float", default=15),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
 
@@ -348,8 +348,7 @@ def validate(params):
     validate_capture_params(params)
     if params["timeout"] < 0:
         raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
-    if params["poll_interval"] < 1:
-        raise ValueError("Option 'poll_interval' must be >= 1 second, got %d." % params["poll_interval"])
+    check_poll_interval(params["poll_interval"])
     if params["state"] == "present" and not params["source_vm"]:
         raise ValueError("Option 'source_vm' is required with state=present.")
     if params["state"] == "absent" and params["version"] == "auto":

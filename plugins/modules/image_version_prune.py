@@ -50,7 +50,8 @@ options:
     description:
       - Seconds between two looks at a marker lease held by another run.
       - The deletions themselves are followed at the pace Azure asks for (C(Retry-After)).
-    type: int
+      - Fractions of a second are allowed.
+    type: float
     default: 15
 extends_documentation_fragment:
   - goldenimage.avd.azure
@@ -105,7 +106,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resour
 from ansible_collections.goldenimage.avd.plugins.module_utils._markers import MarkerStore
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._retention import select_for_deletion, versions_in_use
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, wait_poller
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_poller
 
 
 def list_vms(compute, resource_groups):
@@ -157,7 +158,8 @@ def run(azure):
         raise ValueError("keep: must be an integer >= 1 (the newest versions are always kept), got %s." % params["keep"])
     for group in params["vm_resource_groups"] or []:
         validate_name("resource_group", group, option="vm_resource_groups")
-    for option in ("lock_ttl", "timeout", "poll_interval"):
+    check_poll_interval(params["poll_interval"])
+    for option in ("lock_ttl", "timeout"):
         if params[option] < 1:
             raise ValueError("%s: must be a number of seconds >= 1, got %s." % (option, params[option]))
     image_id = resource_id(azure.subscription_id, params["resource_group"], "Microsoft.Compute",
@@ -194,7 +196,7 @@ def main():
             vm_resource_groups=dict(type="list", elements="str"),
             lock_ttl=dict(type="int", default=300),
             timeout=dict(type="int", default=1800),
-            poll_interval=dict(type="int", default=15),
+            poll_interval=dict(type="float", default=15),
         ),
         supports_check_mode=True,
     )

@@ -88,8 +88,8 @@ options:
     type: int
     default: 300
   poll_interval:
-    description: Seconds between two looks at a lease held by another run.
-    type: int
+    description: Seconds between two looks at a lease held by another run (fractions allowed).
+    type: float
     default: 5
 extends_documentation_fragment:
   - goldenimage.avd.azure
@@ -189,6 +189,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
     validate_version,
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
 def validate(params):
@@ -211,7 +212,8 @@ def validate(params):
     if params["state"] == "absent" and (params["source_marker"] or params["rollback"]):
         raise ValueError("state=absent takes marker and optionally version; source_marker and rollback apply "
                          "to state=present only.")
-    for option in ("lock_ttl", "timeout", "poll_interval"):
+    check_poll_interval(params["poll_interval"])
+    for option in ("lock_ttl", "timeout"):
         if params[option] < 1:
             raise ValueError("%s: must be a number of seconds >= 1, got %s." % (option, params[option]))
 
@@ -255,7 +257,7 @@ def main():
             state=dict(type="str", choices=["present", "absent"], default="present"),
             lock_ttl=dict(type="int", default=300),
             timeout=dict(type="int", default=300),
-            poll_interval=dict(type="int", default=5),
+            poll_interval=dict(type="float", default=5),
         ),
         supports_check_mode=True,
         mutually_exclusive=[("source_marker", "version")],

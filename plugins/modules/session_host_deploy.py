@@ -202,6 +202,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._deploy import (
     deploy,
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
 def run(azure):
@@ -212,8 +213,9 @@ def run(azure):
     for key in (params["tags"] or {}):
         if key.lower().startswith("goldenimage."):
             raise ValueError("tags: %r uses the reserved prefix goldenimage." % key)
-    if params["timeout"] <= 0 or params["poll_interval"] <= 0:
-        raise ValueError("timeout and poll_interval must be > 0 seconds")
+    if params["timeout"] <= 0:
+        raise ValueError("timeout must be > 0 seconds")
+    check_poll_interval(params["poll_interval"])
     ctx = DeployContext(azure.compute, azure.desktop, params["resource_group"], params["host_pool"],
                         server_now=azure.server_now, on_secret=azure.module.no_log_values.add, log=azure.module.log)
     changed, result = deploy(ctx, params, params["names"], azure.check_mode, params["timeout"], params["poll_interval"])
@@ -255,7 +257,7 @@ def main():
             rollout_id=dict(type="str"),
             on_failure=dict(type="str", choices=["delete", "keep"], default="delete"),
             timeout=dict(type="int", default=1800),
-            poll_interval=dict(type="int", default=15),
+            poll_interval=dict(type="float", default=15),
             tags=dict(type="dict"),
             purge_tags=dict(type="bool", default=False),
         ),

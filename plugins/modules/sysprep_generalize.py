@@ -145,7 +145,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import (
     power_state,
     refusal_reason,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
 
 
 def argument_spec():
@@ -155,7 +155,7 @@ def argument_spec():
         remove_local_accounts=dict(type="bool", default=True),
         keep_accounts=dict(type="list", elements="str"),
         timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="int", default=15),
+        poll_interval=dict(type="float", default=15),
     )
 
 
@@ -164,8 +164,7 @@ def validate(params):
     validate_name("vm", params["name"], option="name")
     if params["timeout"] < 0:
         raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
-    if params["poll_interval"] < 1:
-        raise ValueError("Option 'poll_interval' must be >= 1 second, got %d." % params["poll_interval"])
+    check_poll_interval(params["poll_interval"])
     for account in params["keep_accounts"] or []:
         if not account or len(account) > 256:
             raise ValueError("Option 'keep_accounts' holds an empty or over-long account name.")

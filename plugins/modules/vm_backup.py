@@ -157,7 +157,7 @@ def argument_spec():
         collection=dict(type="str"),
         retain=dict(type="int"),
         timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="int", default=15),
+        poll_interval=dict(type="float", default=15),
         state=dict(type="str", choices=["present", "absent", "restored"], default="present"),
     )
 

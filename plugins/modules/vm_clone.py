@@ -197,7 +197,7 @@ def argument_spec():
         allow_running_source=dict(type="bool", default=False),
         tags=dict(type="dict", default={}),
         timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="int", default=15),
+        poll_interval=dict(type="float", default=15),
         state=dict(type="str", choices=["present", "absent"], default="present"),
     )
 

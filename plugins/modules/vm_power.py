@@ -116,7 +116,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import is_generalized, power_state
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, wait_for
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_for
 
 TAG_POWER_BEFORE = "goldenimage.power-state-before"
 STATES = ("running", "stopped", "deallocated")
@@ -155,7 +155,7 @@ def main():
         state=dict(type="str", choices=["running", "stopped", "deallocated", "restored"]),
         remember=dict(type="bool", default=False),
         timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="int", default=15),
+        poll_interval=dict(type="float", default=15),
     ), supports_check_mode=True)
 
     def get(mod):
@@ -174,8 +174,9 @@ def main():
         params = mod.params
         validate_name("resource_group", params["resource_group"])
         validate_name("vm", params["name"], option="name")
-        if params["timeout"] < 0 or params["poll_interval"] < 1:
-            raise ValueError("Options 'timeout' (>= 0) and 'poll_interval' (>= 1) are seconds.")
+        if params["timeout"] < 0:
+            raise ValueError("Option 'timeout' must be >= 0 seconds.")
+        check_poll_interval(params["poll_interval"])
         deadline = Deadline(params["timeout"])
         vm = get(mod)
         before = power_state(vm)

@@ -172,7 +172,7 @@ def main():
         updates=dict(type="list", elements="str", default=[]),
         reboot=dict(type="bool", default=True),
         timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="int", default=15),
+        poll_interval=dict(type="float", default=15),
     ), supports_check_mode=True)
     mod.run(handler)
 
