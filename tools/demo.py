@@ -34,7 +34,9 @@ def _collections_path() -> Path:
 
 
 class StageClock:
-    """Turns ansible-runner events into stages timed on the simulator's clock."""
+    """Turns ansible-runner events into stages, each timed twice: Azure time (the simulator's
+    clock: what the stage would take against Azure, the controller's own seconds counted once)
+    with the part of it spent waiting for Azure and users, and controller time (real seconds)."""
 
     def __init__(self, sim, echo=print):
         self.sim = sim
@@ -43,19 +45,26 @@ class StageClock:
         self.failures: list[dict] = []
         self.artifact_data: dict = {}
         self._open: dict | None = None
+        self._by_operation: dict = {}
 
     def _sample(self):
         metrics = self.sim.metrics()
-        return metrics["sim_time_s"], metrics["requests"]["total"], time.monotonic()
+        waited = sum((metrics.get("clock") or {}).get("waits_kept_s", {}).values())
+        self._by_operation = dict(metrics["requests"]["by_operation"])
+        return metrics["sim_time_s"], metrics["requests"]["total"], time.monotonic(), waited
 
     def _close(self):
         if self._open is None:
             return
-        sim_t, requests, wall = self._sample()
+        before = self._open.pop("_by_operation")
+        sim_t, requests, wall, waited = self._sample()
         stage = self._open
-        stage["sim_duration_s"] = round(sim_t - stage.pop("_sim_t"), 1)
+        stage_ops = {op: n - before.get(op, 0) for op, n in self._by_operation.items() if n - before.get(op, 0)}
+        stage["azure_time_s"] = round(sim_t - stage.pop("_sim_t"), 1)
+        stage["waited_s"] = round(waited - stage.pop("_waited"), 1)
+        stage["controller_time_s"] = round(wall - stage.pop("_wall"), 1)
         stage["arm_requests"] = requests - stage.pop("_requests")
-        stage["wall_s"] = round(wall - stage.pop("_wall"), 1)
+        stage["by_operation"] = dict(sorted(stage_ops.items()))
         self.stages.append(stage)
         self._open = None
 
@@ -64,9 +73,9 @@ class StageClock:
         data = event.get("event_data", {})
         if kind == "playbook_on_play_start":
             self._close()
-            sim_t, requests, wall = self._sample()
-            self._open = {"name": data.get("play", ""), "_sim_t": sim_t,
-                          "_requests": requests, "_wall": wall}
+            sim_t, requests, wall, waited = self._sample()
+            self._open = {"name": data.get("play", ""), "_sim_t": sim_t, "_requests": requests,
+                          "_wall": wall, "_waited": waited, "_by_operation": self._by_operation}
             self.echo(f"==> {self._open['name']}")
         elif kind == "runner_on_ok" and data.get("task_action") in ("debug", "ansible.builtin.debug"):
             # The roles' progress lines (batch k of n, hosts waiting, users left, version tree).
@@ -83,6 +92,15 @@ class StageClock:
             self._close()
             self.artifact_data = data.get("artifact_data") or {}
         return True
+
+
+def _extra_var(text: str) -> tuple:
+    """``KEY=VALUE``; a VALUE that is JSON (a list, a mapping, a number) is passed as that value."""
+    key, _, value = text.partition("=")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
 
 
 def _shown(path: Path) -> str:
@@ -139,7 +157,7 @@ def run(args) -> int:
             extravars={
                 # New session hosts need a local admin password; a fresh one per run, never stored.
                 "session_host_rollout_admin_password": "Av1!" + secrets.token_urlsafe(18),
-                **dict(kv.split("=", 1) for kv in args.extra_vars),
+                **dict(_extra_var(kv) for kv in args.extra_vars),
             },
             ident="demo",
             quiet=True,
@@ -154,7 +172,7 @@ def run(args) -> int:
         report = build_report(
             status=result.status, rc=result.rc, stages=clock.stages, failures=clock.failures,
             summary=clock.artifact_data.get("goldenimage_lifecycle"), metrics=metrics,
-            wall_clock_s=time.monotonic() - started, time_scale=sim.info.get("time_scale"),
+            controller_time_s=time.monotonic() - started, time_scale=sim.info.get("time_scale"),
             observed=observed,
         )
     (out_dir / "report.json").write_text(json.dumps(report, indent=2) + "\n")
@@ -170,12 +188,14 @@ def main(argv=None) -> int:
     parser.add_argument("--scenario", default="demo")
     parser.add_argument("--inventory", default="demo", help="directory under playbooks/inventories")
     parser.add_argument("--time-scale", type=float, default=None,
-                        help="simulated seconds per real second (default: the scenario's)")
+                        help="how many times sooner than Azure the simulator asks clients to come back "
+                             "(default: the scenario's); Azure time does not depend on it")
     parser.add_argument("--timeout", type=int, default=900,
                         help="real seconds before the job is stopped (the demo takes about one to two minutes)")
     parser.add_argument("--out-dir", default=str(REPO / "build" / "demo"),
                         help="where report.json and the runner's private data dir go")
-    parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("-e", "--extra-vars", action="append", default=[], metavar="KEY=VALUE",
+                        help="an extra variable; a JSON VALUE (list, mapping) is passed as that value")
     args = parser.parse_args(argv)
     os.chdir(REPO)
     return run(args)

@@ -130,6 +130,11 @@ def requests_delta(before, after):
     return out
 
 
+def waits_kept(metrics):
+    """How many requests kept a wait so far (polls of operations, of users leaving; avdsim.pacing)."""
+    return sum(metrics["clock"]["waits_kept"].values())
+
+
 def capacity_points(metrics, since_s=0.0):
     return [point for point in metrics["users"]["capacity_timeline"] if point[0] >= since_s]
 

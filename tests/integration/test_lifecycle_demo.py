@@ -31,3 +31,35 @@ def test_demo_reports_a_failed_lifecycle_and_exits_non_zero(tmp_path):
     # Neither the simulator's secret nor the generated admin password is in the report.
     assert "avdsim-demo-secret" not in report_path.read_text()
     assert "session_host_rollout_admin_password" not in proc.stdout
+
+
+def test_demo_stages_report_azure_time_not_controller_overhead(tmp_path):
+    """A stage of synchronous host-pool tag writes takes seconds of Azure time, a stage of gallery
+    PATCHes (long-running operations) no more than their Azure durations, however long Ansible took."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AZURE_"))}
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "demo.py"), "--out-dir", str(tmp_path),
+         "-e", 'lifecycle_stages=["pilot"]', "-e", "lifecycle_version=1.0.0",
+         "-e", 'lifecycle_host_pools=[{"name": "hp-demo-pooled", "resource_group": "rg-avd-demo", "marker": "pilot"}]'],
+        check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "Azure time" in proc.stdout and "controller" in proc.stdout
+    report = json.loads((tmp_path / "report.json").read_text())
+    stages = {stage["name"]: stage for stage in report["stages"]}
+
+    # binding the pool to pilot: host-pool tag writes only, answered at once by Azure
+    bind = stages["Check the lifecycle inputs"]
+    assert any(op.startswith("PATCH") and op.endswith("hostPools/{hostPoolName}") for op in bind["by_operation"])
+    assert bind["azure_time_s"] < 60, bind
+    assert bind["waited_s"] == 0, bind
+
+    # marking 1.0.0 for the pilot: tag PATCHes of the image definition (the marker lease) and of the
+    # version, each a 20 s operation in Azure (avdsim durations: gallery_update)
+    mark = stages["Mark the new version for the pilot"]
+    patches = sum(n for op, n in mark["by_operation"].items() if op.startswith("PATCH") and "/galleries/" in op)
+    assert patches >= 2, mark
+    assert mark["waited_s"] <= patches * 20 + 1, mark
+    # the rest is the controller's own seconds, counted once (not multiplied by the time scale)
+    assert mark["azure_time_s"] <= mark["waited_s"] + mark["controller_time_s"] + 1, mark
+    assert report["azure_time_s"] <= report["waited_s"] + report["controller_time_s"] + 5, report

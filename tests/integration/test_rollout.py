@@ -235,12 +235,15 @@ def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp
     concurrent = sum(r["duration_s"] for r in deploys) + sum(
         max(h["empty_after_s"] for h in r["session_hosts"]) for r in drains)
     assert concurrent < 0.5 * serial, (concurrent, serial)
-    # The whole run's simulated time is not compared with the serial sum: the simulated clock also
-    # runs while Ansible starts each task (seconds of real time, scaled 600x); the benchmark
-    # tests/benchmarks/bench_rollout.py reports both.
     requests = rs.requests_delta(before, after)
     assert requests["throttled"] == 0, repr(requests)
-    assert requests["total"] < 60 * hosts, requests
+    # Waiting costs what it costs against Azure: one read per poll interval (15 s of Azure time) per
+    # thing waited for (operations in progress, the pages of the pool's user sessions while users
+    # leave); everything else is the rollout's own work, which stays cheap per host.
+    waiting = rs.waits_kept(after) - rs.waits_kept(before)
+    azure_s = after["sim_time_s"] - before["sim_time_s"]
+    assert requests["total"] - waiting < 30 * hosts, (waiting, requests)
+    assert waiting <= 3 * azure_s / 15.0, (waiting, azure_s)
 
 
 def _descendants(pid):
@@ -314,7 +317,8 @@ def test_a_crashed_rollout_resumes_from_the_real_state(fresh_sim, tmp_path):
         proc.wait(timeout=60)
 
     # nothing of the killed run goes on: hours of simulated time later the drained hosts are still there
-    time.sleep(3)
+    time.sleep(1)  # (the killed processes are gone; nothing may still be talking to the simulator)
+    sim.advance(2 * 3600)
     crashed = rs.session_hosts(sim)
     assert len(crashed) == 6 and [n for n, sh in crashed.items() if not sh.allow_new_session]
     assert "owner=awx-template-7" in rs.pool_tags(sim)["goldenimage.rollout-lock"]

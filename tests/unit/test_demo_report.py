@@ -48,7 +48,7 @@ def _with_pool_hosts(versions):
 ])
 def test_verdict(status, rc, failures, summary, metrics, expected_problems):
     report = build_report(status=status, rc=rc, stages=[], failures=failures, summary=summary,
-                          metrics=metrics, wall_clock_s=1.0)
+                          metrics=metrics, controller_time_s=1.0)
     assert report["problems"] == expected_problems
     assert report["result"] == ("failed" if expected_problems else "passed")
 
@@ -63,22 +63,25 @@ def test_verdict(status, rc, failures, summary, metrics, expected_problems):
 ])
 def test_verdict_compares_with_the_simulators_view(observed, expected_problems):
     report = build_report(status="successful", rc=0, stages=[], failures=[], summary=GOOD_SUMMARY,
-                          metrics=GOOD_METRICS, wall_clock_s=1.0, observed=observed)
+                          metrics=GOOD_METRICS, controller_time_s=1.0, observed=observed)
     assert report["problems"] == expected_problems
 
 
 def test_report_sums_stages_and_copies_user_impact():
-    stages = [{"name": "Build", "sim_duration_s": 3000.0, "arm_requests": 200, "wall_s": 20.0},
-              {"name": "Roll out", "sim_duration_s": 1500.5, "arm_requests": 220, "wall_s": 15.0}]
+    stages = [{"name": "Build", "azure_time_s": 3000.0, "waited_s": 2980.0, "arm_requests": 200,
+               "controller_time_s": 20.0},
+              {"name": "Roll out", "azure_time_s": 1500.5, "waited_s": 1490.0, "arm_requests": 220,
+               "controller_time_s": 15.0}]
     report = build_report(status="successful", rc=0, stages=stages, failures=[], summary=GOOD_SUMMARY,
-                          metrics=GOOD_METRICS, wall_clock_s=40.04)
-    assert report["simulated_duration_s"] == 4500.5
+                          metrics=GOOD_METRICS, controller_time_s=40.04)
+    assert report["azure_time_s"] == 4500.5 and report["waited_s"] == 4470.0
     assert report["arm_requests"] == {"total": 420, "reads": 300, "writes": 100, "deletes": 20, "throttled": 0,
                                       "by_operation": {}}
     assert report["user_impact"]["messages_sent"] == 6
-    assert report["wall_clock_s"] == 40.0
+    assert report["controller_time_s"] == 40.0
     text = render_text(report)
-    assert "PASSED" in text and "1h 15m 00s" in text and "hp-demo-pooled: follows prod -> 1.0.1" in text
+    assert "Azure time" in text and "controller" in text
+    assert "PASSED" in text and "1h 15m 00s" in text and "1h 14m 30s" in text and "hp-demo-pooled: follows prod -> 1.0.1" in text
 
 
 @pytest.mark.parametrize("versions,expected", [

@@ -2,12 +2,10 @@
 (https://learn.microsoft.com/azure/azure-resource-manager/management/request-limits-and-throttling):
 subscription reads 250 tokens refilled at 25/s, writes 200 at 10/s, deletes 200 at 10/s.
 
-Buckets refill on SIMULATED time, Azure's clock in the simulator. Everything the simulator
-tells a client to wait for (operation durations, ``Retry-After`` of a long-running operation)
-is simulated time compressed into real time; a client that follows those hints makes in a
-real second what it would make in ``scale`` seconds against Azure. A bucket on real time
-would throttle that client for the simulator's compression, not for anything Azure would
-see. At ``--time-scale 1`` the two clocks are the same and the buckets are exactly ARM's."""
+Buckets refill on SIMULATED time, Azure's clock in the simulator. The wait of a 429 is an
+appointment (``avdsim.pacing``): the client is asked to come back after it compressed by the
+time scale, and when it does the clock has moved by the whole wait, so the bucket has refilled
+as in Azure. A burst with nothing pending runs on real time and is throttled as in Azure."""
 
 from __future__ import annotations
 

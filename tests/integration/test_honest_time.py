@@ -1,0 +1,52 @@
+"""Honest simulated time (issue 11): the Azure time of a rollout does not depend on how fast the
+controller runs. The same 20-host rollout (same seed) runs twice, once as it comes and once with two
+CPU-burning processes per core beside it (started and stopped inside the test); the two makespans on
+the simulator's clock must agree within 5 % and users must fare the same. Not a timed test: it
+compares the two runs, whatever either one took in real time."""
+
+import multiprocessing
+import os
+import time
+
+from rollout_measure import measure_rollout
+
+BURN_LIMIT_S = 1200  # a burner stops by itself after this, whatever happens to the test
+
+
+def _burn(stop_at):
+    x = 0
+    while time.monotonic() < stop_at:
+        x = (x * 7 + 3) % 1000003
+
+
+def _outcome(report):
+    return {"rc": report["rc"], "batches": report["batches"], "violations": report["violations"],
+            "throttled": report["arm_requests"]["throttled"],
+            **{key: report["users"][key] for key in ("logon_failures", "forced_logoffs",
+                                                     "forced_logoffs_without_warning")}}
+
+
+def test_the_same_rollout_takes_the_same_azure_time_idle_and_under_load():
+    idle = measure_rollout(hosts=20, seed=11, timeline=False)
+    assert idle["rc"] == 0, idle["stdout_tail"]
+    ctx = multiprocessing.get_context("spawn")
+    burners = [ctx.Process(target=_burn, args=(time.monotonic() + BURN_LIMIT_S,), daemon=True)
+               for _ in range(2 * (os.cpu_count() or 1))]
+    for proc in burners:
+        proc.start()
+    try:
+        loaded = measure_rollout(hosts=20, seed=11, timeline=False)
+    finally:
+        for proc in burners:
+            proc.terminate()
+        for proc in burners:
+            proc.join(timeout=10)
+    assert loaded["rc"] == 0, loaded["stdout_tail"]
+    summary = {key: (idle[key], loaded[key]) for key in ("azure_time_s", "overhead_free_s", "controller_time_s")}
+    # the makespan is Azure's: within 5 % however long the controller took
+    assert abs(loaded["azure_time_s"] - idle["azure_time_s"]) <= 0.05 * idle["azure_time_s"], summary
+    assert _outcome(loaded) == _outcome(idle), (summary, _outcome(idle), _outcome(loaded))
+    assert _outcome(idle)["logon_failures"] == 0 and _outcome(idle)["forced_logoffs"] == 0
+    # and it is the schedule's own length: the controller's seconds add little to the waits
+    for report in (idle, loaded):
+        assert report["azure_time_s"] <= 1.15 * report["overhead_free_s"], summary
