@@ -60,10 +60,16 @@ def _session_key(session):
     return (short_name(parts[-2]) if len(parts) >= 2 else "", parts[-1])
 
 
+# Sessions per page of the pool's user-session list (the API's ``pageSize``; the default pages are
+# small, and a drain reads the list once per poll, so a big pool costs one request, not many).
+SESSIONS_PAGE_SIZE = 1000
+
+
 def list_user_sessions(ctx):
     """Every user session of the pool, in one paged list call, keyed by (host, session id)."""
     ctx.requests += 1
-    listed = ctx.desktop.user_sessions.list_by_host_pool(ctx.resource_group, ctx.host_pool)
+    listed = ctx.desktop.user_sessions.list_by_host_pool(ctx.resource_group, ctx.host_pool,
+                                                         page_size=SESSIONS_PAGE_SIZE)
     sessions = [to_wire(item) for item in listed]
     return {_session_key(session): session for session in sessions}
 

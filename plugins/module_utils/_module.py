@@ -195,8 +195,8 @@ class AzureModule:
     def server_now(self):
         """The ARM clock: UTC time of the latest ARM response (its ``Date`` header), else local UTC.
 
-        Use it for every timestamp written to Azure; the simulator's clock runs faster than real
-        time and a local clock may be skewed.
+        Use it for every timestamp written to Azure; a local clock may be skewed, and the
+        simulator's clock moves through the waits a client keeps (not at the controller's pace).
         """
         if self._server_date is not None:
             return self._server_date

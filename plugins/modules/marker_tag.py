@@ -78,8 +78,8 @@ options:
     description:
       - Lifetime of the lease on the image definition, in seconds of the Azure Resource Manager clock.
         A run that crashes while holding the lease blocks others at most this long.
-      - It must exceed the time a run needs to change the marker. Against a simulator whose clock
-        runs faster than real time, multiply by its time scale.
+      - It must exceed the time a run needs to change the marker (a few gallery updates of about
+        20 seconds each).
     type: int
     default: 300
   timeout:

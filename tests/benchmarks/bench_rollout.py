@@ -30,7 +30,7 @@ def main(argv=None):
     parser.add_argument("--surge", default="25%")
     parser.add_argument("--time-scale", type=float, default=3000,
                         help="how many times sooner than Azure the simulator asks clients to come back")
-    parser.add_argument("--poll-interval", type=float, default=0.02,
+    parser.add_argument("--poll-interval", type=float, default=0.005,
                         help="real seconds between the role's own polls (each counts as 15 s of Azure time)")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON only")
     args = parser.parse_args(argv)

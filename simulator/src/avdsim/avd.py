@@ -513,8 +513,9 @@ def _retire_pool(sim, pool: Pool, reason: str) -> None:
     del sim.avd.pools[pool.id.lower()]
 
 
-def _page(sim, req, items: List[dict], extra_query: Optional[dict] = None) -> dict:
-    """AVD paging: ``pageSize``, ``initialSkip``, ``isDescending``; ``nextLink`` carries them."""
+def _page(sim, req, items: List[Any], extra_query: Optional[dict] = None, render=None) -> dict:
+    """AVD paging: ``pageSize``, ``initialSkip``, ``isDescending``; ``nextLink`` carries them.
+    With ``render``, ``items`` are model objects and only the page's are rendered."""
     try:
         size = int(req.query.get("pageSize") or sim.page_size)
         skip = int(req.query.get("initialSkip") or 0)
@@ -526,6 +527,8 @@ def _page(sim, req, items: List[dict], extra_query: Optional[dict] = None) -> di
     if descending:
         items = list(reversed(items))
     page = items[skip:skip + size]
+    if render is not None:
+        page = [render(item) for item in page]
     body: Dict[str, Any] = {"value": page, "nextLink": None}
     if skip + size < len(items):
         query = {"pageSize": size, "isDescending": str(descending).lower(), "initialSkip": skip + size}
@@ -864,9 +867,11 @@ def list_user_sessions_pool(sim, req):
     pool = _get_pool(sim, req)
     _advance_users(sim, pool)
     clauses = _parse_filter(req.query.get("$filter"))
+    extra = {"$filter": req.query.get("$filter")} if req.query.get("$filter") else None
+    if not clauses:  # render only the page asked for (a pool of hundreds of sessions, polled)
+        return _page(sim, req, pool.users.sessions(), extra, lambda s: render_session(sim, pool, s))
     items = [render_session(sim, pool, s) for s in pool.users.sessions()]
     items = [item for item in items if _matches(item, clauses)]
-    extra = {"$filter": req.query.get("$filter")} if req.query.get("$filter") else None
     return _page(sim, req, items, extra)
 
 
@@ -874,7 +879,7 @@ def list_user_sessions_pool(sim, req):
 def list_user_sessions_host(sim, req):
     pool, host = _get_host(sim, req)
     _advance_users(sim, pool)
-    return _page(sim, req, [render_session(sim, pool, s) for s in pool.users.sessions(host.name)])
+    return _page(sim, req, pool.users.sessions(host.name), render=lambda s: render_session(sim, pool, s))
 
 
 def _get_session(sim, req):
