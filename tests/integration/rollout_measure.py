@@ -64,7 +64,8 @@ def _waits(metrics):
     return rs.waits_kept(metrics)
 
 
-def measure_rollout(hosts=20, surge="25%", time_scale=3000, poll_interval=0.05, seed=None, timeline=True):
+def measure_rollout(hosts=20, surge="25%", time_scale=3000, poll_interval=0.05, seed=None, timeline=True,
+                    clock_rate=None):
     """Roll a pool of ``hosts`` hosts (users on every host) to a new version; return the report."""
     from avdsim.testing import SimServer  # pylint: disable=import-outside-toplevel
 
@@ -73,7 +74,8 @@ def measure_rollout(hosts=20, surge="25%", time_scale=3000, poll_interval=0.05, 
     if seed is not None:
         scenario["seed"] = seed
     with tempfile.TemporaryDirectory() as tmp, \
-            SimServer(scenario=rs.write_scenario(tmp, scenario), time_scale=time_scale) as sim:
+            SimServer(scenario=rs.write_scenario(tmp, scenario), time_scale=time_scale,
+                      clock_rate=clock_rate) as sim:
         rs.create_version(sim, "1.0.1")
         rs.move_marker(sim, "1.0.1")
         extra = {
@@ -110,6 +112,7 @@ def measure_rollout(hosts=20, surge="25%", time_scale=3000, poll_interval=0.05, 
     capacity = rs.capacity_points(after, before["sim_time_s"])
     return {
         "hosts": hosts, "surge": surge, "time_scale": time_scale, "poll_interval": poll_interval, "rc": run.rc,
+        "clock_rate": 1.0 if clock_rate is None else clock_rate,
         "batches": result.get("batches"),
         "azure_time_s": round(azure_s),
         "overhead_free_s": round(waited_s),

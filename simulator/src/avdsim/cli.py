@@ -24,8 +24,12 @@ def _parser():
     s.add_argument("--port", type=int, default=0, help="0 = pick a free port")
     s.add_argument("--scenario", default="demo", help="bundled scenario name or YAML path")
     s.add_argument("--time-scale", type=float, default=None,
-                   help=f"simulated seconds per real second (default {DEFAULT_TIME_SCALE:g}, "
-                        "or the scenario's time_scale)")
+                   help=f"how many times sooner than Azure clients are asked to come back "
+                        f"(default {DEFAULT_TIME_SCALE:g}, or the scenario's time_scale)")
+    s.add_argument("--clock-rate", type=float, default=None,
+                   help="simulated seconds per real second while no client waits (default 1, or "
+                        "the scenario's clock_rate; 0: only waits move the clock, so a run does "
+                        "not depend on how fast its client is)")
     s.add_argument("--env-file", default=None, help="write export lines for AZURE_* here")
     s.add_argument("--state-dir", default=None,
                    help="directory for the CA and server certificate (default: a new temp dir)")
@@ -41,7 +45,7 @@ def serve(args) -> int:
 
     t0 = time.monotonic()
     scen = _scenario.load(args.scenario)
-    sim = Simulator(scen, args.time_scale)
+    sim = Simulator(scen, args.time_scale, clock_rate=args.clock_rate)
     state_dir = os.path.abspath(args.state_dir or tempfile.mkdtemp(prefix="avdsim-"))
     certs = ensure_certificates(state_dir)
     server = SimHTTPServer((args.host, args.port), sim,
@@ -61,7 +65,7 @@ def serve(args) -> int:
             "ca_bundle": certs["ca"], "tenant_id": sim.identity.tenant_id,
             "subscription_id": sim.subscription_id, "client_id": sim.identity.client_id,
             "client_secret": sim.identity.client_secret,
-            "time_scale": sim.clock.scale, "state_dir": state_dir,
+            "time_scale": sim.clock.scale, "clock_rate": sim.clock.rate, "state_dir": state_dir,
             "startup_s": round(time.monotonic() - t0, 3), "pid": os.getpid()}
     if args.env_file:
         env = {"AZURE_SUBSCRIPTION_ID": info["subscription_id"],

@@ -27,10 +27,17 @@ import time
 
 
 class SimClock:
-    def __init__(self, scale: float, start: float | None = None):
+    """``rate``: simulated seconds per real second while nothing is waited for (1: real time;
+    0: the clock moves only by advances, so what a run sees does not depend on how fast its
+    client runs)."""
+
+    def __init__(self, scale: float, start: float | None = None, rate: float = 1.0):
         if scale <= 0:
             raise ValueError("time scale must be > 0")
+        if not 0 <= rate <= 1:
+            raise ValueError("clock rate must be between 0 and 1")
         self.scale = float(scale)
+        self.rate = float(rate)
         self.start = float(start) if start is not None else time.time()
         self._mono0 = time.monotonic()
         self._advanced = 0.0
@@ -38,7 +45,7 @@ class SimClock:
 
     def now(self) -> float:
         with self._lock:
-            return self.start + (time.monotonic() - self._mono0) + self._advanced
+            return self.start + (time.monotonic() - self._mono0) * self.rate + self._advanced
 
     def elapsed(self) -> float:
         """Simulated seconds since the simulator started."""

@@ -41,6 +41,7 @@ def state(sim, req):
 def _clock(sim):
     return {"sim_time_s": round(sim.clock.elapsed(), 3), "sim_now": sim.now_iso(),
             "real_time_s": round(sim.clock.real_elapsed(), 3), "time_scale": sim.clock.scale,
+            "clock_rate": sim.clock.rate,
             **sim.pacer.state()}
 
 

@@ -38,7 +38,8 @@ def provider_modules() -> list:
 
 
 class Simulator:
-    def __init__(self, scenario: dict, time_scale: float | None = None):
+    def __init__(self, scenario: dict, time_scale: float | None = None,
+                 clock_rate: float | None = None):
         self.lock = threading.RLock()
         self.scenario = scenario
         scale = time_scale if time_scale is not None else scenario.get(
@@ -47,7 +48,8 @@ class Simulator:
         if isinstance(start, str):
             from .clock import parse_iso
             start = parse_iso(start)
-        self.clock = SimClock(float(scale), start)
+        rate = clock_rate if clock_rate is not None else scenario.get("clock_rate", 1.0)
+        self.clock = SimClock(float(scale), start, rate=float(rate))
         self.scheduler = Scheduler(self.clock)
         self.store = Store()
         self.hooks = Hooks(self)
@@ -159,7 +161,7 @@ class Simulator:
         known = {"name", "description", "extends", "subscription_id", "subscription_name",
                  "tenant_id", "client_id", "client_secret", "durations", "throttling",
                  "poll_interval_s", "client_poll_interval_s", "page_size", "seed", "clock_start",
-                 "time_scale"}
+                 "time_scale", "clock_rate"}
         known |= {k for _o, k, _l in self.scenario_sections}
         unknown = set(self.scenario) - known
         if unknown:
@@ -173,7 +175,8 @@ class Simulator:
         with self.lock:
             snap = self.store.snapshot()
             out = {"sim_time_s": round(self.clock.elapsed(), 3), "sim_now": self.now_iso(),
-                   "time_scale": self.clock.scale, "subscription_id": self.subscription_id,
+                   "time_scale": self.clock.scale, "clock_rate": self.clock.rate,
+                   "subscription_id": self.subscription_id,
                    "resources": snap["resources"], "internal": snap["internal"],
                    "operations": {op.id: {"status": op.status, "kind": op.kind,
                                           "resourceId": op.resource_id}

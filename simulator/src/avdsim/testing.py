@@ -27,10 +27,12 @@ class SimServerError(RuntimeError):
 
 class SimServer:
     def __init__(self, scenario: str = "demo", time_scale: float | None = None,
+                 clock_rate: float | None = None,
                  state_dir: str | None = None, startup_timeout: float = 30.0,
                  extra_args: list | None = None, verbose: bool = False):
         self.scenario = scenario
         self.time_scale = time_scale
+        self.clock_rate = clock_rate
         self._own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix="avdsim-test-")
         self.startup_timeout = startup_timeout
@@ -48,6 +50,8 @@ class SimServer:
                self.scenario, "--state-dir", self.state_dir, "--env-file", self.env_file]
         if self.time_scale is not None:
             cmd += ["--time-scale", str(self.time_scale)]
+        if self.clock_rate is not None:
+            cmd += ["--clock-rate", str(self.clock_rate)]
         if self.verbose:
             cmd.append("--verbose")
         cmd += self.extra_args
