@@ -122,3 +122,17 @@ def test_a_throttled_client_keeps_the_wait_it_was_given():
             assert metrics["throttled"] == 1
             assert metrics["clock"]["waits_kept"]["appointments"] == 1
             assert 20 <= _elapsed(sim, t0) <= 21
+
+
+def test_at_clock_rate_0_only_waits_move_the_clock():
+    with SimServer(scenario="demo", time_scale=6000, clock_rate=0) as sim:
+        assert sim.info["clock_rate"] == 0
+        compute = sim.compute_client()
+        t0 = sim.clock()["sim_time_s"]
+        time.sleep(0.5)  # the client thinks: no simulated time passes
+        assert _elapsed(sim, t0) == 0
+        compute.virtual_machines.begin_deallocate(RG, ORIGINAL).result()
+        assert _elapsed(sim, t0) == 60  # exactly the operation's Azure duration
+        assert _power(compute) == "PowerState/deallocated"
+        sim.advance(30)
+        assert _elapsed(sim, t0) == 90

@@ -64,7 +64,7 @@ def _waits(metrics):
     return rs.waits_kept(metrics)
 
 
-def measure_rollout(hosts=20, surge="25%", time_scale=3000, poll_interval=0.05, seed=None, timeline=True,
+def measure_rollout(hosts=20, surge="25%", time_scale=3000, poll_interval=0.02, seed=None, timeline=True,
                     clock_rate=None):
     """Roll a pool of ``hosts`` hosts (users on every host) to a new version; return the report."""
     from avdsim.testing import SimServer  # pylint: disable=import-outside-toplevel

@@ -14,7 +14,7 @@ MESSAGE = {"title": "Maintenance", "body": "This desktop is being updated; pleas
 
 
 def drain_args(hosts, pool=rs.POOL, **overrides):
-    args = {"resource_group": rs.RG, "host_pool": pool, "session_hosts": hosts, "poll_interval": 0.05}
+    args = {"resource_group": rs.RG, "host_pool": pool, "session_hosts": hosts, "poll_interval": 0.02}
     args.update(overrides)
     return args
 

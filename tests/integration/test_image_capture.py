@@ -30,7 +30,7 @@ def versions(sim):
 
 def capture_args(**extra):
     args = {"resource_group": RG, "gallery": GALLERY, "image": IMAGE, "source_vm": CLONE,
-            "target_regions": REGIONS, "poll_interval": 0.05, "timeout": 600}
+            "target_regions": REGIONS, "poll_interval": 0.02, "timeout": 600}
     args.update(extra)
     return args
 

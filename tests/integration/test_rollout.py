@@ -27,7 +27,7 @@ def rollout_vars(sim, **overrides):
         # sessions last up to 90 simulated minutes: two hours lets every user leave by themselves
         "session_host_rollout_drain_timeout": 7200,
         "session_host_rollout_lease_seconds": 7 * 86400,
-        "session_host_rollout_poll_interval": 0.05,
+        "session_host_rollout_poll_interval": 0.02,
     }
     data.update(overrides)
     return data

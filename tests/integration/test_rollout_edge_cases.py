@@ -60,7 +60,7 @@ def test_extra_variables_as_strings(fresh_sim):
         "session_host_rollout_min_available_hosts": "3", "session_host_rollout_max_batches": "10",
         "session_host_rollout_drain_timeout": "7200", "session_host_rollout_logoff_grace": "600",
         "session_host_rollout_message_repeat_interval": "900", "session_host_rollout_lease_seconds": "604800",
-        "session_host_rollout_poll_interval": "0.05", "session_host_rollout_lock_wait_timeout": "0",
+        "session_host_rollout_poll_interval": "0.02", "session_host_rollout_lock_wait_timeout": "0",
         "session_host_rollout_deploy_timeout": "3600",
     })
     run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
@@ -242,9 +242,9 @@ def test_hosts_a_rollout_removed_and_deallocated_are_not_brought_back(fresh_sim)
     old = ["avd-demo-3", "avd-demo-4", "avd-demo-5"]
     deploy = {"resource_group": rs.RG, "host_pool": rs.POOL, "image_version_id": rs.version_id(sim, "1.0.1"),
               "names": old, "subnet_id": rs.subnet_id(sim), "admin_password": rs.ADMIN_PASSWORD,
-              "rollout_id": "hp-demo-pooled-1.0.1", "poll_interval": 0.05, "timeout": 300}
+              "rollout_id": "hp-demo-pooled-1.0.1", "poll_interval": 0.02, "timeout": 300}
     drain = {"resource_group": rs.RG, "host_pool": rs.POOL, "session_hosts": old, "state": "removed",
-             "vm_action": "deallocate", "drain_timeout": 7200, "poll_interval": 0.05}
+             "vm_action": "deallocate", "drain_timeout": 7200, "poll_interval": 0.02}
     plan = {"resource_group": rs.RG, "host_pool": rs.POOL, "image_version_id": rs.version_id(sim, "1.0.1"),
             "plan": {"surge": 1}}
     results = rs.run_steps(sim, [("deploy", "session_host_deploy", deploy, {}),

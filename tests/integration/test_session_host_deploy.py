@@ -20,7 +20,7 @@ def deploy_args(sim, names, **overrides):
         "admin_password": rs.ADMIN_PASSWORD,
         "join": {"type": "ad", "domain": "contoso.com", "user": "svc-join", "password": "Join-Pa55word!"},
         "rollout_id": "test-rollout",
-        "poll_interval": 0.05,
+        "poll_interval": 0.02,
         "timeout": 300,
     }
     args.update(overrides)

@@ -38,7 +38,7 @@ def make_clone(sim, generalize=False):
     ]
     if generalize:
         tasks.append({"name": "generalize", "goldenimage.avd.sysprep_generalize": {
-            "resource_group": RG, "name": CLONE, "poll_interval": 0.05}})
+            "resource_group": RG, "name": CLONE, "poll_interval": 0.02}})
     run = run_playbook(sim, [{"name": "prepare", "hosts": "localhost", "gather_facts": False, "tasks": tasks}])
     assert run.rc == 0, run.stdout[-4000:]
 
@@ -61,7 +61,7 @@ def test_refuses_the_original_before_touching_it(sim):
 
 def test_sysprep_matrix(sim):
     make_clone(sim)
-    args = {"resource_group": RG, "name": CLONE, "poll_interval": 0.05, "timeout": 600}
+    args = {"resource_group": RG, "name": CLONE, "poll_interval": 0.02, "timeout": 600}
     count_before = guest_of_vm(sim, CLONE)["sysprep_count"]
     original_count = guest_of_vm(sim, ORIGINAL)["sysprep_count"]
 
@@ -97,7 +97,7 @@ def test_account_names_are_data_not_code(sim):
     """An account name that would inject PowerShell reaches the guest as a parameter value only."""
     make_clone(sim)
     result = run_module(sim, "sysprep_generalize", {
-        "resource_group": RG, "name": CLONE, "poll_interval": 0.05, "timeout": 600,
+        "resource_group": RG, "name": CLONE, "poll_interval": 0.02, "timeout": 600,
         "keep_accounts": ["avdadmin", INJECTION]})
     assert not result["failed"], result
     assert result["keep_accounts"] == ["avdadmin", INJECTION]
@@ -140,7 +140,7 @@ def test_preflight_stops_before_sysprep(sim):
     """Keeping an account with per-user AppX packages would make sysprep fail: stopped before it runs."""
     make_clone(sim)
     result = run_module(sim, "sysprep_generalize", {
-        "resource_group": RG, "name": CLONE, "poll_interval": 0.05, "timeout": 600,
+        "resource_group": RG, "name": CLONE, "poll_interval": 0.02, "timeout": 600,
         "keep_accounts": ["avdadmin", "alice.local"]})
     assert result["failed"]
     assert "Pre-flight" in result["msg"] and "SpotifyAB" in result["msg"]
@@ -152,7 +152,7 @@ def test_preflight_stops_before_sysprep(sim):
 def test_failed_sysprep_is_reported_with_the_log_tail(sim):
     make_clone(sim)
     result = run_module(sim, "sysprep_generalize", {
-        "resource_group": RG, "name": CLONE, "poll_interval": 0.05, "timeout": 600,
+        "resource_group": RG, "name": CLONE, "poll_interval": 0.02, "timeout": 600,
         "keep_accounts": ["avdadmin", "bob.local"]})
     # bob.local keeps his profile: sysprep fails in the guest and the VM keeps running
     assert result["failed"]

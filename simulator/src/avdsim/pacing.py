@@ -19,7 +19,7 @@ waits are fast-forwarded, and only by what the same wait lasts against Azure:
   wrote to that resource, its parents or its children in between, is waiting for Azure or
   users. Such a read comes one client poll interval (``client_poll_interval_s``, default 15 s:
   the collection's default ``poll_interval``) after its previous read, so the clock moves to
-  that time. A client that polls with a shorter real sleep (tests use 0.05 s) is counted as
+  that time. A client that polls with a shorter real sleep (tests use 0.02 s) is counted as
   polling every 15 s of Azure time: its request count and its Azure time are those of the same
   run against Azure with the default interval. Pending are: an operation in progress on the
   resource (or inside it), what a provider announced with ``expect`` (sysprep until the guest
