@@ -96,7 +96,7 @@ class StageClock:
 
 def _extra_var(text: str) -> tuple:
     """``KEY=VALUE``; a VALUE that is JSON (a list, a mapping, a number) is passed as that value."""
-    key, _, value = text.partition("=")
+    key, _sep, value = text.partition("=")
     try:
         return key, json.loads(value)
     except ValueError:

@@ -32,7 +32,7 @@ def test_the_same_rollout_takes_the_same_azure_time_idle_and_under_load():
     idle = measure_rollout(hosts=20, seed=11, timeline=False)
     assert idle["rc"] == 0, idle["stdout_tail"]
     burners = [subprocess.Popen([sys.executable, "-c", BURNER])  # pylint: disable=consider-using-with
-               for _ in range(2 * (os.cpu_count() or 1))]
+               for _burner in range(2 * (os.cpu_count() or 1))]
     try:
         loaded = measure_rollout(hosts=20, seed=11, timeline=False)
         burnt = [_cpu_seconds(proc.pid) for proc in burners]
