@@ -191,10 +191,10 @@ class Handler(BaseHTTPRequestHandler):
         arm = route.auth  # ARM requests: counted, authenticated, throttled, fault-injected
         if arm:
             sim.metrics.count(route.operation, route.kind)
+            self._authenticate(sim, req)
             # the wait this client kept (if any) moves the clock first: buckets refill, events
             # fall due, as they would have while it waited against Azure (avdsim.pacing)
             sim.pacer.before(self.client_address, req.method, req.path, req.raw_query)
-            self._authenticate(sim, req)
             if route.api_version and not req.api_version:
                 raise ArmError(400, "MissingApiVersionParameter",
                                "The api-version query parameter (?api-version=) is required for "
