@@ -42,8 +42,10 @@ def test_the_same_rollout_takes_the_same_azure_time_idle_and_under_load():
         for proc in burners:
             proc.wait(timeout=30)
     assert loaded["rc"] == 0, loaded["stdout_tail"]
-    # the load was real: every burner had its share of the CPUs while the rollout ran
-    assert min(burnt) >= 0.2 * loaded["controller_time_s"], (burnt, loaded["controller_time_s"])
+    # the load was real: together the burners kept at least half a core busy while the rollout ran
+    # (each of them at least a tenth), also when the machine is loaded by something else as well
+    assert sum(burnt) >= 0.5 * loaded["controller_time_s"], (burnt, loaded["controller_time_s"])
+    assert min(burnt) >= 0.1 * loaded["controller_time_s"], (burnt, loaded["controller_time_s"])
     summary = {key: (idle[key], loaded[key]) for key in ("azure_time_s", "overhead_free_s", "controller_time_s")}
     print("idle / loaded:", summary, _outcome(idle), _outcome(loaded))
     # the makespan is Azure's: within 5 % however long the controller took
