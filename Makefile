@@ -105,7 +105,7 @@ simtest: venv
 	else echo "== simtest: no simulator/tests yet"; fi
 
 integration: venv collection
-	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --dist loadgroup tests/integration,integration)
+	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration,integration)
 
 molecule: venv collection
 	@scenarios=$$(cd extensions/molecule 2>/dev/null && ls */molecule.yml 2>/dev/null | xargs -r -n1 dirname | sort); \

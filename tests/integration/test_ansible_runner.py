@@ -21,10 +21,6 @@ import yaml
 from avdsim.testing import SimServer
 from test_lifecycle_rbac import missing_actions
 
-# The tests of this module share a module-scoped simulator and build on each other: one xdist
-# worker runs them all, in order (make integration uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_ansible_runner")
-
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 

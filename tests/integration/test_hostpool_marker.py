@@ -7,10 +7,6 @@ import pytest
 from helpers import run_module
 from test_marker_tag_support import GALLERY, HOST_POOL, IMAGE, RG, image_id, run_many
 
-# The tests of this module share a module-scoped simulator and build on each other: one xdist
-# worker runs them all, in order (make integration uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_hostpool_marker")
-
 TIME_SCALE = 600
 FOLLOW_IMAGE = "goldenimage.follow-image"
 FOLLOW_MARKER = "goldenimage.follow-marker"

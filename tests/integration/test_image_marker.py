@@ -12,10 +12,6 @@ import pytest
 from helpers import run_module, run_playbook
 from test_marker_tag_support import HOST_POOL, TARGET, all_tags, create_version, holders, version_tags
 
-# The tests of this module share a module-scoped simulator and build on each other: one xdist
-# worker runs them all, in order (make integration uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_image_marker")
-
 TIME_SCALE = 600
 # the demo inventory: its golden_image_* variables name the image the markers live on
 INVENTORY = "playbooks/inventories/demo"

@@ -19,10 +19,6 @@ from test_marker_tag_support import (
     run_many,
 )
 
-# The tests of this module share a module-scoped simulator and build on each other: one xdist
-# worker runs them all, in order (make integration uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_image_version_info")
-
 TIME_SCALE = 600
 
 

@@ -9,10 +9,6 @@ import pytest
 from helpers import run_module
 from test_marker_tag_support import FAST, GALLERY, IMAGE, LOCK_TAG, RG, TARGET, all_tags, create_version, run_many
 
-# The tests of this module share a module-scoped simulator and build on each other: one xdist
-# worker runs them all, in order (make integration uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_image_version_prune")
-
 TIME_SCALE = 600
 
 

@@ -18,10 +18,6 @@ import yaml
 
 from avdsim.testing import SimServer
 
-# The tests of this module share a module-scoped simulator and build on each other: one xdist
-# worker runs them all, in order (make integration uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_lifecycle_inventory")
-
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 EXAMPLE = REPO / "playbooks" / "inventories" / "example"

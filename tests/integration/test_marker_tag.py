@@ -22,10 +22,6 @@ from test_marker_tag_support import (
     version_tags,
 )
 
-# The tests of this module share a module-scoped simulator and build on each other: one xdist
-# worker runs them all, in order (make integration uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_marker_tag")
-
 TIME_SCALE = 600
 
 

@@ -15,10 +15,6 @@ from ansible_collections.goldenimage.avd.plugins.module_utils import _markers as
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import to_wire
 from test_marker_tag_support import GALLERY, IMAGE, LOCK_TAG, RG, all_tags, create_version, holders
 
-# The tests of this module share a module-scoped simulator and build on each other: one xdist
-# worker runs them all, in order (make integration uses --dist loadgroup).
-pytestmark = pytest.mark.xdist_group("test_marker_tag_stress")
-
 TIME_SCALE = 600
 VERSIONS = ("1.0.0", "1.0.1", "1.0.2", "1.0.3")
 
