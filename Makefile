@@ -104,8 +104,12 @@ simtest: venv
 		$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) simulator/tests,simtest); \
 	else echo "== simtest: no simulator/tests yet"; fi
 
+# test_marker_edge_cases.py builds each test on the state the earlier ones left (one module-scoped
+# simulator): it runs on its own, in file order, after the others.
+SERIAL_INTEGRATION := tests/integration/test_marker_edge_cases.py
 integration: venv collection
-	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) tests/integration,integration)
+	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --ignore=$(SERIAL_INTEGRATION) tests/integration,integration)
+	$(call run_pytest,-q -p no:cacheprovider $(SERIAL_INTEGRATION),integration (in order))
 
 molecule: venv collection
 	@scenarios=$$(cd extensions/molecule 2>/dev/null && ls */molecule.yml 2>/dev/null | xargs -r -n1 dirname | sort); \
