@@ -45,26 +45,24 @@ class StageClock:
         self.failures: list[dict] = []
         self.artifact_data: dict = {}
         self._open: dict | None = None
-        self._by_operation: dict = {}
 
-    def _sample(self):
+    def _sample(self) -> dict:
         metrics = self.sim.metrics()
-        waited = sum((metrics.get("clock") or {}).get("waits_kept_s", {}).values())
-        self._by_operation = dict(metrics["requests"]["by_operation"])
-        return metrics["sim_time_s"], metrics["requests"]["total"], time.monotonic(), waited
+        return {"azure": metrics["sim_time_s"], "requests": metrics["requests"]["total"],
+                "controller": time.monotonic(),
+                "waited": sum((metrics.get("clock") or {}).get("waits_kept_s", {}).values()),
+                "by_operation": dict(metrics["requests"]["by_operation"])}
 
     def _close(self):
         if self._open is None:
             return
-        before = self._open.pop("_by_operation")
-        sim_t, requests, wall, waited = self._sample()
-        stage = self._open
-        stage_ops = {op: n - before.get(op, 0) for op, n in self._by_operation.items() if n - before.get(op, 0)}
-        stage["azure_time_s"] = round(sim_t - stage.pop("_sim_t"), 1)
-        stage["waited_s"] = round(waited - stage.pop("_waited"), 1)
-        stage["controller_time_s"] = round(wall - stage.pop("_wall"), 1)
-        stage["arm_requests"] = requests - stage.pop("_requests")
-        stage["by_operation"] = dict(sorted(stage_ops.items()))
+        stage, start, end = self._open, self._open.pop("_start"), self._sample()
+        stage["azure_time_s"] = round(end["azure"] - start["azure"], 1)
+        stage["waited_s"] = round(end["waited"] - start["waited"], 1)
+        stage["controller_time_s"] = round(end["controller"] - start["controller"], 1)
+        stage["arm_requests"] = end["requests"] - start["requests"]
+        ops = {op: n - start["by_operation"].get(op, 0) for op, n in end["by_operation"].items()}
+        stage["by_operation"] = {op: n for op, n in sorted(ops.items()) if n}
         self.stages.append(stage)
         self._open = None
 
@@ -73,9 +71,7 @@ class StageClock:
         data = event.get("event_data", {})
         if kind == "playbook_on_play_start":
             self._close()
-            sim_t, requests, wall, waited = self._sample()
-            self._open = {"name": data.get("play", ""), "_sim_t": sim_t, "_requests": requests,
-                          "_wall": wall, "_waited": waited, "_by_operation": self._by_operation}
+            self._open = {"name": data.get("play", ""), "_start": self._sample()}
             self.echo(f"==> {self._open['name']}")
         elif kind == "runner_on_ok" and data.get("task_action") in ("debug", "ansible.builtin.debug"):
             # The roles' progress lines (batch k of n, hosts waiting, users left, version tree).

@@ -64,8 +64,7 @@ def wait_for(predicate, timeout, poll_interval, describe, partial=None, clock=ti
     beyond ``timeout`` (seconds or a ``Deadline``). On timeout raises ``TimeoutError`` naming
     ``describe`` and carrying ``partial`` (a dict, or a callable returning one, of what was done).
     """
-    if poll_interval is None or poll_interval <= 0:
-        raise ValueError("poll_interval must be a number of seconds > 0, got %r" % (poll_interval,))
+    check_poll_interval(poll_interval)
     deadline = Deadline.of(timeout, clock=clock)
     attempts = 0
     while True:

@@ -27,6 +27,7 @@ from .invariants import (
     parse_floor,
     tag_value,
 )
+from .pacing import related
 from .routing import route
 from .users import FIRST_SESSION_ID, LoadProfile, PoolUsers, aggregate_metrics
 
@@ -1397,8 +1398,7 @@ def users_on_drained_hosts(sim, resource: str) -> bool:
     """Pacing predicate: users are still on a drained host of a pool at or under ``resource``
     (a client that re-reads the pool is waiting for them to leave)."""
     for pool in sim.avd.pools.values():
-        pid = pool.id.lower()
-        if not (resource == pid or resource.startswith(pid + "/") or pid.startswith(resource + "/")):
+        if not related(pool.id.lower(), resource):
             continue
         if sim.store.get(pool.id) is None:
             continue

@@ -61,11 +61,6 @@ class SimClock:
         """Real seconds since the simulator started."""
         return time.monotonic() - self._mono0
 
-    def advanced(self) -> float:
-        """Simulated seconds added by advances (waits kept and explicit advances)."""
-        with self._lock:
-            return self._advanced
-
     def real_seconds(self, sim_seconds: float) -> float:
         """The real wait the simulator asks for in place of a simulated one (a hint)."""
         return sim_seconds / self.scale

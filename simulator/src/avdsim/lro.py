@@ -128,8 +128,10 @@ class Operations:
             interval = min(interval, max(1.0, remaining))
         real = self.sim.clock.real_seconds(interval)
         if real >= 1.0:
-            return {"Retry-After": str(int(round(real))), **wait_header(interval)}
-        return {"retry-after-ms": str(max(5, int(real * 1000))), **wait_header(interval)}
+            hint = {"Retry-After": str(int(round(real)))}
+        else:
+            hint = {"retry-after-ms": str(max(5, int(real * 1000)))}
+        return {**hint, **wait_header(interval)}
 
     def headers(self, op: Operation, location: bool = True) -> dict:
         async_url, location_url = self.urls(op)

@@ -58,7 +58,7 @@ def _url(path: str, query: str) -> str:
     return path.lower().rstrip("/") + ("?" + query.lower() if query else "")
 
 
-def _related(a: str, b: str) -> bool:
+def related(a: str, b: str) -> bool:
     """Whether two resource paths are the same resource, or one contains the other."""
     return a == b or a.startswith(b + "/") or b.startswith(a + "/")
 
@@ -134,7 +134,7 @@ class Pacer:
     def pending(self, resource: str) -> bool:
         now = self.sim.now()
         self._expected = [(r, until) for r, until in self._expected if until > now]
-        if any(_related(r, resource) for r, _until in self._expected):
+        if any(related(r, resource) for r, _until in self._expected):
             return True
         return any(predicate(resource) for predicate in self._predicates)
 
@@ -146,7 +146,7 @@ class Pacer:
         for write_seq, written in reversed(self._writes):
             if write_seq <= seq:
                 return False
-            if _related(written, resource):
+            if related(written, resource):
                 return True
         return False
 
