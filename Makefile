@@ -19,10 +19,13 @@ VENV_STAMP := $(VENV)/.goldenimage-requirements.stamp
 SIM_STAMP := $(VENV)/.goldenimage-simulator.stamp
 HAVE_SIMULATOR := $(wildcard simulator/pyproject.toml)
 
-# pytest exits 5 when a suite has no tests yet; that is not a failure. Any other code is.
+# A suite that collects no tests fails (pytest exits 5), as does one that skips any test: a gate
+# that checked nothing must not pass.
 define run_pytest
-	rc=0; $(BIN)/pytest $(1) || rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "== $(2): no tests collected yet"; exit 0; fi; exit $$rc
+	mkdir -p build; rc=0; $(BIN)/pytest -rs $(1) 2>&1 | tee build/pytest-$(2).log || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "== $(2): FAILED, no tests collected"; exit 1; fi; \
+	if [ $$rc -eq 0 ] && grep -Eq '^SKIPPED|[0-9]+ skipped' build/pytest-$(2).log; then \
+		echo "== $(2): FAILED, tests were skipped (see above)"; exit 1; fi; exit $$rc
 endef
 
 export ANSIBLE_COLLECTIONS_PATH := $(REPO)/$(COLLECTIONS)
@@ -65,8 +68,11 @@ $(COLLECTION_LINK):
 
 # ---------------------------------------------------------------------------------- gates
 
+# ansible-lint, and the code-shape gate: functions of at most 60 lines and complexity 20, files of
+# at most 600 lines, unless a `# shape: <reason>` comment above the def says why (tools/code_shape.py)
 lint: venv collection
 	$(BIN)/ansible-lint --profile production --strict
+	$(BIN)/python tools/code_shape.py plugins simulator/src
 
 # the execution-environment definition must be accepted by ansible-builder
 ee: venv
@@ -102,18 +108,18 @@ unit: venv collection
 simtest: venv
 	@if [ -d simulator/tests ]; then \
 		$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) simulator/tests,simtest); \
-	else echo "== simtest: no simulator/tests yet"; fi
+	else echo "== simtest: FAILED, no simulator/tests"; exit 1; fi
 
 # test_marker_edge_cases.py builds each test on the state the earlier ones left (one module-scoped
 # simulator): it runs on its own, in file order, after the others.
 SERIAL_INTEGRATION := tests/integration/test_marker_edge_cases.py
 integration: venv collection
 	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --ignore=$(SERIAL_INTEGRATION) tests/integration,integration)
-	$(call run_pytest,-q -p no:cacheprovider $(SERIAL_INTEGRATION),integration (in order))
+	$(call run_pytest,-q -p no:cacheprovider $(SERIAL_INTEGRATION),integration-in-order)
 
 molecule: venv collection
 	@scenarios=$$(cd extensions/molecule 2>/dev/null && ls */molecule.yml 2>/dev/null | xargs -r -n1 dirname | sort); \
-	if [ -z "$$scenarios" ]; then echo "== molecule: no scenarios in extensions/molecule yet"; exit 0; fi; \
+	if [ -z "$$scenarios" ]; then echo "== molecule: FAILED, no scenarios in extensions/molecule"; exit 1; fi; \
 	mkdir -p build/molecule; \
 	printf '%s\n' $$scenarios | PATH="$(REPO)/$(BIN):$$PATH" xargs -P 2 -I{} sh -c \
 		'molecule test -s {} --no-command-borders > build/molecule/{}.log 2>&1 \

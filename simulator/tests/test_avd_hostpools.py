@@ -6,7 +6,7 @@ import email.utils
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-from avd_spec import validate
+from spec_validation import validate
 from avdsim.testing import SimServer
 
 RG = "rg-avd-demo"
@@ -49,7 +49,7 @@ def test_create_get_list_delete(sim, desktop):
     assert "/resourcegroups/" in created.id and "/hostpools/hp-crud" in created.id
     assert created.etag and created.object_id
     raw = desktop.host_pools.get(RG, "hp-crud").serialize(keep_readonly=True)
-    validate("HostPool", raw)
+    validate("avd", "HostPool", raw)
     assert raw["properties"]["maxSessionLimit"] == 5
     assert raw["properties"]["customRdpProperty"]
     # a second PUT is an update (200) that keeps read-only fields

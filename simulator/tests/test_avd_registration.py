@@ -6,7 +6,7 @@ from azure.core.exceptions import HttpResponseError
 from avd_helpers import (
     DOMAIN, POOL, RG, ad_join_extension, dsc_extension, mint_token, sim_now, vm_body, wait_until,
 )
-from avd_spec import validate
+from spec_validation import validate
 from avdsim.testing import SimServer
 
 
@@ -43,7 +43,7 @@ def test_demo_session_hosts(sim, desktop, compute):
     assert sorted(h.name for h in hosts) == ["%s/avd-demo-%d.%s" % (POOL, i, DOMAIN) for i in range(3)]
     for host in hosts:
         raw = host.serialize(keep_readonly=True)
-        validate("SessionHost", raw)
+        validate("avd", "SessionHost", raw)
         assert host.status == "Available" and host.allow_new_session
         assert host.resource_id.lower().endswith("/virtualmachines/" + host.name.split("/")[1].split(".")[0])
         vm = compute.virtual_machines.get(RG, host.resource_id.rsplit("/", 1)[1])
@@ -72,7 +72,7 @@ def test_registration_through_dsc_extension(sim, desktop, compute):
     assert host.name == "%s/avd-reg-1.%s" % (POOL, DOMAIN)
     assert host.resource_id.lower().endswith("/virtualmachines/avd-reg-1")
     assert host.status in ("Available", "Unavailable") and host.sessions == 0
-    validate("SessionHost", host.serialize(keep_readonly=True))
+    validate("avd", "SessionHost", host.serialize(keep_readonly=True))
     # the token never shows up in the extension a client reads back
     got = compute.virtual_machine_extensions.get(RG, "avd-reg-1", "Microsoft.PowerShell.DSC")
     assert token not in str(got.as_dict() if hasattr(got, "as_dict") else dict(got))

@@ -5,7 +5,7 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
 from avd_helpers import DOMAIN, POOL, RG, sessions_by_host
-from avd_spec import validate
+from spec_validation import validate
 from avdsim.testing import SimServer
 
 USER_KEYS = {"logon_attempts", "logon_failures", "sessions_active", "sessions_ended_naturally",
@@ -34,7 +34,7 @@ def test_demo_users_and_metrics_shape(sim):
     sessions = list(desktop.user_sessions.list_by_host_pool(RG, POOL))
     assert len(sessions) == users["sessions_active"]
     for session in sessions[:3]:
-        validate("UserSession", session.serialize(keep_readonly=True))
+        validate("avd", "UserSession", session.serialize(keep_readonly=True))
         pool, host_name, session_id = session.name.split("/")
         assert pool == POOL and host_name.endswith("." + DOMAIN) and int(session_id) >= 2
         assert session.type == "Microsoft.DesktopVirtualization/hostpools/sessionhosts/usersessions"

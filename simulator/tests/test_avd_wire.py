@@ -10,7 +10,7 @@ import pytest
 from azure.core.rest import HttpRequest
 
 from avd_helpers import DOMAIN, POOL, RG, mint_token
-from avd_spec import validate
+from spec_validation import validate
 from avdsim.testing import SimServer
 
 API = "api-version=2024-04-03"
@@ -42,7 +42,7 @@ def test_host_pool_body_matches_the_recording_and_the_spec(sim, desktop):
     response = raw(desktop, "GET", url(sim, "hostPools/%s?%s" % (POOL, API)))
     assert response.status_code == 200
     body = response.json()
-    validate("HostPool", body)
+    validate("avd", "HostPool", body)
     # as the real service answers (recording): lower-case path segments, nulls, no token on GET
     assert body["id"] == "/subscriptions/%s/resourcegroups/%s/providers/Microsoft.DesktopVirtualization/" \
                          "hostpools/%s" % (sim.subscription_id, RG, POOL)
@@ -53,26 +53,26 @@ def test_host_pool_body_matches_the_recording_and_the_spec(sim, desktop):
     assert body["properties"]["maxSessionLimit"] == 8
     assert body["tags"]["goldenimage.follow-marker"] == "prod"
     listed = raw(desktop, "GET", url(sim, "hostPools?%s" % API)).json()
-    validate("HostPoolList", listed)
+    validate("avd", "HostPoolList", listed)
 
 
 def test_token_bodies(sim, desktop):
     token = mint_token(sim, desktop)
     retrieved = raw(desktop, "POST", url(sim, "hostPools/%s/retrieveRegistrationToken?%s" % (POOL, API))).json()
-    validate("RegistrationInfo", retrieved)
+    validate("avd", "RegistrationInfo", retrieved)
     assert retrieved["token"] == token and retrieved["registrationTokenOperation"] == "None"
     listed = raw(desktop, "POST", url(sim, "hostPools/%s/listRegistrationTokens?%s" % (POOL, API))).json()
-    validate("RegistrationTokenList", listed)
+    validate("avd", "RegistrationTokenList", listed)
     got = raw(desktop, "GET", url(sim, "hostPools/%s?%s" % (POOL, API))).text()
     assert token not in got
 
 
 def test_session_host_and_user_session_lists(sim, desktop):
     hosts = raw(desktop, "GET", url(sim, "hostPools/%s/sessionHosts?%s" % (POOL, API))).json()
-    validate("SessionHostList", hosts)
+    validate("avd", "SessionHostList", hosts)
     assert hosts["value"][0]["name"] == "%s/avd-demo-0.%s" % (POOL, DOMAIN)
     sessions = raw(desktop, "GET", url(sim, "hostPools/%s/userSessions?%s" % (POOL, API))).json()
-    validate("UserSessionList", sessions)
+    validate("avd", "UserSessionList", sessions)
     first = sessions["value"][0]
     assert first["id"].lower().endswith("/usersessions/" + first["name"].split("/")[2])
     paged = raw(desktop, "GET", url(sim, "hostPools/%s/userSessions?%s&pageSize=2" % (POOL, API))).json()

@@ -13,7 +13,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from avdsim.testing import SimServer
 from compute_helpers import (LOCATION, RG, clone_vm, image_id, nic_config, power_state, raw,
                              run_json, run_op, sim_duration, vm_attach_body, vm_from_image_body)
-from compute_spec import validate
+from spec_validation import validate
 
 
 def _vm_url(sim, name, suffix=""):

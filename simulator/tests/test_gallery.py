@@ -11,7 +11,7 @@ from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 from avdsim.testing import SimServer
 from compute_helpers import (GALLERY, IMAGE, LOCATION, RG, clone_vm, image_id, raw, run_json,
                              run_op, sysprep_and_generalize, vm_from_image_body)
-from compute_spec import validate
+from spec_validation import validate
 
 REGIONS = [{"name": "westeurope", "regionalReplicaCount": 1},
            {"name": "northeurope", "regionalReplicaCount": 2}]

@@ -18,7 +18,7 @@ from azure.mgmt.compute import ComputeManagementClient
 
 from avdsim.testing import SimServer
 from compute_helpers import RG, raw
-from compute_spec import validate
+from spec_validation import validate
 
 
 def test_startup_json_line_env_file_and_clean_exit():

@@ -1,8 +1,8 @@
-"""Response bodies checked against Microsoft's OpenAPI definitions (skipped, with the reason,
-when ../shared/azure-reference is absent)."""
+"""Response bodies checked against Microsoft's OpenAPI definitions (a missing
+../shared/azure-reference fails them, see spec_validation)."""
 
 from compute_helpers import GALLERY, IMAGE, LOCATION, RG, raw
-from compute_spec import validate
+from spec_validation import validate
 
 
 def _get(sim, compute, path, api):
