@@ -2,7 +2,13 @@
 controller runs. The same 20-host rollout (same seed) runs twice, once as it comes and once with two
 CPU-burning processes per core beside it (started and stopped inside the test); the two makespans on
 the simulator's clock must agree within 5 % and users must fare the same. Not a timed test: it
-compares the two runs, whatever either one took in real time."""
+compares the two runs, whatever either one took in real time.
+
+Both runs use ``--clock-rate 0``: only the waits the run keeps move the clock, so nothing of the
+controller's real time can reach the result. At the default rate (1) the controller's own seconds
+count once; they shift the rollout against the users' seeded arrivals, which can put other users on
+the drained hosts: two makespans of this rollout were seen, about 14350 s and 13450 s (6 % apart),
+whichever the machine's load."""
 
 import os
 import subprocess
@@ -29,12 +35,12 @@ def _outcome(report):
 
 
 def test_the_same_rollout_takes_the_same_azure_time_idle_and_under_load():
-    idle = measure_rollout(hosts=20, seed=11, timeline=False)
+    idle = measure_rollout(hosts=20, seed=11, timeline=False, clock_rate=0)
     assert idle["rc"] == 0, idle["stdout_tail"]
     burners = [subprocess.Popen([sys.executable, "-c", BURNER])  # pylint: disable=consider-using-with
                for _burner in range(2 * (os.cpu_count() or 1))]
     try:
-        loaded = measure_rollout(hosts=20, seed=11, timeline=False)
+        loaded = measure_rollout(hosts=20, seed=11, timeline=False, clock_rate=0)
         burnt = [_cpu_seconds(proc.pid) for proc in burners]
     finally:
         for proc in burners:
@@ -52,6 +58,6 @@ def test_the_same_rollout_takes_the_same_azure_time_idle_and_under_load():
     assert abs(loaded["azure_time_s"] - idle["azure_time_s"]) <= 0.05 * idle["azure_time_s"], summary
     assert _outcome(loaded) == _outcome(idle), (summary, _outcome(idle), _outcome(loaded))
     assert _outcome(idle)["logon_failures"] == 0 and _outcome(idle)["forced_logoffs"] == 0
-    # and it is the schedule's own length: the controller's seconds add little to the waits
+    # at clock rate 0 nothing but the waits the run kept moved the clock (no real-time leak)
     for report in (idle, loaded):
-        assert report["azure_time_s"] <= 1.15 * report["overhead_free_s"], summary
+        assert abs(report["azure_time_s"] - report["overhead_free_s"]) <= 1, summary
