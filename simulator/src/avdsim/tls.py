@@ -32,16 +32,16 @@ def _valid(cert_path: str, ca_path: str) -> bool:
     return not_after - _dt.datetime.now(_dt.timezone.utc) > _dt.timedelta(days=1)
 
 
-def ensure_certificates(state_dir: str) -> dict:
-    """Create (or reuse) ``ca.pem``, ``server.pem`` and ``server.key`` in ``state_dir``."""
-    os.makedirs(state_dir, exist_ok=True)
-    ca_pem = os.path.join(state_dir, "ca.pem")
-    cert_pem = os.path.join(state_dir, "server.pem")
-    key_pem = os.path.join(state_dir, "server.key")
-    if all(os.path.exists(p) for p in (ca_pem, cert_pem, key_pem)) and _valid(cert_pem, ca_pem):
-        return {"ca": ca_pem, "cert": cert_pem, "key": key_pem}
+def _key_usage(**allowed) -> x509.KeyUsage:
+    flags = dict.fromkeys(("digital_signature", "key_cert_sign", "crl_sign", "content_commitment",
+                           "key_encipherment", "data_encipherment", "key_agreement",
+                           "encipher_only", "decipher_only"), False)
+    flags.update(allowed)
+    return x509.KeyUsage(**flags)
 
-    now = _dt.datetime.now(_dt.timezone.utc)
+
+def _make_ca(now):
+    """A self-signed local CA: (key, name, subject key identifier, certificate)."""
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "avdsim local CA"),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "avdsim")])
@@ -54,13 +54,16 @@ def ensure_certificates(state_dir: str) -> dict:
         .not_valid_before(now - _dt.timedelta(minutes=5))
         .not_valid_after(now + _dt.timedelta(days=365))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                     content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(_key_usage(digital_signature=True, key_cert_sign=True, crl_sign=True),
+                       critical=True)
         .add_extension(ca_ski, critical=False)
         .sign(ca_key, hashes.SHA256())
     )
+    return ca_key, ca_name, ca_ski, ca_cert
+
+
+def _make_server_cert(now, ca_key, ca_name, ca_ski):
+    """The server's key and its certificate for localhost, 127.0.0.1 and ::1, signed by the CA."""
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
@@ -76,22 +79,33 @@ def ensure_certificates(state_dir: str) -> dict:
             x509.IPAddress(ipaddress.ip_address("::1")),
         ]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=False, crl_sign=False,
-                                     content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=True,
-                                     encipher_only=False, decipher_only=False), critical=True)
+        .add_extension(_key_usage(digital_signature=True, key_agreement=True), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski),
                        critical=False)
         .sign(ca_key, hashes.SHA256())
     )
-    _write(os.path.join(state_dir, "ca.key"), ca_key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()), private=True)
-    _write(key_pem, key.private_bytes(serialization.Encoding.PEM,
-                                      serialization.PrivateFormat.PKCS8,
-                                      serialization.NoEncryption()), private=True)
-    _write(cert_pem, cert.public_bytes(serialization.Encoding.PEM))
-    _write(ca_pem, ca_cert.public_bytes(serialization.Encoding.PEM))
-    return {"ca": ca_pem, "cert": cert_pem, "key": key_pem}
+    return key, cert
+
+
+def _private_pem(key) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def ensure_certificates(state_dir: str) -> dict:
+    """Create (or reuse) ``ca.pem``, ``server.pem`` and ``server.key`` in ``state_dir``."""
+    os.makedirs(state_dir, exist_ok=True)
+    paths = {"ca": os.path.join(state_dir, "ca.pem"), "cert": os.path.join(state_dir, "server.pem"),
+             "key": os.path.join(state_dir, "server.key")}
+    if all(os.path.exists(p) for p in paths.values()) and _valid(paths["cert"], paths["ca"]):
+        return paths
+    now = _dt.datetime.now(_dt.timezone.utc)
+    ca_key, ca_name, ca_ski, ca_cert = _make_ca(now)
+    key, cert = _make_server_cert(now, ca_key, ca_name, ca_ski)
+    _write(os.path.join(state_dir, "ca.key"), _private_pem(ca_key), private=True)
+    _write(paths["key"], _private_pem(key), private=True)
+    _write(paths["cert"], cert.public_bytes(serialization.Encoding.PEM))
+    _write(paths["ca"], ca_cert.public_bytes(serialization.Encoding.PEM))
+    return paths
