@@ -11,6 +11,7 @@ from .errors import ArmError
 from .ids import rg_id
 from .routing import route
 from .server import Response
+from .vmstate import VM_TYPE, delete_vm_now
 
 SUB = "/subscriptions/{subscriptionId}"
 RG = SUB + "/resourceGroups/{resourceGroupName}"
@@ -52,6 +53,17 @@ def validate_tags(tags, target: str = "tags") -> dict:
             raise ArmError(400, "InvalidTagValueLength",
                            f"The tag value '{v[:40]}...' exceeds the maximum length of 256.")
     return {k: ("" if v is None else v) for k, v in tags.items()}
+
+
+def set_tags(res: dict, body: dict, replace: bool) -> None:
+    """Tags of an update: ``body["tags"]`` replaces the resource's tags when sent (PATCH), or
+    always (``replace``: PUT, where no tags means none)."""
+    if "tags" in body or replace:
+        tags = validate_tags(body.get("tags"))
+        if tags:
+            res["tags"] = tags
+        else:
+            res.pop("tags", None)
 
 
 def paged(sim, req, items: list, page_size: int | None = None) -> dict:
@@ -178,10 +190,9 @@ def delete_resource_group(sim, req):
     sim.rg_deletions[token] = {"done": False, "id": rg["id"]}
 
     def done():
-        from . import compute as _compute
         prefix = rg["id"].lower() + "/"
-        for vm in list(sim.store.list(_compute.VM_TYPE, prefix)):
-            _compute.delete_vm_now(sim, vm)
+        for vm in list(sim.store.list(VM_TYPE, prefix)):
+            delete_vm_now(sim, vm)
         for res in list(sim.store.list(prefix=prefix)):
             sim.store.delete(res["id"])
             sim.hooks.emit("resource.deleted", resource_id=res["id"], resource=res)

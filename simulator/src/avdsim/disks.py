@@ -15,6 +15,8 @@ from .errors import ArmError, invalid_parameter, not_found
 from .ids import parse, resource_id
 from .routing import route
 from .server import Response
+from .vmstate import os_disk_id
+from .vmstate import power as vm_power
 
 DISK_TYPE = "Microsoft.Compute/disks"
 SNAP_TYPE = "Microsoft.Compute/snapshots"
@@ -29,17 +31,6 @@ RP = RPC + "/restorePoints/{restorePointName}"
 SKU_TIER = {"Premium_LRS": "Premium", "StandardSSD_LRS": "Standard", "Standard_LRS": "Standard",
             "Premium_ZRS": "Premium", "StandardSSD_ZRS": "Standard", "UltraSSD_LRS": "Ultra",
             "PremiumV2_LRS": "Premium"}
-
-
-# -- guest model storage ----------------------------------------------------------------------
-def guest(sim, rid: str | None) -> dict | None:
-    if not rid:
-        return None
-    return sim.store.internal(rid).get("guest")
-
-
-def set_guest(sim, rid: str, g: dict | None) -> None:
-    sim.store.internal(rid)["guest"] = g
 
 
 def _perf(sku: str, size: int) -> dict:
@@ -148,12 +139,11 @@ def _creation_from(sim, req, creation: dict, target: str):
         out = {"createOption": opt, "sourceResourceId": src["id"],
                "sourceUniqueId": sp.get("uniqueId") or sp.get("sourceUniqueId")}
         security = (sp.get("securityProfile") or {}).get("securityType")
-        return (out, guest(sim, src["id"]), sp.get("osType"), sp.get("hyperVGeneration"),
+        return (out, _guest.stored(sim, src["id"]), sp.get("osType"), sp.get("hyperVGeneration"),
                 sp.get("diskSizeGB") or sp.get("sourceDiskSizeGB", 128), security,
                 "disk_copy")
     if lo == "fromimage":
         ref = creation.get("galleryImageReference") or creation.get("imageReference") or {}
-        from . import gallery as _gallery
         version = sim.store.get(ref.get("id", ""))
         if version is None or not version["type"].lower().endswith("/versions"):
             raise ArmError(404, "NotFound", f"Gallery image version {ref.get('id')} not found.")
@@ -163,7 +153,7 @@ def _creation_from(sim, req, creation: dict, target: str):
         sec = "TrustedLaunch" if features.get("securitytype", "").lower().startswith(
             "trustedlaunch") else None
         return ({"createOption": "FromImage", "galleryImageReference": {"id": version["id"]}},
-                _gallery.version_guest(sim, version), dprops.get("osType"),
+                _guest.stored(sim, version["id"]), dprops.get("osType"),
                 dprops.get("hyperVGeneration"),
                 version["properties"]["storageProfile"].get("osDiskImage", {}).get("sizeInGB",
                                                                                    128),
@@ -206,7 +196,7 @@ def put_disk(sim, req):
                          security_type=((props.get("securityProfile") or {}).get("securityType")
                                         or sec))
     sim.store.put(did, disk)
-    set_guest(sim, did, _guest.clone(src_guest))
+    _guest.store(sim, did, _guest.clone(src_guest))
     return _lro_put(sim, req, disk, sim.duration(dur), False)
 
 
@@ -346,7 +336,7 @@ def put_snapshot(sim, req):
         snap["tags"] = tags
     sim.store.put(sid, snap)
     # point-in-time: the content is what the source holds now
-    set_guest(sim, sid, _guest.clone(guest(sim, src["id"])))
+    _guest.store(sim, sid, _guest.clone(_guest.stored(sim, src["id"])))
 
     def finish():
         if incremental:
@@ -517,20 +507,19 @@ def put_restore_point(sim, req):
         raise ArmError(409, "OperationNotAllowed",
                        f"Restore point {req.param('restorePointName')} already exists; restore "
                        "points cannot be updated.")
-    from . import compute as _compute
     vm = sim.store.get(rpc["properties"]["source"]["id"])
     if vm is None:
         raise ArmError(404, "NotFound", f"Source VM {rpc['properties']['source']['id']} of the "
                        "restore point collection was not found.")
     excluded = {(d.get("id") or "").lower() for d in props.get("excludeDisks") or []}
-    power = _compute.power(sim, vm["id"])
+    power = vm_power(sim, vm["id"])
     mode = props.get("consistencyMode") or ("ApplicationConsistent" if power == "running"
                                             else "CrashConsistent")
     now = sim.now()
     sp = vm["properties"]["storageProfile"]
     disk_entries = []
     drps = []
-    attached = [(None, _compute.os_disk_id(vm))] + [
+    attached = [(None, os_disk_id(vm))] + [
         (int(dd.get("lun", 0)), (dd.get("managedDisk") or {}).get("id"))
         for dd in sp.get("dataDisks") or [] if (dd.get("managedDisk") or {}).get("id")]
     for lun, did in attached:
@@ -567,7 +556,7 @@ def put_restore_point(sim, req):
             drp["properties"]["securityProfile"] = copy.deepcopy(disk["properties"][
                 "securityProfile"])
         sim.store.put(drp_id, drp)
-        set_guest(sim, drp_id, _guest.clone(guest(sim, did)))
+        _guest.store(sim, drp_id, _guest.clone(_guest.stored(sim, did)))
         drps.append(drp)
     os_entry = next((e for e in disk_entries if "lun" not in e), {})
     rp = {"id": rid, "name": req.param("restorePointName"), "type": RP_TYPE,

@@ -16,6 +16,8 @@ from .errors import ArmError, invalid_parameter, not_found
 from .ids import parse, resource_id
 from .routing import route
 from .server import Response
+from .vmstate import os_disk_id
+from .vmstate import state as vm_state
 
 GAL_TYPE = "Microsoft.Compute/galleries"
 IMG_TYPE = "Microsoft.Compute/galleries/images"
@@ -47,10 +49,6 @@ def version_key(v: dict) -> tuple:
 
 
 # -- helpers for other providers --------------------------------------------------------------
-def version_guest(sim, version: dict) -> dict | None:
-    return sim.store.internal(version["id"]).get("guest")
-
-
 def _replication(sim, version) -> dict:
     return sim.store.internal(version["id"]).setdefault("replication", {})
 
@@ -436,11 +434,10 @@ def _validate_source(sim, definition, props):
         vm_id = other_id
     osstate = definition["properties"]["osState"]
     if vm_id:
-        from . import compute as _compute
         vm = sim.store.get(vm_id)
         if vm is None:
             raise ArmError(404, "NotFound", f"The source virtual machine '{vm_id}' was not found.")
-        st = _compute.state(sim, vm["id"])
+        st = vm_state(sim, vm["id"])
         pw = st.get("power")
         if osstate == "Generalized" and not st.get("generalized"):
             raise invalid_parameter(
@@ -477,11 +474,11 @@ def _validate_source(sim, definition, props):
                 "The source virtual machine uses security type TrustedLaunch; the gallery image "
                 "definition must have the feature SecurityType TrustedLaunchSupported or "
                 "TrustedLaunch.", "galleryImageVersion.properties.storageProfile.source")
-        disk_id = _compute.os_disk_id(vm)
+        disk_id = os_disk_id(vm)
         disk = sim.store.get(disk_id)
         source_out = {"virtualMachineId": vm["id"]} if src.get("virtualMachineId") else \
             {"id": vm["id"]}
-        return vm["id"], source_out, _disks.guest(sim, disk_id), \
+        return vm["id"], source_out, _guest.stored(sim, disk_id), \
             disk["properties"]["diskSizeGB"], {}
     if other_id or os_src.get("id"):
         rid = other_id or os_src["id"]
@@ -490,7 +487,7 @@ def _validate_source(sim, definition, props):
             raise ArmError(404, "NotFound", f"The source '{rid}' was not found or is not a "
                            "virtual machine, snapshot or managed disk.")
         osdisk = {"source": {"id": res["id"]}}
-        return res["id"], ({"id": res["id"]} if other_id else {}), _disks.guest(
+        return res["id"], ({"id": res["id"]} if other_id else {}), _guest.stored(
             sim, res["id"]), res["properties"]["diskSizeGB"], osdisk
     raise invalid_parameter("Required parameter 'storageProfile.source' is missing (null).",
                             "galleryImageVersion.properties.storageProfile.source")

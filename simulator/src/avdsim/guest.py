@@ -19,6 +19,19 @@ SYSPREP_LIMIT = 8
 OP_LINE = re.compile(r"^\s*#\s*goldenimage-op:\s*([A-Za-z0-9_.-]+)\s*$")
 
 
+# -- storage: the model lives in the internal state of its disk, snapshot, disk restore point
+# or image version --------------------------------------------------------------------------
+def stored(sim, rid: str | None) -> dict | None:
+    """The guest model stored with resource ``rid`` (None for no id or no model)."""
+    if not rid:
+        return None
+    return sim.store.internal(rid).get("guest")
+
+
+def store(sim, rid: str, g: dict | None) -> None:
+    sim.store.internal(rid)["guest"] = g
+
+
 def default_guest() -> dict:
     return {
         "os": {"name": "Windows 11 Enterprise multi-session", "version": "24H2",
