@@ -7,7 +7,7 @@ import re
 import uuid
 from urllib.parse import urlencode
 
-from .errors import ArmError
+from .errors import ArmError, not_found
 from .ids import rg_id
 from .routing import route
 from .server import Response
@@ -92,6 +92,32 @@ def list_in_resource_group(sim, req, resource_type: str) -> dict:
 def list_in_subscription(sim, req, resource_type: str) -> dict:
     """One page of ``resource_type`` across the request's subscription."""
     return paged(sim, req, sim.store.list(resource_type, f"/subscriptions/{req.subscription_id}/"))
+
+
+def find_in_rg(sim, req, rid: str) -> dict | None:
+    """Resource ``rid`` of the request's resource group, or None (404 when the group is
+    missing)."""
+    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
+    return sim.store.get(rid)
+
+
+def get_in_rg(sim, req, rid: str, resource_type: str, name_param: str) -> dict:
+    """Resource ``rid`` of the request's resource group; 404 ResourceNotFound names it by the
+    request parameter ``name_param``."""
+    res = find_in_rg(sim, req, rid)
+    if res is None:
+        raise not_found(resource_type, req.param(name_param), req.param("resourceGroupName"))
+    return res
+
+
+def delete_with_children(sim, res: dict, rid: str | None = None) -> None:
+    """Remove a resource and its child resources; ``resource.deleted`` for the resource (named
+    ``rid`` when given, e.g. as the request spelled it)."""
+    rid = rid or res["id"]
+    for child in list(sim.store.children(rid)):
+        sim.store.delete(child["id"])
+    sim.store.delete(rid)
+    sim.hooks.emit("resource.deleted", resource_id=rid, resource=res)
 
 
 def _query_pairs(req):
