@@ -101,13 +101,18 @@ def find_in_rg(sim, req, rid: str) -> dict | None:
     return sim.store.get(rid)
 
 
+def found(res: dict | None, resource_type: str, name: str, rg: str) -> dict:
+    """``res``; 404 ResourceNotFound for ``resource_type``/``name`` when it is None."""
+    if res is None:
+        raise not_found(resource_type, name, rg)
+    return res
+
+
 def get_in_rg(sim, req, rid: str, resource_type: str, name_param: str) -> dict:
     """Resource ``rid`` of the request's resource group; 404 ResourceNotFound names it by the
     request parameter ``name_param``."""
-    res = find_in_rg(sim, req, rid)
-    if res is None:
-        raise not_found(resource_type, req.param(name_param), req.param("resourceGroupName"))
-    return res
+    return found(find_in_rg(sim, req, rid), resource_type, req.param(name_param),
+                 req.param("resourceGroupName"))
 
 
 def delete_with_children(sim, res: dict, rid: str | None = None) -> None:
@@ -118,6 +123,21 @@ def delete_with_children(sim, res: dict, rid: str | None = None) -> None:
         sim.store.delete(child["id"])
     sim.store.delete(rid)
     sim.hooks.emit("resource.deleted", resource_id=rid, resource=res)
+
+
+def list_routes(collection: str, resource_type: str, subscription: bool = True) -> None:
+    """Register the GET list routes of ``resource_type`` in a resource group and, with
+    ``subscription``, across the subscription; ``collection`` is the path after
+    ``/providers/`` (``Microsoft.Compute/disks``)."""
+    def list_in_rg(sim, req):
+        return list_in_resource_group(sim, req, resource_type)
+
+    def list_in_sub(sim, req):
+        return list_in_subscription(sim, req, resource_type)
+
+    route("GET", f"{RG}/providers/{collection}")(list_in_rg)
+    if subscription:
+        route("GET", f"{SUB}/providers/{collection}")(list_in_sub)
 
 
 def _query_pairs(req):

@@ -6,19 +6,15 @@ from __future__ import annotations
 import copy
 
 from ..arm import validate_tags
-from ..errors import ArmError, invalid_parameter, not_found, operation_not_allowed
-from ..ids import resource_id
+from ..errors import ArmError, invalid_parameter, operation_not_allowed
 from ..routing import route
 from ..server import Response
 from ..vmstate import EXT_TYPE, power
-from .common import VM, get_vm, render_extension
+from .common import VM, child_id, get_child, get_vm, render_extension
 
 
 def _ext_id(req):
-    return resource_id(req.subscription_id, req.param("resourceGroupName"), "Microsoft.Compute",
-                       "virtualMachines", req.param("vmName"), "extensions",
-                       req.param("vmExtensionName"))
-
+    return child_id(req, "extensions", "vmExtensionName")
 
 
 @route("PUT", VM + "/extensions/{vmExtensionName}")
@@ -30,11 +26,7 @@ def put_extension(sim, req):
 def patch_extension(sim, req):
     """Update: what is sent replaces, the rest stays; the extension runs again (as Azure
     re-applies an extension on update)."""
-    get_vm(sim, req)
-    ext = sim.store.get(_ext_id(req))
-    if ext is None:
-        raise not_found(EXT_TYPE, f"{req.param('vmName')}/{req.param('vmExtensionName')}",
-                        req.param("resourceGroupName"))
+    _vm, ext = get_child(sim, req, "extensions", "vmExtensionName", EXT_TYPE)
     patch = req.json()
     cur = ext["properties"]
     props = {k: copy.deepcopy(cur[k]) for k in ("publisher", "type", "typeHandlerVersion",
@@ -111,12 +103,7 @@ def _write_extension(sim, req, body, request_body=None):
 
 @route("GET", VM + "/extensions/{vmExtensionName}")
 def get_extension(sim, req):
-    get_vm(sim, req)
-    ext = sim.store.get(_ext_id(req))
-    if ext is None:
-        raise not_found(EXT_TYPE, f"{req.param('vmName')}/{req.param('vmExtensionName')}",
-                        req.param("resourceGroupName"))
-    return render_extension(ext)
+    return render_extension(get_child(sim, req, "extensions", "vmExtensionName", EXT_TYPE)[1])
 
 
 @route("GET", VM + "/extensions")

@@ -6,14 +6,13 @@ from __future__ import annotations
 import copy
 
 from .. import guest as _guest
-from ..arm import paged, validate_tags
+from ..arm import paged, set_tags, validate_tags
 from ..clock import iso
-from ..errors import ArmError, invalid_parameter, not_found
-from ..ids import resource_id
+from ..errors import ArmError, invalid_parameter
 from ..routing import route
 from ..server import Response
 from ..vmstate import RUNCMD_TYPE, guest_of, power, set_power, state
-from .common import VM, get_vm
+from .common import VM, child_id, get_child, get_vm
 
 
 def _require_running(sim, vm):
@@ -124,9 +123,7 @@ def run_command(sim, req):
 
 
 def _runcmd_id(req):
-    return resource_id(req.subscription_id, req.param("resourceGroupName"), "Microsoft.Compute",
-                       "virtualMachines", req.param("vmName"), "runCommands",
-                       req.param("runCommandName"))
+    return child_id(req, "runCommands", "runCommandName")
 
 
 def render_runcmd(sim, rc: dict, expand: bool) -> dict:
@@ -211,20 +208,11 @@ def put_run_command(sim, req):
 @route("PATCH", VM + "/runCommands/{runCommandName}")
 def patch_run_command(sim, req):
     """Update a run command: changed source/parameters run it again; tags replace."""
-    vm = get_vm(sim, req)
+    vm, rc = get_child(sim, req, "runCommands", "runCommandName", RUNCMD_TYPE)
     rid = _runcmd_id(req)
-    rc = sim.store.get(rid)
-    if rc is None:
-        raise not_found(RUNCMD_TYPE, f"{req.param('vmName')}/{req.param('runCommandName')}",
-                        req.param("resourceGroupName"))
     patch = req.json()
     props = patch.get("properties") or {}
-    if "tags" in patch:
-        tags = validate_tags(patch.get("tags"))
-        if tags:
-            rc["tags"] = tags
-        else:
-            rc.pop("tags", None)
+    set_tags(rc, patch, False)
     if not (props.get("source") or "parameters" in props or "protectedParameters" in props):
         rc["properties"]["provisioningState"] = "Updating"
 
@@ -252,11 +240,7 @@ def patch_run_command(sim, req):
 
 @route("GET", VM + "/runCommands/{runCommandName}")
 def get_run_command(sim, req):
-    get_vm(sim, req)
-    rc = sim.store.get(_runcmd_id(req))
-    if rc is None:
-        raise not_found(RUNCMD_TYPE, f"{req.param('vmName')}/{req.param('runCommandName')}",
-                        req.param("resourceGroupName"))
+    _vm, rc = get_child(sim, req, "runCommands", "runCommandName", RUNCMD_TYPE)
     return render_runcmd(sim, rc, (req.query.get("$expand") or "").lower() == "instanceview")
 
 

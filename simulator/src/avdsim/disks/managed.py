@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from .. import guest as _guest
-from ..arm import (RG, SUB, find_in_rg, get_in_rg, list_in_resource_group, list_in_subscription,
-                   norm_location, require_rg, set_tags, validate_tags)
+from ..arm import (find_in_rg, get_in_rg, list_routes, norm_location, require_rg, set_tags,
+                   validate_tags)
 from ..errors import ArmError, invalid_parameter
 from ..ids import resource_id
 from ..routing import route
@@ -85,14 +85,7 @@ def get_disk(sim, req):
     return get_in_rg(sim, req, _disk_id(req), DISK_TYPE, "diskName")
 
 
-@route("GET", RG + "/providers/Microsoft.Compute/disks")
-def list_disks(sim, req):
-    return list_in_resource_group(sim, req, DISK_TYPE)
-
-
-@route("GET", SUB + "/providers/Microsoft.Compute/disks")
-def list_all_disks(sim, req):
-    return list_in_subscription(sim, req, DISK_TYPE)
+list_routes("Microsoft.Compute/disks", DISK_TYPE)
 
 
 @route("DELETE", DISK)

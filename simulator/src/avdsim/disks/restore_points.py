@@ -7,10 +7,10 @@ import copy
 import uuid
 
 from .. import guest as _guest
-from ..arm import (RG, delete_with_children, find_in_rg, get_in_rg, list_in_resource_group,
-                   norm_location, paged, require_rg, set_tags, validate_tags)
+from ..arm import (delete_with_children, find_in_rg, found, get_in_rg, list_routes, norm_location, paged,
+                   require_rg, set_tags, validate_tags)
 from ..clock import iso
-from ..errors import ArmError, invalid_parameter, not_found
+from ..errors import ArmError, invalid_parameter
 from ..ids import resource_id
 from ..routing import route
 from ..server import Response
@@ -81,9 +81,7 @@ def get_rpc(sim, req):
                        (req.query.get("$expand") or "").lower() == "restorepoints")
 
 
-@route("GET", RG + "/providers/Microsoft.Compute/restorePointCollections")
-def list_rpcs(sim, req):
-    return list_in_resource_group(sim, req, RPC_TYPE)
+list_routes("Microsoft.Compute/restorePointCollections", RPC_TYPE, subscription=False)
 
 
 @route("DELETE", RPC)
@@ -237,10 +235,8 @@ def put_restore_point(sim, req):
 @route("GET", RP)
 def get_restore_point(sim, req):
     _get_rpc(sim, req)
-    rp = sim.store.get(_rp_id(req))
-    if rp is None:
-        raise not_found(RP_TYPE, f"{req.param('restorePointCollectionName')}/"
-                        f"{req.param('restorePointName')}", req.param("resourceGroupName"))
+    rp = found(sim.store.get(_rp_id(req)), RP_TYPE, f"{req.param('restorePointCollectionName')}/"
+               f"{req.param('restorePointName')}", req.param("resourceGroupName"))
     return render_rp(rp)
 
 
@@ -265,11 +261,9 @@ def delete_restore_point(sim, req):
 @route("GET", RP + "/diskRestorePoints/{diskRestorePointName}")
 def get_disk_restore_point(sim, req):
     _get_rpc(sim, req)
-    drp = sim.store.get(_rp_id(req) + "/diskRestorePoints/" + req.param("diskRestorePointName"))
-    if drp is None:
-        raise not_found(DRP_TYPE, req.param("diskRestorePointName"),
-                        req.param("resourceGroupName"))
-    return drp
+    return found(sim.store.get(_rp_id(req) + "/diskRestorePoints/" +
+                               req.param("diskRestorePointName")),
+                 DRP_TYPE, req.param("diskRestorePointName"), req.param("resourceGroupName"))
 
 
 @route("GET", RP + "/diskRestorePoints")

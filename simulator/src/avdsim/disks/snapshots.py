@@ -6,8 +6,7 @@ from __future__ import annotations
 import uuid
 
 from .. import guest as _guest
-from ..arm import (RG, SUB, find_in_rg, get_in_rg, list_in_resource_group, list_in_subscription,
-                   set_tags, validate_tags)
+from ..arm import find_in_rg, get_in_rg, list_routes, set_tags, validate_tags
 from ..errors import ArmError, invalid_parameter
 from ..ids import resource_id
 from ..routing import route
@@ -76,14 +75,7 @@ def get_snapshot(sim, req):
     return get_in_rg(sim, req, _snap_id(req), SNAP_TYPE, "snapshotName")
 
 
-@route("GET", RG + "/providers/Microsoft.Compute/snapshots")
-def list_snapshots(sim, req):
-    return list_in_resource_group(sim, req, SNAP_TYPE)
-
-
-@route("GET", SUB + "/providers/Microsoft.Compute/snapshots")
-def list_all_snapshots(sim, req):
-    return list_in_subscription(sim, req, SNAP_TYPE)
+list_routes("Microsoft.Compute/snapshots", SNAP_TYPE)
 
 
 @route("DELETE", SNAP)

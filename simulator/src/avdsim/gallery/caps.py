@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from ..arm import delete_with_children
+from ..arm import delete_with_children, set_tags
 from ..errors import ArmError
 from ..server import Response
 from .common import VER_TYPE
@@ -34,6 +34,17 @@ def caps_put(sim, req, res, duration, created):
     sim.hooks.emit("resource.written", resource_id=res["id"], resource=res)
     return Response(201 if created else 200, render(sim, res, False),
                     sim.ops.headers(op, location=False))
+
+
+def caps_patch(sim, req, res, keys: tuple):
+    """PATCH of a gallery or image definition: tags, and those of ``keys`` the body's
+    properties carry."""
+    body = req.json()
+    set_tags(res, body, False)
+    for k in keys:
+        if k in (body.get("properties") or {}):
+            res["properties"][k] = body["properties"][k]
+    return caps_put(sim, req, res, sim.duration("gallery_update"), False)
 
 
 def caps_delete_empty(sim, req, res, child_type: str):

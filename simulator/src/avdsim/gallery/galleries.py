@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from ..arm import (RG, SUB, find_in_rg, get_in_rg, list_in_resource_group, list_in_subscription,
-                   norm_location, require_rg, set_tags, validate_tags)
+from ..arm import (find_in_rg, get_in_rg, list_routes, norm_location, require_rg, set_tags,
+                   validate_tags)
 from ..errors import ArmError, invalid_parameter
 from ..ids import resource_id
 from ..routing import route
 from ..server import Response
-from .caps import caps_delete_empty, caps_put
+from .caps import caps_delete_empty, caps_patch, caps_put
 from .common import GAL, GAL_TYPE, IMG_TYPE, gal_id
 
 _GALLERY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,78}[A-Za-z0-9]$|^[A-Za-z0-9]$")
@@ -56,12 +56,7 @@ def put_gallery(sim, req):
 
 @route("PATCH", GAL)
 def patch_gallery(sim, req):
-    g = get_gallery(sim, req)
-    body = req.json()
-    set_tags(g, body, False)
-    if "description" in (body.get("properties") or {}):
-        g["properties"]["description"] = body["properties"]["description"]
-    return caps_put(sim, req, g, sim.duration("gallery_update"), False)
+    return caps_patch(sim, req, get_gallery(sim, req), ("description",))
 
 
 @route("GET", GAL)
@@ -69,14 +64,7 @@ def get_gallery(sim, req):
     return get_in_rg(sim, req, gal_id(req), GAL_TYPE, "galleryName")
 
 
-@route("GET", RG + "/providers/Microsoft.Compute/galleries")
-def list_galleries(sim, req):
-    return list_in_resource_group(sim, req, GAL_TYPE)
-
-
-@route("GET", SUB + "/providers/Microsoft.Compute/galleries")
-def list_all_galleries(sim, req):
-    return list_in_subscription(sim, req, GAL_TYPE)
+list_routes("Microsoft.Compute/galleries", GAL_TYPE)
 
 
 @route("DELETE", GAL)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 import re
 
-from ..arm import norm_location, paged, set_tags, validate_tags
-from ..errors import ArmError, invalid_parameter, not_found
+from ..arm import found, norm_location, paged, set_tags, validate_tags
+from ..errors import ArmError, invalid_parameter
 from ..routing import route
 from ..server import Response
-from .caps import caps_delete_empty, caps_put
+from .caps import caps_delete_empty, caps_patch, caps_put
 from .common import GAL, IMG, IMG_TYPE, VER_TYPE, img_id
 from .galleries import get_gallery
 
@@ -92,23 +92,16 @@ def put_image(sim, req):
 
 @route("PATCH", IMG)
 def patch_image(sim, req):
-    img = get_image(sim, req)
-    body = req.json()
-    set_tags(img, body, False)
-    for k in ("description", "eula", "releaseNoteUri", "endOfLifeDate", "recommended"):
-        if k in (body.get("properties") or {}):
-            img["properties"][k] = body["properties"][k]
-    return caps_put(sim, req, img, sim.duration("gallery_update"), False)
+    return caps_patch(sim, req, get_image(sim, req),
+                      ("description", "eula", "releaseNoteUri", "endOfLifeDate", "recommended"))
 
 
 @route("GET", IMG)
 def get_image(sim, req):
     get_gallery(sim, req)
-    img = sim.store.get(img_id(req))
-    if img is None:
-        raise not_found(IMG_TYPE, f"{req.param('galleryName')}/{req.param('galleryImageName')}",
-                        req.param("resourceGroupName"))
-    return img
+    return found(sim.store.get(img_id(req)), IMG_TYPE,
+                 f"{req.param('galleryName')}/{req.param('galleryImageName')}",
+                 req.param("resourceGroupName"))
 
 
 @route("GET", GAL + "/images")

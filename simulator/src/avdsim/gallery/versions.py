@@ -7,9 +7,9 @@ import re
 
 from .. import disks as _disks
 from .. import guest as _guest
-from ..arm import norm_location, paged, set_tags, validate_tags
+from ..arm import found, norm_location, paged, set_tags, validate_tags
 from ..clock import iso, parse_iso
-from ..errors import ArmError, invalid_parameter, not_found
+from ..errors import ArmError, invalid_parameter
 from ..ids import parse
 from ..routing import route
 from ..server import Response
@@ -292,11 +292,9 @@ def patch_version(sim, req):
 
 def get_version_res(sim, req):
     get_image(sim, req)
-    ver = sim.store.get(ver_id(req))
-    if ver is None:
-        raise not_found(VER_TYPE, f"{req.param('galleryName')}/{req.param('galleryImageName')}/"
-                        f"{req.param('galleryImageVersionName')}", req.param("resourceGroupName"))
-    return ver
+    return found(sim.store.get(ver_id(req)), VER_TYPE,
+                 f"{req.param('galleryName')}/{req.param('galleryImageName')}/"
+                 f"{req.param('galleryImageVersionName')}", req.param("resourceGroupName"))
 
 
 @route("GET", VER)
