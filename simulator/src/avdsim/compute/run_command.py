@@ -134,6 +134,50 @@ def render_runcmd(sim, rc: dict, expand: bool) -> dict:
     return body
 
 
+def _runcmd_body(sim, req, vm: dict, rid: str, existed: bool, body: dict) -> dict:
+    props = body.get("properties") or {}
+    rc = {"id": rid, "name": req.param("runCommandName"), "type": RUNCMD_TYPE,
+          "location": vm["location"],
+          "properties": {"source": copy.deepcopy(props.get("source") or {}),
+                         "parameters": copy.deepcopy(props.get("parameters") or []),
+                         "asyncExecution": bool(props.get("asyncExecution", False)),
+                         "timeoutInSeconds": int(props.get("timeoutInSeconds", 0) or 0),
+                         "treatFailureAsDeploymentFailure": bool(
+                             props.get("treatFailureAsDeploymentFailure", False)),
+                         "provisioningState": "Updating" if existed else "Creating",
+                         "instanceView": {"executionState": "Running",
+                                          "executionMessage": "", "exitCode": 0,
+                                          "output": "", "error": "",
+                                          "startTime": iso(sim.now()), "statuses": []}}}
+    if props.get("runAsUser"):
+        rc["properties"]["runAsUser"] = props["runAsUser"]
+    tags = validate_tags(body.get("tags"))
+    if tags:
+        rc["tags"] = tags
+    return rc
+
+
+def _finish_runcmd(sim, rc: dict, res, agent_error) -> None:
+    """The run command's instance view and provisioning state when the script has run."""
+    if agent_error is not None:
+        rc["properties"]["instanceView"].update({"executionState": "Failed",
+                                                 "executionMessage": agent_error.message,
+                                                 "exitCode": -1})
+        rc["properties"]["provisioningState"] = "Failed"
+        raise agent_error
+    iv = rc["properties"]["instanceView"]
+    iv.update({"executionState": "Succeeded" if res.exit_code == 0 else "Failed",
+               "executionMessage": "Execution completed" if res.exit_code == 0 else
+               "Execution failed", "exitCode": res.exit_code,
+               "output": _guest.tail_bytes(res.stdout),
+               "error": _guest.tail_bytes(res.stderr), "endTime": iso(sim.now())})
+    if res.exit_code != 0 and rc["properties"]["treatFailureAsDeploymentFailure"]:
+        rc["properties"]["provisioningState"] = "Failed"
+        raise ArmError(400, "VMExtensionProvisioningError",
+                       f"Run command {rc['name']} failed with exit code {res.exit_code}.")
+    rc["properties"]["provisioningState"] = "Succeeded"
+
+
 @route("PUT", VM + "/runCommands/{runCommandName}")
 def put_run_command(sim, req):
     vm = get_vm(sim, req)
@@ -146,31 +190,12 @@ def put_run_command(sim, req):
     _require_running(sim, vm)
     rid = _runcmd_id(req)
     existed = sim.store.exists(rid)
-    script_lines = (source.get("script") or "").splitlines()
-    start = sim.now()
-    rc = {"id": rid, "name": req.param("runCommandName"), "type": RUNCMD_TYPE,
-          "location": vm["location"],
-          "properties": {"source": copy.deepcopy(source),
-                         "parameters": copy.deepcopy(props.get("parameters") or []),
-                         "asyncExecution": bool(props.get("asyncExecution", False)),
-                         "timeoutInSeconds": int(props.get("timeoutInSeconds", 0) or 0),
-                         "treatFailureAsDeploymentFailure": bool(
-                             props.get("treatFailureAsDeploymentFailure", False)),
-                         "provisioningState": "Updating" if existed else "Creating",
-                         "instanceView": {"executionState": "Running",
-                                          "executionMessage": "", "exitCode": 0,
-                                          "output": "", "error": "",
-                                          "startTime": iso(start), "statuses": []}}}
-    if props.get("runAsUser"):
-        rc["properties"]["runAsUser"] = props["runAsUser"]
-    tags = validate_tags(body.get("tags"))
-    if tags:
-        rc["tags"] = tags
+    rc = _runcmd_body(sim, req, vm, rid, existed, body)
     sim.store.put(rid, rc)
     sim.store.internal(rid)["protectedParameters"] = props.get("protectedParameters") or []
     sim.hooks.emit("resource.written", resource_id=rid, resource=rc, request_body=body)
     try:
-        res, duration = _execute(sim, req, vm, script_lines,
+        res, duration = _execute(sim, req, vm, (source.get("script") or "").splitlines(),
                                  (props.get("parameters") or []) +
                                  (props.get("protectedParameters") or []))
         agent_error = None
@@ -178,23 +203,7 @@ def put_run_command(sim, req):
         res, duration, agent_error = _guest.OpResult(), sim.duration("run_command"), exc.error
 
     def complete():
-        if agent_error is not None:
-            rc["properties"]["instanceView"].update({"executionState": "Failed",
-                                                     "executionMessage": agent_error.message,
-                                                     "exitCode": -1})
-            rc["properties"]["provisioningState"] = "Failed"
-            raise agent_error
-        iv = rc["properties"]["instanceView"]
-        iv.update({"executionState": "Succeeded" if res.exit_code == 0 else "Failed",
-                   "executionMessage": "Execution completed" if res.exit_code == 0 else
-                   "Execution failed", "exitCode": res.exit_code,
-                   "output": _guest.tail_bytes(res.stdout),
-                   "error": _guest.tail_bytes(res.stderr), "endTime": iso(sim.now())})
-        if res.exit_code != 0 and rc["properties"]["treatFailureAsDeploymentFailure"]:
-            rc["properties"]["provisioningState"] = "Failed"
-            raise ArmError(400, "VMExtensionProvisioningError",
-                           f"Run command {rc['name']} failed with exit code {res.exit_code}.")
-        rc["properties"]["provisioningState"] = "Succeeded"
+        _finish_runcmd(sim, rc, res, agent_error)
         return None
 
     def fail(error):
