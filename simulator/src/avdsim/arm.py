@@ -7,10 +7,11 @@ import re
 import uuid
 from urllib.parse import urlencode
 
-from .errors import ArmError
+from .errors import ArmError, not_found
 from .ids import rg_id
 from .routing import route
 from .server import Response
+from .vmstate import VM_TYPE, delete_vm_now
 
 SUB = "/subscriptions/{subscriptionId}"
 RG = SUB + "/resourceGroups/{resourceGroupName}"
@@ -54,6 +55,17 @@ def validate_tags(tags, target: str = "tags") -> dict:
     return {k: ("" if v is None else v) for k, v in tags.items()}
 
 
+def set_tags(res: dict, body: dict, replace: bool) -> None:
+    """Tags of an update: ``body["tags"]`` replaces the resource's tags when sent (PATCH), or
+    always (``replace``: PUT, where no tags means none)."""
+    if "tags" in body or replace:
+        tags = validate_tags(body.get("tags"))
+        if tags:
+            res["tags"] = tags
+        else:
+            res.pop("tags", None)
+
+
 def paged(sim, req, items: list, page_size: int | None = None) -> dict:
     """One page of ``items`` with ``nextLink`` (``$skiptoken``) when more remain."""
     size = page_size or sim.page_size
@@ -80,6 +92,52 @@ def list_in_resource_group(sim, req, resource_type: str) -> dict:
 def list_in_subscription(sim, req, resource_type: str) -> dict:
     """One page of ``resource_type`` across the request's subscription."""
     return paged(sim, req, sim.store.list(resource_type, f"/subscriptions/{req.subscription_id}/"))
+
+
+def find_in_rg(sim, req, rid: str) -> dict | None:
+    """Resource ``rid`` of the request's resource group, or None (404 when the group is
+    missing)."""
+    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
+    return sim.store.get(rid)
+
+
+def found(res: dict | None, resource_type: str, name: str, rg: str) -> dict:
+    """``res``; 404 ResourceNotFound for ``resource_type``/``name`` when it is None."""
+    if res is None:
+        raise not_found(resource_type, name, rg)
+    return res
+
+
+def get_in_rg(sim, req, rid: str, resource_type: str, name_param: str) -> dict:
+    """Resource ``rid`` of the request's resource group; 404 ResourceNotFound names it by the
+    request parameter ``name_param``."""
+    return found(find_in_rg(sim, req, rid), resource_type, req.param(name_param),
+                 req.param("resourceGroupName"))
+
+
+def delete_with_children(sim, res: dict, rid: str | None = None) -> None:
+    """Remove a resource and its child resources; ``resource.deleted`` for the resource (named
+    ``rid`` when given, e.g. as the request spelled it)."""
+    rid = rid or res["id"]
+    for child in list(sim.store.children(rid)):
+        sim.store.delete(child["id"])
+    sim.store.delete(rid)
+    sim.hooks.emit("resource.deleted", resource_id=rid, resource=res)
+
+
+def list_routes(collection: str, resource_type: str, subscription: bool = True) -> None:
+    """Register the GET list routes of ``resource_type`` in a resource group and, with
+    ``subscription``, across the subscription; ``collection`` is the path after
+    ``/providers/`` (``Microsoft.Compute/disks``)."""
+    def list_in_rg(sim, req):
+        return list_in_resource_group(sim, req, resource_type)
+
+    def list_in_sub(sim, req):
+        return list_in_subscription(sim, req, resource_type)
+
+    route("GET", f"{RG}/providers/{collection}")(list_in_rg)
+    if subscription:
+        route("GET", f"{SUB}/providers/{collection}")(list_in_sub)
 
 
 def _query_pairs(req):
@@ -178,10 +236,9 @@ def delete_resource_group(sim, req):
     sim.rg_deletions[token] = {"done": False, "id": rg["id"]}
 
     def done():
-        from . import compute as _compute
         prefix = rg["id"].lower() + "/"
-        for vm in list(sim.store.list(_compute.VM_TYPE, prefix)):
-            _compute.delete_vm_now(sim, vm)
+        for vm in list(sim.store.list(VM_TYPE, prefix)):
+            delete_vm_now(sim, vm)
         for res in list(sim.store.list(prefix=prefix)):
             sim.store.delete(res["id"])
             sim.hooks.emit("resource.deleted", resource_id=res["id"], resource=res)

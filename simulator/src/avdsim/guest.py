@@ -19,6 +19,19 @@ SYSPREP_LIMIT = 8
 OP_LINE = re.compile(r"^\s*#\s*goldenimage-op:\s*([A-Za-z0-9_.-]+)\s*$")
 
 
+# -- storage: the model lives in the internal state of its disk, snapshot, disk restore point
+# or image version --------------------------------------------------------------------------
+def stored(sim, rid: str | None) -> dict | None:
+    """The guest model stored with resource ``rid`` (None for no id or no model)."""
+    if not rid:
+        return None
+    return sim.store.internal(rid).get("guest")
+
+
+def store(sim, rid: str, g: dict | None) -> None:
+    sim.store.internal(rid)["guest"] = g
+
+
 def default_guest() -> dict:
     return {
         "os": {"name": "Windows 11 Enterprise multi-session", "version": "24H2",
@@ -142,92 +155,110 @@ class OpResult:
         self.detached = detached  # callable run later by the caller (sysprep)
 
 
-OPS = ("preflight", "remove-local-accounts", "install-updates", "install-content",
-       "disable-bitlocker", "sysprep", "read-sysprep-logs", "guest-info")
+def _preflight(guest: dict, p: dict) -> OpResult:
+    return OpResult(_out({
+        "computerName": guest.get("computer_name"), "os": guest["os"],
+        "bitlocker": guest.get("bitlocker", "Off"),
+        "pendingReboot": bool(guest.get("pending_reboot")),
+        "pendingUpdates": [u["kb"] for u in guest["pending_updates"]],
+        "localAccounts": [a["name"] for a in guest["local_accounts"]],
+        "profiles": [a["name"] for a in guest["local_accounts"] if a.get("profile")],
+        "appxPerUser": [{"user": a["name"], "package": pkg}
+                        for a in guest["local_accounts"] for pkg in a.get("appx_per_user", [])],
+        "sysprepCount": guest["sysprep_count"], "sysprepLimit": guest["sysprep_limit"],
+        "generalized": bool(guest.get("generalized")),
+        "adminAccount": guest.get("admin_account"),
+    }))
+
+
+def _remove_local_accounts(guest: dict, p: dict) -> OpResult:
+    keep = {k.strip().lower() for k in p.get("keepaccounts", "").split(",") if k.strip()}
+    builtin = {b.lower() for b in guest.get("builtin_accounts", BUILTIN_ACCOUNTS)}
+    removed, kept, profiles = [], [], []
+    remaining = []
+    for a in guest["local_accounts"]:
+        if a["name"].lower() in builtin or a["name"].lower() in keep:
+            kept.append(a["name"])
+            remaining.append(a)
+        else:
+            removed.append(a["name"])
+            if a.get("profile"):
+                profiles.append(a["name"])
+    guest["local_accounts"] = remaining
+    return OpResult(_out({"removed": removed, "kept": kept, "profilesRemoved": profiles}))
+
+
+def _install_updates(guest: dict, p: dict) -> OpResult:
+    wanted = {k.strip().upper() for k in p.get("updates", "").split(",") if k.strip()}
+    installed, left, reboot = [], [], False
+    for u in guest["pending_updates"]:
+        if not wanted or u["kb"].upper() in wanted:
+            installed.append(u["kb"])
+            guest["installed_content"][u["kb"]] = u.get("title", u["kb"])
+            reboot = reboot or bool(u.get("requires_reboot", True))
+        else:
+            left.append(u)
+    guest["pending_updates"] = left
+    if reboot:
+        guest["pending_reboot"] = True
+    return OpResult(_out({"installed": installed, "rebootRequired": reboot,
+                          "remaining": [u["kb"] for u in left]}))
+
+
+def _install_content(guest: dict, p: dict) -> OpResult:
+    name, version = p.get("name", ""), p.get("version", "")
+    if not name:
+        return OpResult("", "install-content: parameter 'Name' is required", 1)
+    previous = guest["installed_content"].get(name)
+    guest["installed_content"][name] = version
+    return OpResult(_out({"name": name, "version": version, "previous": previous}))
+
+
+def _disable_bitlocker(guest: dict, p: dict) -> OpResult:
+    guest["bitlocker"] = "Off"
+    return OpResult(_out({"bitlocker": "Off"}))
+
+
+def _read_sysprep_logs(guest: dict, p: dict) -> OpResult:
+    try:
+        n = max(1, min(1000, int(p.get("lines", "40") or 40)))
+    except ValueError:
+        n = 40
+    return OpResult(_out({"setupact": guest["panther"]["setupact"][-n:],
+                          "setuperr": guest["panther"]["setuperr"][-n:]}))
+
+
+def _guest_info(guest: dict, p: dict) -> OpResult:
+    # Panther logs are read with read-sysprep-logs; here only their sizes (4 KB limit).
+    info = {k: v for k, v in guest.items() if k != "panther"}
+    info["panther_lines"] = {k: len(v) for k, v in guest["panther"].items()}
+    return OpResult(_out(info))
+
+
+def _sysprep(guest: dict, p: dict) -> OpResult:
+    if guest.get("generalized"):
+        return OpResult("", "Sysprep: the installation is already generalized.", 1)
+    if guest.get("sysprep_running"):
+        return OpResult("", "Sysprep: another instance of sysprep is already running.", 1)
+    guest["sysprep_running"] = True
+    return OpResult(_out({"started": True, "command":
+                          r"C:\Windows\System32\Sysprep\sysprep.exe /generalize /oobe "
+                          r"/shutdown /mode:vm /quiet"}),
+                    detached="sysprep")
+
+
+_OP_HANDLERS = {"preflight": _preflight, "remove-local-accounts": _remove_local_accounts,
+                "install-updates": _install_updates, "install-content": _install_content,
+                "disable-bitlocker": _disable_bitlocker, "sysprep": _sysprep,
+                "read-sysprep-logs": _read_sysprep_logs, "guest-info": _guest_info}
+OPS = tuple(_OP_HANDLERS)
 
 
 def run_op(guest: dict, op: str | None, parameters) -> OpResult:
     """Apply ``op`` to ``guest`` (in place). Unknown or absent ops succeed with no output."""
     p = params_dict(parameters)
-    if op is None or op not in OPS:
-        return OpResult()
-    if op == "preflight":
-        return OpResult(_out({
-            "computerName": guest.get("computer_name"), "os": guest["os"],
-            "bitlocker": guest.get("bitlocker", "Off"),
-            "pendingReboot": bool(guest.get("pending_reboot")),
-            "pendingUpdates": [u["kb"] for u in guest["pending_updates"]],
-            "localAccounts": [a["name"] for a in guest["local_accounts"]],
-            "profiles": [a["name"] for a in guest["local_accounts"] if a.get("profile")],
-            "appxPerUser": [{"user": a["name"], "package": pkg}
-                            for a in guest["local_accounts"] for pkg in a.get("appx_per_user", [])],
-            "sysprepCount": guest["sysprep_count"], "sysprepLimit": guest["sysprep_limit"],
-            "generalized": bool(guest.get("generalized")),
-            "adminAccount": guest.get("admin_account"),
-        }))
-    if op == "remove-local-accounts":
-        keep = {k.strip().lower() for k in p.get("keepaccounts", "").split(",") if k.strip()}
-        builtin = {b.lower() for b in guest.get("builtin_accounts", BUILTIN_ACCOUNTS)}
-        removed, kept, profiles = [], [], []
-        remaining = []
-        for a in guest["local_accounts"]:
-            if a["name"].lower() in builtin or a["name"].lower() in keep:
-                kept.append(a["name"])
-                remaining.append(a)
-            else:
-                removed.append(a["name"])
-                if a.get("profile"):
-                    profiles.append(a["name"])
-        guest["local_accounts"] = remaining
-        return OpResult(_out({"removed": removed, "kept": kept, "profilesRemoved": profiles}))
-    if op == "install-updates":
-        wanted = {k.strip().upper() for k in p.get("updates", "").split(",") if k.strip()}
-        installed, left, reboot = [], [], False
-        for u in guest["pending_updates"]:
-            if not wanted or u["kb"].upper() in wanted:
-                installed.append(u["kb"])
-                guest["installed_content"][u["kb"]] = u.get("title", u["kb"])
-                reboot = reboot or bool(u.get("requires_reboot", True))
-            else:
-                left.append(u)
-        guest["pending_updates"] = left
-        if reboot:
-            guest["pending_reboot"] = True
-        return OpResult(_out({"installed": installed, "rebootRequired": reboot,
-                              "remaining": [u["kb"] for u in left]}))
-    if op == "install-content":
-        name, version = p.get("name", ""), p.get("version", "")
-        if not name:
-            return OpResult("", "install-content: parameter 'Name' is required", 1)
-        previous = guest["installed_content"].get(name)
-        guest["installed_content"][name] = version
-        return OpResult(_out({"name": name, "version": version, "previous": previous}))
-    if op == "disable-bitlocker":
-        guest["bitlocker"] = "Off"
-        return OpResult(_out({"bitlocker": "Off"}))
-    if op == "read-sysprep-logs":
-        try:
-            n = max(1, min(1000, int(p.get("lines", "40") or 40)))
-        except ValueError:
-            n = 40
-        return OpResult(_out({"setupact": guest["panther"]["setupact"][-n:],
-                              "setuperr": guest["panther"]["setuperr"][-n:]}))
-    if op == "guest-info":
-        # Panther logs are read with read-sysprep-logs; here only their sizes (4 KB limit).
-        info = {k: v for k, v in guest.items() if k != "panther"}
-        info["panther_lines"] = {k: len(v) for k, v in guest["panther"].items()}
-        return OpResult(_out(info))
-    if op == "sysprep":
-        if guest.get("generalized"):
-            return OpResult("", "Sysprep: the installation is already generalized.", 1)
-        if guest.get("sysprep_running"):
-            return OpResult("", "Sysprep: another instance of sysprep is already running.", 1)
-        guest["sysprep_running"] = True
-        return OpResult(_out({"started": True, "command":
-                              r"C:\Windows\System32\Sysprep\sysprep.exe /generalize /oobe "
-                              r"/shutdown /mode:vm /quiet"}),
-                        detached="sysprep")
-    return OpResult()
+    handler = _OP_HANDLERS.get(op) if op is not None else None
+    return handler(guest, p) if handler else OpResult()
 
 
 def _log_ts(ts: float) -> str:

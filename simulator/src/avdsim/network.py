@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from .arm import RG, list_in_resource_group, norm_location, require_rg
+from .arm import RG, find_in_rg, get_in_rg, list_routes, norm_location, require_rg
 from .errors import ArmError, not_found
 from .ids import resource_id
 from .routing import route
@@ -90,16 +90,15 @@ def create_nic(sim, nic_id: str, location: str, subnet_id: str, vm_id: str | Non
     return sim.store.put(nic_id, body)
 
 
+def _id(req, collection: str, name_param: str) -> str:
+    return resource_id(req.subscription_id, req.param("resourceGroupName"), "Microsoft.Network",
+                       collection, req.param(name_param))
+
+
 @route("GET", VNET)
 def get_vnet(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    vid = resource_id(req.subscription_id, req.param("resourceGroupName"), "Microsoft.Network",
-                      "virtualNetworks", req.param("virtualNetworkName"))
-    body = sim.store.get(vid)
-    if body is None:
-        raise not_found("Microsoft.Network/virtualNetworks", req.param("virtualNetworkName"),
-                        req.param("resourceGroupName"))
-    return body
+    return get_in_rg(sim, req, _id(req, "virtualNetworks", "virtualNetworkName"),
+                     "Microsoft.Network/virtualNetworks", "virtualNetworkName")
 
 
 @route("GET", VNET + "/subnets/{subnetName}")
@@ -112,34 +111,23 @@ def get_subnet(sim, req):
                     f"{vnet['name']}/{req.param('subnetName')}", req.param("resourceGroupName"))
 
 
-@route("GET", RG + "/providers/Microsoft.Network/virtualNetworks")
-def list_vnets(sim, req):
-    return list_in_resource_group(sim, req, "Microsoft.Network/virtualNetworks")
+list_routes("Microsoft.Network/virtualNetworks", "Microsoft.Network/virtualNetworks",
+            subscription=False)
 
 
 @route("GET", NIC)
 def get_nic(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    nid = resource_id(req.subscription_id, req.param("resourceGroupName"), "Microsoft.Network",
-                      "networkInterfaces", req.param("networkInterfaceName"))
-    body = sim.store.get(nid)
-    if body is None:
-        raise not_found(NIC_TYPE, req.param("networkInterfaceName"),
-                        req.param("resourceGroupName"))
-    return body
+    return get_in_rg(sim, req, _id(req, "networkInterfaces", "networkInterfaceName"), NIC_TYPE,
+                     "networkInterfaceName")
 
 
-@route("GET", RG + "/providers/Microsoft.Network/networkInterfaces")
-def list_nics(sim, req):
-    return list_in_resource_group(sim, req, NIC_TYPE)
+list_routes("Microsoft.Network/networkInterfaces", NIC_TYPE, subscription=False)
 
 
 @route("DELETE", NIC)
 def delete_nic(sim, req):
-    require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
-    nid = resource_id(req.subscription_id, req.param("resourceGroupName"), "Microsoft.Network",
-                      "networkInterfaces", req.param("networkInterfaceName"))
-    body = sim.store.get(nid)
+    nid = _id(req, "networkInterfaces", "networkInterfaceName")
+    body = find_in_rg(sim, req, nid)
     if body is None:
         return 204, None
     vm = body["properties"].get("virtualMachine")
