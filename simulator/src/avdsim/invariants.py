@@ -18,6 +18,7 @@ Kinds (``sim.violations`` entries ``{"kind", "resource", "detail", "sim_time_s"}
 
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 ORIGINAL_TAG = "goldenimage.role"
@@ -142,3 +143,80 @@ def tag_value(tags: Optional[Dict[str, Any]], name: str) -> Optional[Any]:
         if key.lower() == name.lower():
             return value
     return None
+
+
+# ----- the monitor: hook handlers that record violations -----------------------------------------
+# Its memory lives in ``sim.avd`` (``secrets``, ``originals``, ``reported_leaks``).
+
+def _is_original(sim, vm_id: str, vm: Optional[dict]) -> bool:
+    return vm_id.lower() in sim.avd.originals or tags_mark_original((vm or {}).get("tags"))
+
+
+def on_generalized(sim, vm_id, vm, **_):
+    if _is_original(sim, vm_id, vm):
+        sim.violation("original_generalized", vm_id,
+                      "Azure generalize was called on the original VM %s" % (vm or {}).get("name", vm_id))
+
+
+def on_sysprep_started(sim, vm_id, vm, guest=None, **_):
+    if _is_original(sim, vm_id, vm):
+        sim.violation("original_sysprepped", vm_id,
+                      "sysprep was run in the original VM %s" % (vm or {}).get("name", vm_id))
+
+
+def on_extension_provisioning(sim, extension, protected_settings, **_):
+    """Protected settings hold secrets (domain-join passwords, registration tokens)."""
+    sim.avd.secrets.learn_from_body({"properties": {"protectedSettings": protected_settings}},
+                                    "protected settings of %s" % extension.get("name"))
+
+
+def on_resource_written(sim, resource_id, resource, request_body=None, **_):
+    state = sim.avd
+    rtype = str((resource or {}).get("type", "")).lower()
+    if rtype == "microsoft.compute/virtualmachines" and tags_mark_original(resource.get("tags")):
+        state.originals.add(resource_id.lower())
+    source = tag_value((resource or {}).get("tags"), CLONE_OF_TAG)
+    if isinstance(source, str) and "/virtualmachines/" in source.lower():
+        state.originals.add(source.lower().rstrip("/"))  # a clone names the original it came from
+    if request_body is not None:
+        state.secrets.learn_from_body(request_body, "secret of %s" % resource_id.rsplit("/", 1)[-1])
+    scan_for_secrets(sim, resource_id, resource)
+
+
+def on_request_write(sim, req, **_):
+    """What a client sends: secrets in secret fields are learned, elsewhere they are leaks
+    (this also covers actions such as runCommand, whose bodies are never stored)."""
+    try:
+        body = json.loads(req.raw_body)
+    except (ValueError, UnicodeDecodeError):
+        return
+    sim.avd.secrets.learn_from_body(body, "secret sent to %s" % req.path.rsplit("/", 1)[-1])
+    scan_for_secrets(sim, req.path, body)
+
+
+def scan_for_secrets(sim, resource_id: str, resource: Any) -> None:
+    state = sim.avd
+    state.secrets.add(sim.identity.client_secret, "the client secret")
+    for field, label in state.secrets.leaks(resource):
+        key = (resource_id.lower().rstrip("/"), field.lower(), label)
+        if key in state.reported_leaks:
+            continue  # the same leak seen in the request and in the stored resource
+        state.reported_leaks.add(key)
+        sim.violation("secret_in_plain_field", resource_id,
+                      "%s written into the non-secret field '%s'" % (label, field))
+
+
+def learn_originals(sim) -> None:
+    """VMs the scenario tags as originals (or that a clone names as its source) stay known as
+    originals even if the tag goes."""
+    for res in sim.store.list():
+        on_resource_written(sim, res["id"], res)
+
+
+def register(sim) -> None:
+    """Hook the monitor onto the events where violations happen (called by ``avdsim.avd``)."""
+    sim.hooks.on("vm.extension.provisioning", on_extension_provisioning)
+    sim.hooks.on("vm.generalized", on_generalized)
+    sim.hooks.on("guest.sysprep_started", on_sysprep_started)
+    sim.hooks.on("resource.written", on_resource_written)
+    sim.hooks.on("request.write", on_request_write)
