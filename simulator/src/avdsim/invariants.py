@@ -14,6 +14,17 @@ Kinds (``sim.violations`` entries ``{"kind", "resource", "detail", "sim_time_s"}
   admin passwords, domain-join passwords, protected extension settings, the client secret)
   written into a tag or into any field that is not a secret field, whole or as a fragment of
   at least 60 characters.
+
+Every check is a hook handler (``register`` below), run at the event where the violation
+happens; the providers only emit events. Compute's ``vm.generalized``,
+``guest.sysprep_started``, ``vm.extension.provisioning``, ``resource.written`` and
+``request.write``, and Desktop Virtualization's (``avdsim.avd``):
+
+- ``avd.capacity_changed`` (``pool``, ``floor``): a host pool's available hosts may have changed;
+- ``avd.session_host_removing`` (``pool``, ``host``, ``resource_id``, ``reason``): a session host
+  is about to be removed (its users' sessions not yet ended);
+- ``avd.host_sessions_ending`` (``pool``, ``host``, ``reason``): the VM of a session host stops,
+  restarts or goes away with sessions on it (about to end them).
 """
 
 from __future__ import annotations
@@ -206,6 +217,37 @@ def scan_for_secrets(sim, resource_id: str, resource: Any) -> None:
                       "%s written into the non-secret field '%s'" % (label, field))
 
 
+def on_capacity_changed(sim, pool, floor, **_):
+    """Recorded once per dip: when available hosts fall below the floor, not while they stay."""
+    if pool.users.muted:
+        return
+    available = pool.users.available_hosts()
+    if floor is None or available >= floor:
+        pool.below_floor = False
+        return
+    if not pool.below_floor:
+        pool.below_floor = True
+        sim.violation("capacity_below_floor", pool.id,
+                      "%d available session host(s) in host pool %s, below the floor of %d"
+                      % (available, pool.name, floor))
+
+
+def on_session_host_removing(sim, pool, host, resource_id, reason, **_):
+    on_host = pool.users.sessions(host.name)
+    if on_host:
+        sim.violation("users_on_removed_host", resource_id,
+                      "session host %s removed (%s) with %d user session(s) nobody logged off"
+                      % (host.name, reason, len(on_host)))
+
+
+def on_host_sessions_ending(sim, pool, host, reason, **_):
+    sessions = pool.users.sessions(host.name)
+    if sessions:
+        sim.violation("users_on_removed_host", host.vm_id,
+                      "VM of session host %s %s with %d user session(s) nobody logged off"
+                      % (host.name, reason, len(sessions)))
+
+
 def learn_originals(sim) -> None:
     """VMs the scenario tags as originals (or that a clone names as its source) stay known as
     originals even if the tag goes."""
@@ -220,3 +262,6 @@ def register(sim) -> None:
     sim.hooks.on("guest.sysprep_started", on_sysprep_started)
     sim.hooks.on("resource.written", on_resource_written)
     sim.hooks.on("request.write", on_request_write)
+    sim.hooks.on("avd.capacity_changed", on_capacity_changed)
+    sim.hooks.on("avd.session_host_removing", on_session_host_removing)
+    sim.hooks.on("avd.host_sessions_ending", on_host_sessions_ending)

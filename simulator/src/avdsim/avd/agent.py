@@ -8,7 +8,7 @@ from typing import Any, List, Optional
 from ..users import FIRST_SESSION_ID
 from .common import HP_TYPE, sim_seconds
 from .session_hosts import refresh_host, register_host
-from .state import Host, Pool, check_floor
+from .state import Host, Pool, capacity_changed
 
 # Extensions the agent cares about.
 DSC = ("microsoft.powershell", "dsc")
@@ -186,11 +186,7 @@ def power_of(sim, vm: dict) -> str:
 
 # ----- VM life cycle -> session hosts and users --------------------------------------------
 def _end_sessions(sim, pool: Pool, host: Host, reason: str) -> None:
-    sessions = pool.users.sessions(host.name)
-    if sessions:
-        sim.violation("users_on_removed_host", host.vm_id,
-                      "VM of session host %s %s with %d user session(s) nobody logged off"
-                      % (host.name, reason, len(sessions)))
+    sim.hooks.emit("avd.host_sessions_ending", pool=pool, host=host, reason=reason)
     pool.users.end_host_sessions(sim_seconds(sim), host.name, "VM " + reason)
 
 
@@ -232,7 +228,7 @@ def on_power_state_changed(sim, vm_id, vm, old, new, **_):
     elif new == "running":
         _running(sim, pool, host)
     refresh_host(sim, pool, host)
-    check_floor(sim, pool)
+    capacity_changed(sim, pool)
 
 
 def _agent_ready(sim, pool_id_: str, host_name: str) -> None:
@@ -240,7 +236,7 @@ def _agent_ready(sim, pool_id_: str, host_name: str) -> None:
     host = pool.find_host(host_name) if pool else None
     if host is not None:
         refresh_host(sim, pool, host)
-        check_floor(sim, pool)
+        capacity_changed(sim, pool)
 
 
 def on_vm_deleting(sim, vm_id, vm, **_):
@@ -253,7 +249,7 @@ def on_vm_deleting(sim, vm_id, vm, **_):
         _end_sessions(sim, pool, host, "deleted")
     host.power = "deleted"
     refresh_host(sim, pool, host)
-    check_floor(sim, pool)
+    capacity_changed(sim, pool)
 
 
 def on_vm_deleted(sim, vm_id, vm=None, **_):

@@ -30,7 +30,7 @@ from .common import (
 from .paging import page
 from .registration import apply_registration, delete_token, registration_info, registration_request
 from .session_hosts import remove_host
-from .state import Pool, check_floor, pool_id, pool_of
+from .state import Pool, capacity_changed, pool_id, pool_of
 
 HOST_POOL_TYPES = ("Personal", "Pooled", "BYODesktop")
 LOAD_BALANCER_TYPES = ("BreadthFirst", "DepthFirst", "Persistent")
@@ -128,7 +128,7 @@ def _sync_pool_users(sim, pool: Pool) -> None:
     props = sim.store.get(pool.id)["properties"]
     pool.users.configure(sim_seconds(sim), props["hostPoolType"], props["loadBalancerType"],
                          props["maxSessionLimit"])
-    check_floor(sim, pool)
+    capacity_changed(sim, pool)
 
 
 # ----- writes ------------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ def _new_pool(sim, rid: str, sub: str, rg: str, name: str, props: dict) -> Pool:
 def _on_capacity(sim, rid: str) -> None:
     pool = sim.avd.pools.get(rid.lower())
     if pool is not None and sim.store.get(pool.id) is not None:
-        check_floor(sim, pool)
+        capacity_changed(sim, pool)
 
 
 def create_or_replace_pool(sim, sub: str, rg: str, name: str, body: dict) -> tuple:

@@ -9,7 +9,7 @@ from .agent import power_of
 from .common import AGENT_DEFAULTS, require_rg, sim_seconds
 from .host_pools import create_or_replace_pool
 from .session_hosts import refresh_host, register_host
-from .state import Pool, check_floor
+from .state import Pool, capacity_changed
 
 POOL_KEYS = {"resource_group", "name", "location", "host_pool_type", "load_balancer_type",
              "max_session_limit", "preferred_app_group_type", "start_vm_on_connect", "friendly_name",
@@ -82,7 +82,7 @@ def _load_host_pool(sim, spec: dict) -> None:
     pool.users.muted = False
     pool.users.record_capacity(now)
     pool.users.populate(now)
-    check_floor(sim, pool)
+    capacity_changed(sim, pool)
 
 
 def _load_session_host(sim, pool: Pool, pool_spec: dict, host_spec) -> None:

@@ -22,7 +22,7 @@ from .common import (
     sim_seconds,
 )
 from .paging import page
-from .state import Host, Pool, check_floor, host_of, pool_of
+from .state import Host, Pool, capacity_changed, host_of, pool_of
 
 
 def host_status(sim, host: Host) -> str:
@@ -130,7 +130,7 @@ def register_host(sim, pool: Pool, vm: dict, domain: Optional[str], power: str =
     host.os_version = _os_version(sim, vm)
     pool.hosts[name.lower()] = host
     refresh_host(sim, pool, host)
-    check_floor(sim, pool)
+    capacity_changed(sim, pool)
     return host
 
 
@@ -149,14 +149,11 @@ def remove_host(sim, pool: Pool, key: str, reason: str) -> None:
     host = pool.hosts.get(key)
     if host is None:
         return
-    on_host = pool.users.sessions(host.name)
-    if on_host:
-        sim.violation("users_on_removed_host", pool.host_id(host.name),
-                      "session host %s removed (%s) with %d user session(s) nobody logged off"
-                      % (host.name, reason, len(on_host)))
+    sim.hooks.emit("avd.session_host_removing", pool=pool, host=host,
+                   resource_id=pool.host_id(host.name), reason=reason)
     pool.users.remove_host(sim_seconds(sim), host.name, reason)
     del pool.hosts[key]
-    check_floor(sim, pool)
+    capacity_changed(sim, pool)
 
 
 def update_session_host(sim, pool: Pool, host: Host, props: dict, force: bool = False) -> dict:
@@ -172,7 +169,7 @@ def update_session_host(sim, pool: Pool, host: Host, props: dict, force: bool = 
         _assign_user(pool, host, optional_str(props, "assignedUser"), force)
     host.modified_iso = sim.now_iso()
     refresh_host(sim, pool, host)
-    check_floor(sim, pool)
+    capacity_changed(sim, pool)
     rendered = render_host(sim, pool, host)
     sim.hooks.emit("resource.written", resource_id=rendered["id"], resource=rendered)
     return rendered

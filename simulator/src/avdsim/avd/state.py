@@ -130,16 +130,6 @@ def pool_floor(sim, pool: Pool) -> Optional[int]:
     return tagged if tagged is not None else pool.scenario_floor
 
 
-def check_floor(sim, pool: Pool) -> None:
-    if pool.users.muted:
-        return
-    floor = pool_floor(sim, pool)
-    available = pool.users.available_hosts()
-    if floor is None or available >= floor:
-        pool.below_floor = False
-        return
-    if not pool.below_floor:
-        pool.below_floor = True
-        sim.violation("capacity_below_floor", pool.id,
-                      "%d available session host(s) in host pool %s, below the floor of %d"
-                      % (available, pool.name, floor))
+def capacity_changed(sim, pool: Pool) -> None:
+    """The pool's available hosts may have changed: ``avd.capacity_changed`` (floor check)."""
+    sim.hooks.emit("avd.capacity_changed", pool=pool, floor=pool_floor(sim, pool))
