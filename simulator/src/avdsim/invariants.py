@@ -20,6 +20,9 @@ happens; the providers only emit events. Compute's ``vm.generalized``,
 ``guest.sysprep_started``, ``vm.extension.provisioning``, ``resource.written`` and
 ``request.write``, and Desktop Virtualization's (``avdsim.avd``):
 
+- ``avd.token_minted`` (``pool``, ``token``): a registration token exists (a secret to watch);
+- ``avd.host_pools_loading``: the scenario's host pools are about to be built (the VMs it tags
+  as originals become known);
 - ``avd.capacity_changed`` (``pool``, ``floor``): a host pool's available hosts may have changed;
 - ``avd.session_host_removing`` (``pool``, ``host``, ``resource_id``, ``reason``): a session host
   is about to be removed (its users' sessions not yet ended);
@@ -157,10 +160,17 @@ def tag_value(tags: Optional[Dict[str, Any]], name: str) -> Optional[Any]:
 
 
 # ----- the monitor: hook handlers that record violations -----------------------------------------
-# Its memory lives in ``sim.avd`` (``secrets``, ``originals``, ``reported_leaks``).
+class Monitor:
+    """What the monitor remembers (``sim.monitor``)."""
+
+    def __init__(self):
+        self.secrets = SecretRegistry()
+        self.originals: set = set()  # ids (lower case) of VMs known as originals
+        self.reported_leaks: set = set()  # (resource, field, what): each leak reported once
+
 
 def _is_original(sim, vm_id: str, vm: Optional[dict]) -> bool:
-    return vm_id.lower() in sim.avd.originals or tags_mark_original((vm or {}).get("tags"))
+    return vm_id.lower() in sim.monitor.originals or tags_mark_original((vm or {}).get("tags"))
 
 
 def on_generalized(sim, vm_id, vm, **_):
@@ -177,20 +187,20 @@ def on_sysprep_started(sim, vm_id, vm, guest=None, **_):
 
 def on_extension_provisioning(sim, extension, protected_settings, **_):
     """Protected settings hold secrets (domain-join passwords, registration tokens)."""
-    sim.avd.secrets.learn_from_body({"properties": {"protectedSettings": protected_settings}},
+    sim.monitor.secrets.learn_from_body({"properties": {"protectedSettings": protected_settings}},
                                     "protected settings of %s" % extension.get("name"))
 
 
 def on_resource_written(sim, resource_id, resource, request_body=None, **_):
-    state = sim.avd
+    monitor = sim.monitor
     rtype = str((resource or {}).get("type", "")).lower()
     if rtype == "microsoft.compute/virtualmachines" and tags_mark_original(resource.get("tags")):
-        state.originals.add(resource_id.lower())
+        monitor.originals.add(resource_id.lower())
     source = tag_value((resource or {}).get("tags"), CLONE_OF_TAG)
     if isinstance(source, str) and "/virtualmachines/" in source.lower():
-        state.originals.add(source.lower().rstrip("/"))  # a clone names the original it came from
+        monitor.originals.add(source.lower().rstrip("/"))  # a clone names the original it came from
     if request_body is not None:
-        state.secrets.learn_from_body(request_body, "secret of %s" % resource_id.rsplit("/", 1)[-1])
+        monitor.secrets.learn_from_body(request_body, "secret of %s" % resource_id.rsplit("/", 1)[-1])
     scan_for_secrets(sim, resource_id, resource)
 
 
@@ -201,18 +211,18 @@ def on_request_write(sim, req, **_):
         body = json.loads(req.raw_body)
     except (ValueError, UnicodeDecodeError):
         return
-    sim.avd.secrets.learn_from_body(body, "secret sent to %s" % req.path.rsplit("/", 1)[-1])
+    sim.monitor.secrets.learn_from_body(body, "secret sent to %s" % req.path.rsplit("/", 1)[-1])
     scan_for_secrets(sim, req.path, body)
 
 
 def scan_for_secrets(sim, resource_id: str, resource: Any) -> None:
-    state = sim.avd
-    state.secrets.add(sim.identity.client_secret, "the client secret")
-    for field, label in state.secrets.leaks(resource):
+    monitor = sim.monitor
+    monitor.secrets.add(sim.identity.client_secret, "the client secret")
+    for field, label in monitor.secrets.leaks(resource):
         key = (resource_id.lower().rstrip("/"), field.lower(), label)
-        if key in state.reported_leaks:
+        if key in monitor.reported_leaks:
             continue  # the same leak seen in the request and in the stored resource
-        state.reported_leaks.add(key)
+        monitor.reported_leaks.add(key)
         sim.violation("secret_in_plain_field", resource_id,
                       "%s written into the non-secret field '%s'" % (label, field))
 
@@ -248,7 +258,11 @@ def on_host_sessions_ending(sim, pool, host, reason, **_):
                       % (host.name, reason, len(sessions)))
 
 
-def learn_originals(sim) -> None:
+def on_token_minted(sim, pool, token, **_):
+    sim.monitor.secrets.add(token, "registration token of host pool %s" % pool.name)
+
+
+def learn_originals(sim, **_) -> None:
     """VMs the scenario tags as originals (or that a clone names as its source) stay known as
     originals even if the tag goes."""
     for res in sim.store.list():
@@ -257,11 +271,14 @@ def learn_originals(sim) -> None:
 
 def register(sim) -> None:
     """Hook the monitor onto the events where violations happen (called by ``avdsim.avd``)."""
+    sim.monitor = Monitor()
     sim.hooks.on("vm.extension.provisioning", on_extension_provisioning)
     sim.hooks.on("vm.generalized", on_generalized)
     sim.hooks.on("guest.sysprep_started", on_sysprep_started)
     sim.hooks.on("resource.written", on_resource_written)
     sim.hooks.on("request.write", on_request_write)
+    sim.hooks.on("avd.token_minted", on_token_minted)
+    sim.hooks.on("avd.host_pools_loading", learn_originals)
     sim.hooks.on("avd.capacity_changed", on_capacity_changed)
     sim.hooks.on("avd.session_host_removing", on_session_host_removing)
     sim.hooks.on("avd.host_sessions_ending", on_host_sessions_ending)

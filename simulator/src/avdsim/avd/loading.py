@@ -3,7 +3,7 @@ scenario describes, built at one instant through the same operations clients use
 
 from __future__ import annotations
 
-from ..invariants import learn_originals, parse_floor
+from ..invariants import parse_floor
 from ..users import LoadProfile
 from .agent import power_of
 from .common import AGENT_DEFAULTS, require_rg, sim_seconds
@@ -28,7 +28,7 @@ def load_agent(sim, agent: dict) -> None:
 
 
 def load_host_pools(sim, pools: list) -> None:
-    learn_originals(sim)
+    sim.hooks.emit("avd.host_pools_loading")
     sim.avd.loading = True
     sim.avd.frozen_s = sim.now() - sim.clock.start
     try:

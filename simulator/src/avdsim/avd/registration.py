@@ -42,7 +42,7 @@ def mint_token(sim, pool: Pool, expires_s: float) -> None:
                       _b64(json.dumps(payload, separators=(",", ":")).encode()), _b64(signature)])
     pool.token = {"value": value, "expires_s": expires_s}
     state.tokens[value] = {"pool": pool.id.lower(), "state": "valid", "expires_s": expires_s}
-    state.secrets.add(value, "registration token of host pool %s" % pool.name)
+    sim.hooks.emit("avd.token_minted", pool=pool, token=value)
 
 
 def delete_token(sim, pool: Pool) -> None:

@@ -8,7 +8,7 @@ import uuid
 from typing import Any, Dict, List, Optional
 
 from ..errors import ArmError
-from ..invariants import FLOOR_TAG, SecretRegistry, parse_floor, tag_value
+from ..invariants import FLOOR_TAG, parse_floor, tag_value
 from ..users import PoolUsers
 from .common import AGENT_DEFAULTS, DEFAULT_OS_VERSION, NS, avd_error, require_rg
 
@@ -62,14 +62,11 @@ class AvdState:
         self.pools: Dict[str, Pool] = {}
         self.tokens: Dict[str, Dict[str, Any]] = {}  # value -> {"pool", "state", "expires_s"}
         self.registrations: Dict[str, Dict[str, Any]] = {}  # vm id (lower) -> pending agent work
-        self.secrets = SecretRegistry()
-        self.originals: set = set()
         self.rng = random.Random("avd/%s" % seed)
         self.agent = dict(AGENT_DEFAULTS)
         self.default_profile: Dict[str, Any] = {}
         self.loading = False  # a scenario is being loaded
         self.frozen_s: Optional[float] = None  # its instant
-        self.reported_leaks: set = set()
         self.retired: List[PoolUsers] = []  # users models of deleted host pools (history)
 
     def new_uuid(self) -> str:
