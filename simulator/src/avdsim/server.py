@@ -141,146 +141,43 @@ class Handler(BaseHTTPRequestHandler):
     do_PUT = do_POST = do_PATCH = do_DELETE = do_HEAD = do_GET
 
     def _handle(self):
+        """Read the request, answer it (``_dispatch``: the pipeline of stages), record the
+        outcome for pacing and the error counts, send it, measure the latency."""
         t0 = time.perf_counter()
         sim = self.server.sim
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length > 0 else b""
         req = Request(sim, self.command, self.path, self.headers, raw)
+        resp = self._answer(sim, req)
+        _record_outcome(sim, req, resp)
+        self._send(req, resp)
+        if not req.path.startswith("/_sim/"):
+            sim.metrics.latency(time.perf_counter() - t0)
+
+    def _answer(self, sim, req: Request) -> Response:
+        """The response: the handler's, an ARM error a stage raised, or a 500 for a bug."""
         try:
             with sim.lock:  # counters, buckets, faults and the store change together
-                resp = self._dispatch(sim, req)
+                return self._dispatch(sim, req)
         except ArmError as exc:
-            resp = Response(exc.status, exc.body(), exc.headers)
+            return Response(exc.status, exc.body(), exc.headers)
         except Exception as exc:  # a bug in the simulator: report it as ARM would, loudly
             import traceback
             tb = traceback.format_exc()
             sim.internal_errors.append(tb)
             self.log_error("internal error: %s", tb)
-            resp = Response(500, {"error": {"code": "InternalServerError",
+            return Response(500, {"error": {"code": "InternalServerError",
                                             "message": f"avdsim internal error: {exc!r}"}})
-        with sim.lock:
-            sim.pacer.after(req.method, req.path, req.raw_query, resp.status, resp.headers)
-            if resp.status >= 400 and isinstance(resp.body, dict) and isinstance(
-                    resp.body.get("error"), dict):
-                sim.metrics.errors_by_code[resp.body["error"].get("code")] += 1
-        self._send(req, resp)
-        if not req.path.startswith("/_sim/"):
-            sim.metrics.latency(time.perf_counter() - t0)
 
     def _dispatch(self, sim, req: Request) -> Response:
-        if req.path.startswith("/_sim/") or req.path == "/_sim":
-            if not _is_loopback(self.client_address[0]):
-                raise ArmError(403, "Forbidden", "The control API is available on loopback only.")
-        route, params = routing.match(req.method, req.path)
-        if route is None:
-            if params:
-                raise ArmError(405, "MethodNotAllowed",
-                               f"The requested resource does not support http method "
-                               f"'{req.method}'.")
-            if req.path.lower().startswith("/subscriptions/"):
-                ns = req.path.split("/providers/")[-1].split("/")[0] if "/providers/" in \
-                    req.path else "Microsoft.Resources"
-                raise ArmError(404, "InvalidResourceType",
-                               f"The resource type could not be found in the namespace '{ns}' "
-                               f"for api version '{req.api_version}'. (avdsim does not simulate "
-                               f"{req.method} {req.path}.)")
-            raise ArmError(404, "NotFound", f"No route for {req.method} {req.path}.")
-        req.route = route
-        req.params = params
-        req.template = route.template
-        arm = route.auth  # ARM requests: counted, authenticated, throttled, fault-injected
-        if arm:
-            sim.metrics.count(route.operation, route.kind)
-            self._authenticate(sim, req)
-            # the wait this client kept (if any) moves the clock first: buckets refill, events
-            # fall due, as they would have while it waited against Azure (avdsim.pacing)
-            sim.pacer.before(self.client_address, req.method, req.path, req.raw_query)
-            if route.api_version and not req.api_version:
-                raise ArmError(400, "MissingApiVersionParameter",
-                               "The api-version query parameter (?api-version=) is required for "
-                               "all requests.")
-            sub = req.subscription_id
-            if sub:
-                ok, wait_sim, remaining = sim.throttle.check(sub, route.kind)
-                req.rate_remaining = remaining
-                if not ok:
-                    sim.metrics.throttled += 1
-                    raise ArmError(429, "SubscriptionRequestsThrottled",
-                                   f"Number of '{route.kind}' requests for subscription '{sub}' "
-                                   f"actor '{sim.identity.object_id}' exceeded. Please try again "
-                                   f"after '{int(wait_sim)}' seconds after additional tokens are "
-                                   "available. Refer to https://aka.ms/arm-throttling",
-                                   headers={**_retry_after(sim.clock.real_seconds(wait_sim)),
-                                            **wait_header(wait_sim)})
-            if sub and route.policy:
-                now = sim.now()
-                ok, header, blocked = sim.resource_policies.check(sub, route.policy, now)
-                req.resource_rate = header
-                if not ok:
-                    sim.metrics.throttled += 1
-                    group, seconds, limit, measured, wait_sim = blocked
-                    detail = json.dumps({"operationGroup": group,
-                                         "startTime": iso(now - seconds),
-                                         "endTime": iso(now),
-                                         "allowedRequestCount": limit,
-                                         "measuredRequestCount": measured})
-                    retry = _retry_after(sim.clock.real_seconds(wait_sim))
-                    raise ArmError(429, "OperationNotAllowed",
-                                   "The server rejected the request because too many requests "
-                                   "have been received for this subscription.",
-                                   headers={**retry, **wait_header(wait_sim),
-                                            "x-ms-ratelimit-remaining-resource": header},
-                                   details=[{"code": "TooManyRequests", "target": group,
-                                             "message": detail}])
-            fault = sim.faults.match(req.method, req.path, lro=False)
-            if fault:
-                status = fault["status"]
-                from .faults import DEFAULT_CODES
-                code = fault.get("code") or DEFAULT_CODES.get(status, "InternalServerError")
-                headers = {}
-                if fault.get("retry_after") is not None:
-                    headers["Retry-After"] = str(int(fault["retry_after"]))
-                if status == 429:
-                    sim.metrics.throttled += 1
-                raise ArmError(status, code, fault.get("message") or
-                               f"Injected fault: {code}.", headers=headers)
-            req.lro_fault = sim.faults.match(req.method, req.path, lro=True)
-            if sub and sub.lower() not in sim.subscriptions:
-                raise ArmError(404, "SubscriptionNotFound",
-                               f"The subscription '{sub}' could not be found.")
-        with sim.lock:
-            sim.scheduler.run_due(sim._event_error)
-            if arm and req.raw_body and req.method in ("PUT", "PATCH", "POST"):
-                sim.hooks.emit("request.write", req=req)  # what a client sent (secret checks)
-            result = route.handler(sim, req)
-        if isinstance(result, Response):
-            return result
-        if isinstance(result, tuple):
-            status, body = result[0], result[1]
-            headers = result[2] if len(result) > 2 else None
-            return Response(status, body, headers)
-        return Response(200, result)
-
-    def _authenticate(self, sim, req):
-        auth = req.headers.get("Authorization")
-        www = ('Bearer authorization_uri="%s/%s", error="invalid_token", '
-               'error_description="%s"')
-        if not auth:
-            desc = "The authentication failed because of missing 'Authorization' header."
-            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The "
-                           "'Authorization' header is missing.",
-                           headers={"WWW-Authenticate": www % (sim.base_url,
-                                                               sim.identity.tenant_id, desc)})
-        scheme, _, token = auth.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise ArmError(401, "AuthenticationFailed", "Authentication failed. The "
-                           "'Authorization' header is provided in an invalid format.")
-        claims, reason = sim.identity.verify(token.strip(), sim.arm_audiences())
-        if claims is None:
-            raise ArmError(401, "InvalidAuthenticationToken", reason,
-                           headers={"WWW-Authenticate": www % (sim.base_url,
-                                                               sim.identity.tenant_id, reason)})
-        req.claims = claims
+        """The request pipeline, top to bottom; a stage answers early by raising ArmError."""
+        client = self.client_address
+        guard_control_api(sim, req, client)
+        find_route(sim, req, client)
+        if req.route.auth:  # ARM requests: counted, authenticated, throttled, fault-injected
+            for stage in ARM_STAGES:
+                stage(sim, req, client)
+        return run_handler(sim, req, client)
 
     def _send(self, req: Request, resp: Response):
         if resp.raw is not None:
@@ -319,6 +216,175 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if data and req.method != "HEAD":
             self.wfile.write(data)
+
+
+# ----- the request pipeline: stages run in this order (``Handler._dispatch``) --------------------
+def guard_control_api(sim, req: Request, client) -> None:
+    """The control API (``/_sim``) answers on loopback only."""
+    if req.path.startswith("/_sim/") or req.path == "/_sim":
+        if not _is_loopback(client[0]):
+            raise ArmError(403, "Forbidden", "The control API is available on loopback only.")
+
+
+def find_route(sim, req: Request, client) -> None:
+    """The operation of the request (405 for a known path, 404 otherwise)."""
+    route, params = routing.match(req.method, req.path)
+    if route is None:
+        if params:
+            raise ArmError(405, "MethodNotAllowed",
+                           f"The requested resource does not support http method "
+                           f"'{req.method}'.")
+        if req.path.lower().startswith("/subscriptions/"):
+            ns = req.path.split("/providers/")[-1].split("/")[0] if "/providers/" in \
+                req.path else "Microsoft.Resources"
+            raise ArmError(404, "InvalidResourceType",
+                           f"The resource type could not be found in the namespace '{ns}' "
+                           f"for api version '{req.api_version}'. (avdsim does not simulate "
+                           f"{req.method} {req.path}.)")
+        raise ArmError(404, "NotFound", f"No route for {req.method} {req.path}.")
+    req.route = route
+    req.params = params
+    req.template = route.template
+
+
+def count_request(sim, req: Request, client) -> None:
+    sim.metrics.count(req.route.operation, req.route.kind)
+
+
+def authenticate(sim, req: Request, client) -> None:
+    """The bearer token: present, well-formed, signed by the simulator for the ARM audience."""
+    auth = req.headers.get("Authorization")
+    www = ('Bearer authorization_uri="%s/%s", error="invalid_token", '
+           'error_description="%s"')
+    if not auth:
+        desc = "The authentication failed because of missing 'Authorization' header."
+        raise ArmError(401, "AuthenticationFailed", "Authentication failed. The "
+                       "'Authorization' header is missing.",
+                       headers={"WWW-Authenticate": www % (sim.base_url,
+                                                           sim.identity.tenant_id, desc)})
+    scheme, _, token = auth.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise ArmError(401, "AuthenticationFailed", "Authentication failed. The "
+                       "'Authorization' header is provided in an invalid format.")
+    claims, reason = sim.identity.verify(token.strip(), sim.arm_audiences())
+    if claims is None:
+        raise ArmError(401, "InvalidAuthenticationToken", reason,
+                       headers={"WWW-Authenticate": www % (sim.base_url,
+                                                           sim.identity.tenant_id, reason)})
+    req.claims = claims
+
+
+def pace(sim, req: Request, client) -> None:
+    """The wait this client kept (if any) moves the clock first: buckets refill, events fall
+    due, as they would have while it waited against Azure (avdsim.pacing)."""
+    sim.pacer.before(client, req.method, req.path, req.raw_query)
+
+
+def check_api_version(sim, req: Request, client) -> None:
+    if req.route.api_version and not req.api_version:
+        raise ArmError(400, "MissingApiVersionParameter",
+                       "The api-version query parameter (?api-version=) is required for "
+                       "all requests.")
+
+
+def throttle_subscription(sim, req: Request, client) -> None:
+    """ARM's per-subscription read/write/delete buckets (``x-ms-ratelimit-remaining-*``)."""
+    sub, kind = req.subscription_id, req.route.kind
+    if not sub:
+        return
+    ok, wait_sim, remaining = sim.throttle.check(sub, kind)
+    req.rate_remaining = remaining
+    if not ok:
+        sim.metrics.throttled += 1
+        raise ArmError(429, "SubscriptionRequestsThrottled",
+                       f"Number of '{kind}' requests for subscription '{sub}' "
+                       f"actor '{sim.identity.object_id}' exceeded. Please try again "
+                       f"after '{int(wait_sim)}' seconds after additional tokens are "
+                       "available. Refer to https://aka.ms/arm-throttling",
+                       headers={**_retry_after(sim.clock.real_seconds(wait_sim)),
+                                **wait_header(wait_sim)})
+
+
+def throttle_resource_policy(sim, req: Request, client) -> None:
+    """Compute's per-operation policies (``x-ms-ratelimit-remaining-resource``)."""
+    sub, policy = req.subscription_id, req.route.policy
+    if not (sub and policy):
+        return
+    now = sim.now()
+    ok, header, blocked = sim.resource_policies.check(sub, policy, now)
+    req.resource_rate = header
+    if not ok:
+        sim.metrics.throttled += 1
+        group, seconds, limit, measured, wait_sim = blocked
+        detail = json.dumps({"operationGroup": group,
+                             "startTime": iso(now - seconds),
+                             "endTime": iso(now),
+                             "allowedRequestCount": limit,
+                             "measuredRequestCount": measured})
+        retry = _retry_after(sim.clock.real_seconds(wait_sim))
+        raise ArmError(429, "OperationNotAllowed",
+                       "The server rejected the request because too many requests "
+                       "have been received for this subscription.",
+                       headers={**retry, **wait_header(wait_sim),
+                                "x-ms-ratelimit-remaining-resource": header},
+                       details=[{"code": "TooManyRequests", "target": group,
+                                 "message": detail}])
+
+
+def inject_faults(sim, req: Request, client) -> None:
+    """A matching fault rule answers instead of the handler; an ``lro_fail`` rule is kept
+    for the long-running operation the handler starts."""
+    fault = sim.faults.match(req.method, req.path, lro=False)
+    if fault:
+        status = fault["status"]
+        from .faults import DEFAULT_CODES
+        code = fault.get("code") or DEFAULT_CODES.get(status, "InternalServerError")
+        headers = {}
+        if fault.get("retry_after") is not None:
+            headers["Retry-After"] = str(int(fault["retry_after"]))
+        if status == 429:
+            sim.metrics.throttled += 1
+        raise ArmError(status, code, fault.get("message") or
+                       f"Injected fault: {code}.", headers=headers)
+    req.lro_fault = sim.faults.match(req.method, req.path, lro=True)
+
+
+def check_subscription(sim, req: Request, client) -> None:
+    sub = req.subscription_id
+    if sub and sub.lower() not in sim.subscriptions:
+        raise ArmError(404, "SubscriptionNotFound",
+                       f"The subscription '{sub}' could not be found.")
+
+
+# Stages of an ARM request (a route with ``auth``), between routing and the handler.
+ARM_STAGES = (count_request, authenticate, pace, check_api_version, throttle_subscription,
+              throttle_resource_policy, inject_faults, check_subscription)
+
+
+def run_handler(sim, req: Request, client) -> Response:
+    """Due events first, then the ``request.write`` hook (what an ARM client sent), then the
+    route's handler; its result becomes a Response."""
+    with sim.lock:
+        sim.scheduler.run_due(sim._event_error)
+        if req.route.auth and req.raw_body and req.method in ("PUT", "PATCH", "POST"):
+            sim.hooks.emit("request.write", req=req)  # what a client sent (secret checks)
+        result = req.route.handler(sim, req)
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, tuple):
+        status, body = result[0], result[1]
+        headers = result[2] if len(result) > 2 else None
+        return Response(status, body, headers)
+    return Response(200, result)
+
+
+def _record_outcome(sim, req: Request, resp: Response) -> None:
+    """After the answer: the pacer learns what the client got, errors are counted by code."""
+    with sim.lock:
+        sim.pacer.after(req.method, req.path, req.raw_query, resp.status, resp.headers)
+        if resp.status >= 400 and isinstance(resp.body, dict) and isinstance(
+                resp.body.get("error"), dict):
+            sim.metrics.errors_by_code[resp.body["error"].get("code")] += 1
 
 
 class SimHTTPServer(ThreadingHTTPServer):
