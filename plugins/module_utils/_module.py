@@ -233,6 +233,9 @@ class AzureModule:
                                   ", HTTP %s" % details["status"] if details.get("status") else "")
         elif details.get("status"):
             text = "%s (HTTP %s)" % (text, details["status"])
+        if error.operation:
+            text = "Could not %s: %s" % (error.operation, text)
+            details["operation"] = error.operation
         if msg:
             text = "%s: %s" % (msg, text)
         if details.get("hint"):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ._errors import TimeoutError  # pylint: disable=redefined-builtin
+from ._errors import TimeoutError, azure_errors  # pylint: disable=redefined-builtin
 
 
 class Deadline:
@@ -94,6 +94,15 @@ def wait_poller(poller, timeout, describe="the Azure operation", partial=None, c
             partial=_partial(partial),
         )
     return poller.result()
+
+
+def wait_operation(poller, timeout, operation, partial=None, clock=time.monotonic):
+    """``wait_poller`` for the long-running ``operation`` ("delete the clone VM 'c1'"): its result.
+
+    Any error, the timeout included, names ``operation`` and carries ``partial`` (see ``azure_errors``).
+    """
+    with azure_errors(operation, partial=partial):
+        return wait_poller(poller, timeout, describe="Azure to %s" % operation, partial=partial, clock=clock)
 
 
 def _status(poller):
