@@ -19,12 +19,13 @@ from ._errors import (
     ConflictError,
     NotFoundError,
     PreconditionError,
-    TimeoutError,  # pylint: disable=redefined-builtin
-    classify,
+    azure_errors,
     get_or_none,
     ignore_not_found,
 )
 from ._ids import parse_resource_id, same_id, validate_name
+from ._vm import power_state
+from ._wait import wait_operation
 
 TAG_ROLE = "goldenimage.role"
 TAG_CLONE_OF = "goldenimage.clone-of"
@@ -94,15 +95,6 @@ def is_clone_of(resource, source_vm_id=None):
     if tags.get(TAG_ROLE) != ROLE_CLONE or not tags.get(TAG_CLONE_OF):
         return False
     return source_vm_id is None or same_id(tags[TAG_CLONE_OF], source_vm_id)
-
-
-def power_state(vm):
-    view = ((vm or {}).get("properties") or {}).get("instanceView") or {}
-    for status in view.get("statuses") or []:
-        code = status.get("code") or ""
-        if code.lower().startswith("powerstate/"):
-            return code.split("/", 1)[1].lower()
-    return "unknown"
 
 
 def source_disks(vm):
@@ -317,7 +309,7 @@ class Cloner:
                 self.resource_group, snap_name, snapshot_body(location, disk_id, tags))
             pollers.append((lun, snap_name, poller))
         for lun, snap_name, poller in pollers:
-            snapshot_ids[lun] = self._finish(poller, deadline, "snapshot '%s'" % snap_name, created)["id"]
+            snapshot_ids[lun] = self._finish(poller, deadline, "create snapshot '%s'" % snap_name, created)["id"]
 
         # Disks from the snapshots.
         disk_ids = {}
@@ -337,7 +329,7 @@ class Cloner:
             poller = self.compute.disks.begin_create_or_update(self.resource_group, disk_name, body)
             pollers.append((lun, disk_name, poller))
         for lun, disk_name, poller in pollers:
-            disk_ids[lun] = self._finish(poller, deadline, "disk '%s'" % disk_name, created)["id"]
+            disk_ids[lun] = self._finish(poller, deadline, "create disk '%s'" % disk_name, created)["id"]
 
         created.append({"kind": "vm", "name": name})
         if check_mode:
@@ -345,7 +337,7 @@ class Cloner:
         data_ids = {lun: disk_id for lun, disk_id in disk_ids.items() if lun is not None}
         body = vm_body(source_vm, names, disk_ids[None], data_ids, subnet_id, vm_size, tags)
         poller = self.compute.virtual_machines.begin_create_or_update(self.resource_group, name, body)
-        self._finish(poller, deadline, "clone VM '%s'" % name, created)
+        self._finish(poller, deadline, "create clone VM '%s'" % name, created)
         vm = self.get_vm(self.resource_group, name)
         return created, self.describe(vm, names)
 
@@ -361,19 +353,9 @@ class Cloner:
                                 "remove the clone (state=absent) and run again." % (
                                     kind.capitalize(), name, creation["sourceResourceId"], expected_source))
 
-    def _finish(self, poller, deadline, describe, created):
-        poller.wait(timeout=deadline.remaining())
-        if not poller.done():
-            raise TimeoutError("Timed out waiting for %s. Run the task again: it reuses what was made." % describe,
-                               partial={"created": created})
-        try:
-            return self.to_wire(poller.result())
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            err.partial.setdefault("created", created)
-            err.message = "Creating %s failed: %s" % (describe, err.message)
-            err.args = (err.message,)
-            raise err from exc
+    def _finish(self, poller, deadline, operation, created):
+        """Wait for ``operation``; on a timeout, running the task again reuses what was made."""
+        return self.to_wire(wait_operation(poller, deadline, operation, partial={"created": created}))
 
     def check_os_disk(self, vm):
         """Refuse a VM tagged as a clone whose OS disk vm_clone did not make for the same source.
@@ -420,7 +402,7 @@ class Cloner:
                     name, vm["tags"][TAG_CLONE_OF], source_id))
             with ignore_not_found() as outcome:
                 poller = self.compute.virtual_machines.begin_delete(self.resource_group, name)
-                self._finish(poller, deadline, "deletion of clone VM '%s'" % name, deleted)
+                self._finish(poller, deadline, "delete clone VM '%s'" % name, deleted)
             if outcome.found:
                 deleted.append({"kind": "vm", "name": name})
         pollers = []
@@ -430,16 +412,12 @@ class Cloner:
                 if source_id is not None and not is_clone_of(item, source_id):
                     continue
                 parts = parse_resource_id(item["id"])
-                try:
-                    poller = operations.begin_delete(parts["resource_group"], parts["name"])
-                except Exception as exc:  # pylint: disable=broad-except
-                    if isinstance(classify(exc), NotFoundError):
-                        continue
-                    raise classify(exc) from exc
-                pollers.append((kind, parts["name"], poller))
+                with ignore_not_found(), azure_errors("delete %s '%s'" % (kind, parts["name"])):
+                    pollers.append((kind, parts["name"], operations.begin_delete(parts["resource_group"],
+                                                                                 parts["name"])))
         for kind, item_name, poller in pollers:
             with ignore_not_found() as outcome:
-                self._finish(poller, deadline, "deletion of %s '%s'" % (kind, item_name), deleted)
+                self._finish(poller, deadline, "delete %s '%s'" % (kind, item_name), deleted)
             if outcome.found:
                 deleted.append({"kind": kind, "name": item_name})
         return deleted

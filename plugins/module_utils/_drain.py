@@ -26,12 +26,13 @@ from __future__ import annotations
 import time
 
 from ._errors import (  # pylint: disable=redefined-builtin
-    NotFoundError, PreconditionError, TimeoutError, ignore_not_found, is_not_found,
+    NotFoundError, PreconditionError, TimeoutError, ignore_not_found,
 )
 from ._hostpool import list_session_hosts, session_host_short_name
 from ._module import to_wire
 from ._rollout import short_name
-from ._wait import Deadline
+from ._vm import find_vm, power_state
+from ._wait import Deadline, wait_operation
 
 DEFAULT_FINAL_TITLE = "You will be signed out"
 DEFAULT_FINAL_BODY = ("This desktop is being updated. Please save your work and sign out; you will be signed out "
@@ -266,7 +267,7 @@ def remove_hosts(ctx, reports, vm_action, check_mode, poll_deadline):
         if vm is None:
             report["vm_action"] = "already gone" if vm_action == "delete" else None
             continue
-        if vm_action == "deallocate" and _power_state(vm) == "deallocated":
+        if vm_action == "deallocate" and power_state(vm) == "deallocated":
             continue
         report["vm_action"] = "deleted" if vm_action == "delete" else "deallocated"
         changed = True
@@ -274,22 +275,14 @@ def remove_hosts(ctx, reports, vm_action, check_mode, poll_deadline):
             continue
         ctx.requests += 1
         group = _vm_resource_group(ctx, report)
-        if vm_action == "delete":
-            pollers.append((report, ctx.compute.virtual_machines.begin_delete(group, vm["name"])))
-        else:
-            pollers.append((report, ctx.compute.virtual_machines.begin_deallocate(group, vm["name"])))
+        begin = ctx.compute.virtual_machines.begin_delete if vm_action == "delete" else \
+            ctx.compute.virtual_machines.begin_deallocate
+        pollers.append(("%s the VM of session host '%s'" % (vm_action, report["name"]), begin(group, vm["name"])))
     # all LROs run at once; waiting on them one after the other costs only the longest one
-    for report, poller in pollers:
-        try:
-            # wait() re-raises the error of a failed operation, like result()
-            poller.wait(timeout=poll_deadline.remaining())
-            if not poller.done():
-                raise TimeoutError("Timed out waiting for the VM of %s to be %s" % (report["name"], report["vm_action"]),
-                                   partial={"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
-            poller.result()
-        except Exception as exc:  # pylint: disable=broad-except
-            if not is_not_found(exc):
-                raise
+    for operation, poller in pollers:
+        with ignore_not_found():
+            wait_operation(poller, poll_deadline, operation,
+                           partial=lambda: {"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
     return changed
 
 
@@ -309,20 +302,7 @@ def _vm_resource_group(ctx, report):
 
 def _get_vm(ctx, report):
     ctx.requests += 1
-    try:
-        return to_wire(ctx.compute.virtual_machines.get(_vm_resource_group(ctx, report), _vm_name(report),
-                                                        expand="instanceView"))
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_not_found(exc):
-            return None
-        raise
-
-
-def _power_state(vm):
-    for status in ((vm.get("properties") or {}).get("instanceView") or {}).get("statuses") or []:
-        if (status.get("code") or "").startswith("PowerState/"):
-            return status["code"].split("/", 1)[1]
-    return None
+    return find_vm(ctx.compute, _vm_resource_group(ctx, report), _vm_name(report))
 
 
 def run_drain(ctx, names, state, message=None, wait=True, drain_timeout=3600, on_timeout="fail",

@@ -20,13 +20,15 @@ takes over an expired lease (after a crash) aim at the same pool size and capaci
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 
-from ._errors import ConflictError, PreconditionError, is_not_found
+from ._errors import ConflictError, PreconditionError, ignore_not_found
 from ._ids import parse_resource_id
 from ._module import to_wire
 from ._markers import binding_of, parse_time, resolve_marker, summarize_version
 from ._rollout import normalize_id, short_name
+from ._vm import power_state
 
 TAG_FOLLOW_IMAGE = "goldenimage.follow-image"
 TAG_FOLLOW_MARKER = "goldenimage.follow-marker"
@@ -80,13 +82,8 @@ def session_host_short_name(session_host):
     return (session_host.get("name") or "").rsplit("/", 1)[-1]
 
 
-def vm_power_state(vm):
-    statuses = ((vm.get("properties") or {}).get("instanceView") or {}).get("statuses") or []
-    for status in statuses:
-        code = status.get("code") or ""
-        if code.startswith("PowerState/"):
-            return code.split("/", 1)[1]
-    return None
+# a host pool report says null, not "unknown", for a VM read without its instance view
+vm_power_state = functools.partial(power_state, default=None)
 
 
 def vm_provisioning_state(vm):
@@ -243,11 +240,8 @@ def collect(desktop, compute, resource_group, host_pool, image_version_id=None, 
     vms = list_vms(compute, resource_group)
     for other in vm_resource_groups(session_hosts, pool.get("id"), resource_group):
         # session-host VMs kept in resource groups of their own: one more list per group
-        try:
+        with ignore_not_found():
             vms += list_vms(compute, other)
-        except Exception as exc:  # pylint: disable=broad-except
-            if not is_not_found(exc):
-                raise
     by_id = {normalize_id(vm.get("id")): vm for vm in vms}
     by_name = {(vm.get("name") or "").lower(): vm for vm in vms}
     hosts = []

@@ -141,11 +141,11 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._backup import (
     describe_restore_point,
     restore_points_to_prune,
     validate_backup_params,
-    vm_power_state,
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ConflictError, NotFoundError, \
     PreconditionError
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._vm import power_state
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
 
 
@@ -238,9 +238,9 @@ def run_restored(mod, backup, collection_info):
         mod.exit(False, diff=mod.make_diff({}, {}), restore_point=described, collection=collection_info,
                  restored_disks=[], replaced_disk_ids=[])
         return
-    if vm_power_state(vm) != "deallocated":
+    if power_state(vm) != "deallocated":
         raise PreconditionError("VM '%s' must be deallocated to restore its disks (power state: %s); deallocate it "
-                                "with goldenimage.avd.vm_power first." % (params["vm"], vm_power_state(vm)))
+                                "with goldenimage.avd.vm_power first." % (params["vm"], power_state(vm)))
     new_names = [name for _lun, _current, name, _drp in plan]
     replaced = [current for _lun, current, _name, _drp in plan if current]
     diff = mod.make_diff({"disk_ids": replaced}, {"disks": new_names})
