@@ -175,7 +175,7 @@ def azure_errors(operation, not_found=None, partial=None):
         if not_found is not None and isinstance(err, NotFoundError) and err.operation is None:
             err = NotFoundError(not_found, partial=err.partial, code=err.code, status=err.status,
                                 request_id=err.request_id, correlation_id=err.correlation_id)
-        if err.operation is None:
+        if err.operation is None and operation:
             err.operation = operation
         if partial is not None:
             err.partial.update(partial() if callable(partial) else partial)
@@ -186,13 +186,9 @@ def azure_errors(operation, not_found=None, partial=None):
 
 def get_or_none(operation, *args, **kwargs):
     """Run a read operation: its result, ``None`` when the resource does not exist, else a typed error."""
-    try:
+    with ignore_not_found(), azure_errors(None):
         return operation(*args, **kwargs)
-    except Exception as exc:  # pylint: disable=broad-except
-        err = classify(exc)
-        if isinstance(err, NotFoundError):
-            return None
-        raise err from exc
+    return None
 
 
 def is_not_found(exc):

@@ -34,6 +34,17 @@ def auth_argument_spec():
     return {name: dict(spec) for name, spec in AUTH_ARGUMENT_SPEC.items()}
 
 
+def wait_options(timeout=1800, poll_interval=15):
+    """``timeout`` and ``poll_interval``, as the ``goldenimage.avd.wait`` doc fragment documents them."""
+    return dict(timeout=dict(type="int", default=timeout), poll_interval=dict(type="float", default=poll_interval))
+
+
+def gallery_image_options():
+    """``resource_group``, ``gallery`` and ``image``, as the ``goldenimage.avd.gallery_image`` doc fragment has them."""
+    return dict(resource_group=dict(type="str", required=True), gallery=dict(type="str", required=True),
+                image=dict(type="str", required=True))
+
+
 def to_wire(obj):
     """Turn an SDK response into its wire-format dict (camelCase, as the REST API sends it).
 

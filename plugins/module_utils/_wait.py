@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from ._errors import TimeoutError, azure_errors  # pylint: disable=redefined-builtin
@@ -106,10 +107,9 @@ def wait_operation(poller, timeout, operation, partial=None, clock=time.monotoni
 
 
 def _status(poller):
-    try:
+    with contextlib.suppress(Exception):  # only for the message: a poller that cannot say is "unknown"
         return poller.status()
-    except Exception:  # pylint: disable=broad-except
-        return "unknown"
+    return "unknown"
 
 
 def _seconds(value):

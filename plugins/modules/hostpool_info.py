@@ -182,7 +182,7 @@ server_time:
   type: str
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import is_not_found
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ignore_not_found
 from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import collect, format_time, lock_state
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
 from ansible_collections.goldenimage.avd.plugins.module_utils._rollout import plan_step
@@ -211,15 +211,13 @@ def build_plan(info, options):
 
 def run(azure):
     params = azure.params
-    try:
+    with ignore_not_found() as outcome:
         info = collect(azure.desktop, azure.compute, params["resource_group"], params["host_pool"],
                        image_version_id=params["image_version_id"], now=None)
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_not_found(exc):
-            azure.exit(False, exists=False, session_hosts=[], unregistered_vms=[], summary={},
-                       server_time=format_time(azure.server_now()))
-            return
-        raise
+    if not outcome.found:
+        azure.exit(False, exists=False, session_hosts=[], unregistered_vms=[], summary={},
+                   server_time=format_time(azure.server_now()))
+        return
     now = azure.server_now()
     info["host_pool"]["lock"] = lock_state(info["host_pool"]["tags"], now)
     result = dict(info, exists=True, server_time=format_time(now))

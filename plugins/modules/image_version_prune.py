@@ -104,7 +104,7 @@ latest_users:
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ignore_not_found
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id, validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._markers import MarkerStore
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._retention import select_for_deletion, versions_in_use
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_poller
 
@@ -189,9 +189,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            gallery=dict(type="str", required=True),
-            image=dict(type="str", required=True),
+            **gallery_image_options(),
             keep=dict(type="int", required=True),
             vm_resource_groups=dict(type="list", elements="str"),
             lock_ttl=dict(type="int", default=300),

@@ -188,7 +188,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
     validate_marker,
     validate_version,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
@@ -246,9 +246,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            gallery=dict(type="str", required=True),
-            image=dict(type="str", required=True),
+            **gallery_image_options(),
             marker=dict(type="str", required=True),
             version=dict(type="str"),
             source_marker=dict(type="str"),

@@ -201,7 +201,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._deploy import (
     check_names,
     deploy,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
@@ -256,8 +256,7 @@ def main():
                         "Configuration_1.0.02790.438.zip"),
             rollout_id=dict(type="str"),
             on_failure=dict(type="str", choices=["delete", "keep"], default="delete"),
-            timeout=dict(type="int", default=1800),
-            poll_interval=dict(type="float", default=15),
+            **wait_options(timeout=1800, poll_interval=15),
             tags=dict(type="dict"),
             purge_tags=dict(type="bool", default=False),
         ),
