@@ -29,6 +29,7 @@ from ._module import to_wire
 from ._markers import binding_of, parse_time, resolve_marker, summarize_version
 from ._rollout import normalize_id, short_name
 from ._vm import power_state
+from ._wait import Deadline, wait_for
 
 TAG_FOLLOW_IMAGE = "goldenimage.follow-image"
 TAG_FOLLOW_MARKER = "goldenimage.follow-marker"
@@ -327,6 +328,26 @@ def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds,
         raise ConflictError("host pool %s: another run (%s) took the rollout lease at the same moment; this run "
                             "stops without changing anything" % (host_pool, seen.get("owner")))
     return current.get("owner") != holder or not current["present"], lock_state(check.get("tags"), now), check
+
+
+def wait_for_lock(desktop, resource_group, host_pool, holder, server_now, lease_seconds, fields, timeout,
+                  poll_interval, floor=None, settle_seconds=0.0):
+    """``acquire_lock``, trying again every ``poll_interval`` while another run holds a valid lease.
+
+    After ``timeout`` seconds (0: at once) the other run's ``ConflictError`` is raised as it is.
+    """
+    deadline = Deadline(timeout)
+
+    def acquired():
+        try:
+            return acquire_lock(desktop, resource_group, host_pool, holder, server_now(), lease_seconds, fields,
+                                floor=floor, settle_seconds=settle_seconds)
+        except ConflictError:
+            if deadline.expired():
+                raise
+            return None
+
+    return wait_for(acquired, deadline, poll_interval, "the rollout lease of host pool %s" % host_pool)
 
 
 def release_lock(desktop, resource_group, host_pool, holder, now, finished):
