@@ -340,60 +340,47 @@ def run_absent(azure, capture):
     if not azure.check_mode:
         capture.delete_version(params["version"], Deadline(params["timeout"]))
     azure.exit(True, diff=azure.make_diff(before, {}), version={"name": params["version"], "id": current.get("id")},
-             definition_created=False)
+               definition_created=False)
+
+
+def ensure_definition(azure, capture, location, deadline):
+    """``(definition or None, created)``: the image definition, created from O(definition) when missing."""
+    params = azure.params
+    definition = capture.get_definition()
+    if definition is not None:
+        return definition, False
+    if not params["definition"]:
+        raise NotFoundError("Image definition '%s' does not exist in gallery '%s'; set 'definition' "
+                            "(publisher, offer, sku) to create it." % (params["image"], params["gallery"]))
+    if not azure.check_mode:
+        capture.create_definition(definition_body(location, params["definition"]), deadline)
+    return None, True
+
+
+def pick_version(requested, versions, expected_source):
+    """``(version name, existing version or None)``: ``auto`` reuses the version of this source or takes the next."""
+    if requested == "auto":
+        existing = find_version_from_source(versions, expected_source)
+        return (existing["name"] if existing else next_patch_version([v.get("name") for v in versions])), existing
+    return requested, next((v for v in versions if v.get("name") == requested), None)
 
 
 def run_present(azure, capture):
     params = azure.params
     deadline = Deadline(params["timeout"])
     expected_source = source_vm_id(azure)
-    gallery = capture.get_gallery()
-    location = gallery["location"]
-
-    definition_created = False
-    definition = capture.get_definition()
-    if definition is None:
-        if not params["definition"]:
-            raise NotFoundError("Image definition '%s' does not exist in gallery '%s'; set 'definition' "
-                                "(publisher, offer, sku) to create it." % (params["image"], params["gallery"]))
-        definition_created = True
-        if not azure.check_mode:
-            capture.create_definition(definition_body(location, params["definition"]), deadline)
+    location = capture.get_gallery()["location"]
+    definition, definition_created = ensure_definition(azure, capture, location, deadline)
     versions = [] if definition is None else capture.list_versions()
-    names = [v.get("name") for v in versions]
-
-    target_version = params["version"]
-    existing = None
-    if target_version == "auto":
-        existing = find_version_from_source(versions, expected_source)
-        target_version = existing["name"] if existing else next_patch_version(names)
-    else:
-        existing = next((v for v in versions if v.get("name") == target_version), None)
-
+    target_version, existing = pick_version(params["version"], versions, expected_source)
     region_names = [r["name"] for r in params["target_regions"]] or [location]
     if existing is not None:
-        if not same_id(version_source_id(existing), expected_source):
-            raise ConflictError(
-                "Image version '%s' already exists and was captured from %s, not from %s; choose another version "
-                "(or version=auto)." % (target_version, version_source_id(existing), expected_source))
-        current = capture.get_version(target_version)
-        ignored = _ignored_regions(params["target_regions"], current, location)
-        if ignored:
-            azure.module.warn("Image version '%s' exists already and is not modified by this module: the requested "
-                            "target regions differ from its own (%s). Capture a new version to replicate it "
-                            "differently." % (target_version, ignored))
-        summary = replication_summary(current, _regions_of(current) or region_names)
-        if params["wait"] and not azure.check_mode:
-            current, summary = capture.wait_for_replication(target_version, _regions_of(current) or region_names,
-                                                            deadline, params["poll_interval"])
-        described = describe_version(current, summary)
-        azure.exit(False, diff=azure.make_diff(described, described), version=described, replication=summary,
-                 definition_created=definition_created)
+        exit_existing(azure, capture, existing, target_version, expected_source, location, region_names, deadline,
+                      definition_created)
         return
-
     source = capture.get_source_vm(*_vm_rg_name(azure))
     check_source_vm(source, *_vm_rg_name(azure))
-    parent = params["parent_version"] or highest_version(names)
+    parent = params["parent_version"] or highest_version([v.get("name") for v in versions])
     tags = provenance_tags(source_provenance(source), parent, azure.server_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
                            params["build_id"], params["notes"])
     body = version_body(location, source["id"], params["target_regions"], params["replica_count"],
@@ -414,7 +401,30 @@ def run_present(azure, capture):
         summary = replication_summary(current, region_names)
     described = describe_version(current, summary)
     azure.exit(True, diff=azure.make_diff({}, described), version=described, replication=summary,
-             definition_created=definition_created)
+               definition_created=definition_created)
+
+
+def exit_existing(azure, capture, existing, target_version, expected_source, location, region_names, deadline,
+                  definition_created):
+    """The version exists: it must come from the same source; it is never modified, only waited for."""
+    params = azure.params
+    if not same_id(version_source_id(existing), expected_source):
+        raise ConflictError(
+            "Image version '%s' already exists and was captured from %s, not from %s; choose another version "
+            "(or version=auto)." % (target_version, version_source_id(existing), expected_source))
+    current = capture.get_version(target_version)
+    ignored = _ignored_regions(params["target_regions"], current, location)
+    if ignored:
+        azure.module.warn("Image version '%s' exists already and is not modified by this module: the requested "
+                          "target regions differ from its own (%s). Capture a new version to replicate it "
+                          "differently." % (target_version, ignored))
+    summary = replication_summary(current, _regions_of(current) or region_names)
+    if params["wait"] and not azure.check_mode:
+        current, summary = capture.wait_for_replication(target_version, _regions_of(current) or region_names,
+                                                        deadline, params["poll_interval"])
+    described = describe_version(current, summary)
+    azure.exit(False, diff=azure.make_diff(described, described), version=described, replication=summary,
+               definition_created=definition_created)
 
 
 def _regions_of(version):

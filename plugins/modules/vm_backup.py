@@ -149,51 +149,55 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._vm import power_s
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
 
 
-def run_present(azure, backup, collection_info):
-    params = azure.params
-    deadline = Deadline(params["timeout"])
-    vm = backup.get_vm()
-    name = params["name"] or "backup-%s" % azure.server_now().strftime("%Y%m%dT%H%M%SZ")
-    changed = False
+def ensure_collection(azure, backup, vm, collection_info):
+    """The VM's restore point collection (None when check mode would create it); True when it is new."""
     collection = backup.get_collection()
-    if collection is None:
-        changed = True
-        collection_info["created"] = True
-        if not azure.check_mode:
-            collection, _created = backup.ensure_collection(vm, {})
-    else:
-        backup.ensure_collection(vm, {})
-    points_before = backup.list_restore_points(collection)
     if collection is not None:
-        collection_info["id"] = collection.get("id")
+        backup.ensure_collection(vm, {})
+        return collection, False
+    collection_info["created"] = True
+    if not azure.check_mode:
+        collection, _created = backup.ensure_collection(vm, {})
+    return collection, True
+
+
+def ensure_restore_point(azure, backup, name, points_before, deadline):
+    """``(before, restore point, restore points after, changed)`` for restore point ``name``."""
     existing = next((rp for rp in points_before if (rp.get("name") or "").lower() == name.lower()), None)
     if existing is not None:
         existing = backup.get_restore_point(existing["name"])
     if existing is not None and (existing.get("properties") or {}).get("provisioningState") == "Failed":
         raise ConflictError("Restore point '%s' exists but failed; delete it (state=absent) and run again." % name)
-    before = describe_restore_point(existing) if existing else {}
     if existing is not None:
-        restore_point = before
-        points_after = points_before
-    else:
-        changed = True
-        if azure.check_mode:
-            restore_point = {"name": name}
-            points_after = points_before + [{"name": name, "properties": {"timeCreated": "9999"}}]
-        else:
-            restore_point = describe_restore_point(backup.create_restore_point(name, deadline))
-            points_after = backup.list_restore_points()
+        before = describe_restore_point(existing)
+        return before, before, points_before, False
+    if azure.check_mode:
+        return {}, {"name": name}, points_before + [{"name": name, "properties": {"timeCreated": "9999"}}], True
+    restore_point = describe_restore_point(backup.create_restore_point(name, deadline))
+    return {}, restore_point, backup.list_restore_points(), True
+
+
+def run_present(azure, backup, collection_info):
+    params = azure.params
+    deadline = Deadline(params["timeout"])
+    vm = backup.get_vm()
+    name = params["name"] or "backup-%s" % azure.server_now().strftime("%Y%m%dT%H%M%SZ")
+    collection, changed = ensure_collection(azure, backup, vm, collection_info)
+    points_before = backup.list_restore_points(collection)
+    if collection is not None:
+        collection_info["id"] = collection.get("id")
+    before, restore_point, points_after, created = ensure_restore_point(azure, backup, name, points_before,
+                                                                        deadline)
     pruned = [rp["name"] for rp in restore_points_to_prune(points_after, params["retain"], keep_name=name)]
-    if pruned:
-        changed = True
-        if not azure.check_mode:
-            for rp_name in pruned:
-                backup.delete_restore_point(rp_name, deadline)
+    if pruned and not azure.check_mode:
+        for rp_name in pruned:
+            backup.delete_restore_point(rp_name, deadline)
     diff = azure.make_diff(
         {"restore_point": before, "restore_points": sorted(rp.get("name") for rp in points_before)},
         {"restore_point": restore_point,
          "restore_points": sorted(rp.get("name") for rp in points_after if rp.get("name") not in pruned)})
-    azure.exit(changed, diff=diff, restore_point=restore_point, collection=collection_info, pruned=pruned)
+    azure.exit(changed or created or bool(pruned), diff=diff, restore_point=restore_point,
+               collection=collection_info, pruned=pruned)
 
 
 def run_absent(azure, backup, collection_info):
@@ -223,7 +227,7 @@ def run_restored(azure, backup, collection_info):
     described = describe_restore_point(restore_point)
     if not plan:
         azure.exit(False, diff=azure.make_diff({}, {}), restore_point=described, collection=collection_info,
-                 restored_disks=[], replaced_disk_ids=[])
+                   restored_disks=[], replaced_disk_ids=[])
         return
     if power_state(vm) != "deallocated":
         raise PreconditionError("VM '%s' must be deallocated to restore its disks (power state: %s); deallocate it "
@@ -234,7 +238,7 @@ def run_restored(azure, backup, collection_info):
     if not azure.check_mode:
         replaced = backup.restore(vm, restore_point, plan, Deadline(params["timeout"]))
     azure.exit(True, diff=diff, restore_point=described, collection=collection_info, restored_disks=new_names,
-             replaced_disk_ids=replaced)
+               replaced_disk_ids=replaced)
 
 
 def run(azure):
