@@ -177,7 +177,7 @@ def run(azure):
     if not steps or azure.check_mode:
         after = before if not steps else {"generalized": True, "power_state": "deallocated"}
         azure.exit(bool(steps), diff=azure.make_diff(before, after), vm_id=vm["id"], generalized=before["generalized"],
-                 power_state=before["power_state"], steps=steps, keep_accounts=keep)
+                   power_state=before["power_state"], steps=steps, keep_accounts=keep)
         return
     result = sysprepper.execute(vm, steps, keep, deadline, params["poll_interval"])
     vm = sysprepper.get_vm()

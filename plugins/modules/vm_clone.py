@@ -228,7 +228,7 @@ def run_present(azure, cloner):
                      "vm_size": params["vm_size"] or ((source.get("properties") or {}).get("hardwareProfile") or {})
                      .get("vmSize")}
     azure.exit(bool(created), diff=azure.make_diff(before, described), clone=described, source_vm_id=source["id"],
-             created=created)
+               created=created)
 
 
 def run_absent(azure, cloner):
