@@ -45,6 +45,16 @@ def gallery_image_options():
                 image=dict(type="str", required=True))
 
 
+def host_pool_options():
+    """``resource_group`` and ``host_pool``, as the ``goldenimage.avd.host_pool`` doc fragment has them."""
+    return dict(resource_group=dict(type="str", required=True), host_pool=dict(type="str", required=True))
+
+
+def vm_options():
+    """``resource_group`` and ``name`` of one VM, as the ``goldenimage.avd.vm`` doc fragment has them."""
+    return dict(resource_group=dict(type="str", required=True), name=dict(type="str", required=True))
+
+
 def to_wire(obj):
     """Turn an SDK response into its wire-format dict (camelCase, as the REST API sends it).
 

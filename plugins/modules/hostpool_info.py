@@ -30,10 +30,6 @@ options:
         (one more VM list per such group).
     type: str
     required: true
-  host_pool:
-    description: Name of the host pool.
-    type: str
-    required: true
   image_version_id:
     description:
       - Compare the session hosts against this gallery image version id instead of the version the
@@ -71,6 +67,7 @@ options:
         type: str
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.host_pool
   - goldenimage.avd.attributes.INFO_MODULE
 """
 
@@ -184,7 +181,7 @@ server_time:
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ignore_not_found
 from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import collect, format_time, lock_state
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._rollout import plan_step
 
 
@@ -230,8 +227,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             image_version_id=dict(type="str"),
             plan=dict(type="dict", options=dict(
                 surge=dict(type="raw", default=1),

@@ -23,14 +23,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the host pool.
-    type: str
-    required: true
-  host_pool:
-    description: Name of the host pool.
-    type: str
-    required: true
   image_id:
     description:
       - Resource id of the gallery image definition to follow.
@@ -58,6 +50,7 @@ options:
     default: present
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.host_pool
   - goldenimage.avd.attributes
 seealso:
   - module: goldenimage.avd.marker_tag
@@ -129,7 +122,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
     with_binding,
     without_binding,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options, to_wire
 
 
 def definition_id(azure, params):
@@ -222,8 +215,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             image_id=dict(type="str"),
             gallery=dict(type="str"),
             image=dict(type="str"),

@@ -24,14 +24,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the host pool.
-    type: str
-    required: true
-  host_pool:
-    description: Name of the host pool.
-    type: str
-    required: true
   owner:
     description: Identifier of this run (for example the AWX job id).
     type: str
@@ -78,6 +70,7 @@ options:
     default: 3
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.host_pool
   - goldenimage.avd.attributes
 """
 
@@ -123,7 +116,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import (
     release_lock,
     wait_for_lock,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
@@ -165,8 +158,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             owner=dict(type="str", required=True),
             state=dict(type="str", choices=["acquired", "released", "absent"], default="acquired"),
             lease_seconds=dict(type="int", default=7200),

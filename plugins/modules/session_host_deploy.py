@@ -201,7 +201,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._deploy import (
     check_names,
     deploy,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
@@ -228,8 +228,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             image_version_id=dict(type="str", required=True),
             names=dict(type="list", elements="str", required=True),
             vm_size=dict(type="str", default="Standard_D4s_v5"),

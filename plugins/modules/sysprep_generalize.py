@@ -135,7 +135,7 @@ sysprep_log_tail:
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import PreconditionError
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, vm_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import (
     Sysprepper,
     is_generalized,
@@ -194,8 +194,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            name=dict(type="str", required=True),
+            **vm_options(),
             remove_local_accounts=dict(type="bool", default=True),
             keep_accounts=dict(type="list", elements="str"),
             **wait_options(timeout=3600, poll_interval=15),

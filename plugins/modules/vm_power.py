@@ -23,14 +23,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the VM.
-    type: str
-    required: true
-  name:
-    description: Name of the VM.
-    type: str
-    required: true
   state:
     description:
       - The power state wanted; leave unset to only read it.
@@ -46,6 +38,7 @@ options:
     default: false
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.vm
   - goldenimage.avd.wait
   - goldenimage.avd.attributes
 notes:
@@ -108,7 +101,7 @@ recorded_power_state:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, vm_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._power import (  # pylint: disable=unused-import
     PowerSwitch,
     power_actions,  # the rules of state changes, tested through this module
@@ -137,8 +130,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            name=dict(type="str", required=True),
+            **vm_options(),
             state=dict(type="str", choices=["running", "stopped", "deallocated", "restored"]),
             remember=dict(type="bool", default=False),
             **wait_options(timeout=1800, poll_interval=15),

@@ -24,10 +24,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the VM.
-    type: str
-    required: true
   name:
     description: Name of the VM; it must be running.
     type: str
@@ -43,6 +39,7 @@ options:
     default: true
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.vm
   - goldenimage.avd.wait
   - goldenimage.avd.attributes
 notes:
@@ -95,7 +92,7 @@ rebooted:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, vm_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._updates import (
     check_kb_ids,
     install_updates,
@@ -136,8 +133,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            name=dict(type="str", required=True),
+            **vm_options(),
             updates=dict(type="list", elements="str", default=[]),
             reboot=dict(type="bool", default=True),
             **wait_options(timeout=1800, poll_interval=15),
