@@ -23,12 +23,14 @@ real seconds.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from ._errors import (  # pylint: disable=redefined-builtin
     NotFoundError, PreconditionError, TimeoutError, ignore_not_found,
 )
 from ._hostpool import list_session_hosts, session_host_short_name
+from ._ids import parse_resource_id
 from ._module import to_wire
 from ._rollout import short_name
 from ._vm import find_vm, power_state
@@ -324,9 +326,8 @@ def _vm_name(report):
 
 def _vm_resource_group(ctx, report):
     """The VM's own resource group (session-host VMs may live apart from their host pool)."""
-    parts = (report.get("vm_id") or "").strip("/").split("/")
-    if len(parts) > 3 and parts[2].lower() == "resourcegroups":
-        return parts[3]
+    with contextlib.suppress(ValueError):  # no id, or not an ARM id: the pool's resource group
+        return parse_resource_id(report.get("vm_id"))["resource_group"] or ctx.resource_group
     return ctx.resource_group
 
 

@@ -13,8 +13,13 @@ from ._module import to_wire
 
 
 def status_codes(vm):
-    """The status codes of a VM read with ``expand=instanceView`` (``PowerState/running``, ...)."""
-    view = ((vm or {}).get("properties") or {}).get("instanceView") or {}
+    """The status codes (``PowerState/running``, ...) of a VM read with ``expand=instanceView``.
+
+    ``vm`` may also be the instance view itself (``virtual_machines.instance_view``): every reader
+    below takes either.
+    """
+    vm = vm or {}
+    view = vm if "statuses" in vm else (vm.get("properties") or {}).get("instanceView") or {}
     return [status.get("code") or "" for status in view.get("statuses") or []]
 
 

@@ -29,3 +29,8 @@ def test_power_and_generalized_state(value, expected, generalized):
 
 def test_power_state_default_is_the_callers():
     assert power_state(vm(), default=None) is None
+
+
+def test_readers_take_the_instance_view_itself():
+    view = vm("PowerState/deallocated", "OSState/generalized")["properties"]["instanceView"]
+    assert power_state(view) == "deallocated" and is_generalized(view) is True
