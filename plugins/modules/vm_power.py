@@ -42,8 +42,9 @@ extends_documentation_fragment:
   - goldenimage.avd.wait
   - goldenimage.avd.attributes
 notes:
-  - O(poll_interval) is accepted for symmetry; the waits of this module follow the C(Retry-After)
-    interval of the Azure operations.
+  - O(poll_interval) paces the wait for a power transition already in progress (V(starting),
+    V(stopping), V(deallocating)); the start, stop and deallocate operations themselves follow the
+    C(Retry-After) interval of the Azure operations.
 """
 
 EXAMPLES = r"""
