@@ -52,6 +52,13 @@ def check_poll_interval(value, option="poll_interval"):
     return float(value)
 
 
+def check_timeout(value, option="timeout"):
+    """Validate a timeout option: whole seconds >= 0 (0: do not wait)."""
+    if value < 0:
+        raise ValueError("Option '%s' must be >= 0 seconds, got %d." % (option, value))
+    return value
+
+
 def _partial(partial):
     if callable(partial):
         return partial()

@@ -294,7 +294,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire, wait_options
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
 def source_vm_id(azure):
@@ -310,8 +310,7 @@ def source_vm_id(azure):
 
 def validate(params):
     validate_capture_params(params)
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    check_timeout(params["timeout"])
     check_poll_interval(params["poll_interval"])
     if params["state"] == "present" and not params["source_vm"]:
         raise ValueError("Option 'source_vm' is required with state=present.")

@@ -145,14 +145,13 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import (
     power_state,
     refusal_reason,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
 def validate(params):
     validate_name("resource_group", params["resource_group"])
     validate_name("vm", params["name"], option="name")
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    check_timeout(params["timeout"])
     check_poll_interval(params["poll_interval"])
     for account in params["keep_accounts"] or []:
         if not account or len(account) > 256:

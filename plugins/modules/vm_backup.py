@@ -146,7 +146,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import Con
     PreconditionError
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._vm import power_state
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
 
 def ensure_collection(azure, backup, vm, collection_info):
@@ -244,8 +244,7 @@ def run_restored(azure, backup, collection_info):
 def run(azure):
     params = azure.params
     validate_backup_params(params)
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    check_timeout(params["timeout"])
     collection_name = params["collection"] or default_collection_name(params["vm"])
     backup = Backup(azure.compute, to_wire, params["resource_group"], params["vm"], collection_name)
     collection_info = {"name": collection_name, "id": None, "created": False}

@@ -183,7 +183,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._clone import (
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import NotFoundError, PreconditionError
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id, validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, wait_options
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
 
 def validate(params):
@@ -194,8 +194,7 @@ def validate(params):
         validate_name("tag_key", key, option="tags")
         if value is not None and len(str(value)) > 256:
             raise ValueError("Option 'tags': the value of %r is longer than 256 characters." % key)
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    check_timeout(params["timeout"])
 
 
 def run_present(azure, cloner):

@@ -108,14 +108,13 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._power import (  #
     power_actions,  # the rules of state changes, tested through this module
     set_power_state,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
 def validate(params):
     validate_name("resource_group", params["resource_group"])
     validate_name("vm", params["name"], option="name")
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds.")
+    check_timeout(params["timeout"])
     check_poll_interval(params["poll_interval"])
 
 

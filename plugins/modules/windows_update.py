@@ -98,15 +98,14 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._updates import (
     install_updates,
     vm_ready_for_updates,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
 
 def validate(params):
     validate_name("resource_group", params["resource_group"])
     validate_name("vm", params["name"], option="name")
     check_kb_ids(params["updates"])
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    check_timeout(params["timeout"])
 
 
 def run(azure):
