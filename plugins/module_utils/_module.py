@@ -17,6 +17,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ._auth import AUTH_ARGUMENT_SPEC, AuthConfigError, build_credential, resolve_settings
 from ._errors import AzureModuleError, classify
+from ._ids import validate_name
 
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "ansible-goldenimage.avd/%s" % COLLECTION_VERSION
@@ -53,6 +54,12 @@ def host_pool_options():
 def vm_options():
     """``resource_group`` and ``name`` of one VM, as the ``goldenimage.avd.vm`` doc fragment has them."""
     return dict(resource_group=dict(type="str", required=True), name=dict(type="str", required=True))
+
+
+def check_vm_options(params):
+    """Validate the options of ``vm_options``: Azure's rules for resource group and VM names."""
+    validate_name("resource_group", params["resource_group"])
+    validate_name("vm", params["name"], option="name")
 
 
 def to_wire(obj):

@@ -134,23 +134,20 @@ sysprep_log_tail:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import PreconditionError
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, vm_options, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, check_vm_options, to_wire, vm_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import (
     Sysprepper,
-    is_generalized,
     keep_list,
     os_disk_refusal_reason,
     plan_steps,
-    power_state,
     refusal_reason,
 )
+from ansible_collections.goldenimage.avd.plugins.module_utils._vm import is_generalized, power_state
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
 def validate(params):
-    validate_name("resource_group", params["resource_group"])
-    validate_name("vm", params["name"], option="name")
+    check_vm_options(params)
     check_timeout(params["timeout"])
     check_poll_interval(params["poll_interval"])
     for account in params["keep_accounts"] or []:

@@ -101,8 +101,7 @@ recorded_power_state:
   sample: running
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, vm_options, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, check_vm_options, vm_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._power import (  # pylint: disable=unused-import
     PowerSwitch,
     power_actions,  # the rules of state changes, tested through this module
@@ -112,8 +111,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadl
 
 
 def validate(params):
-    validate_name("resource_group", params["resource_group"])
-    validate_name("vm", params["name"], option="name")
+    check_vm_options(params)
     check_timeout(params["timeout"])
     check_poll_interval(params["poll_interval"])
 

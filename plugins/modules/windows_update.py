@@ -91,8 +91,7 @@ rebooted:
   type: bool
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, vm_options, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, check_vm_options, vm_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._updates import (
     check_kb_ids,
     install_updates,
@@ -102,8 +101,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadl
 
 
 def validate(params):
-    validate_name("resource_group", params["resource_group"])
-    validate_name("vm", params["name"], option="name")
+    check_vm_options(params)
     check_kb_ids(params["updates"])
     check_timeout(params["timeout"])
 
