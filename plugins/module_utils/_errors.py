@@ -162,9 +162,10 @@ def azure_errors(operation, not_found=None, partial=None):
 
     ``with azure_errors("delete the clone VM"): ...`` or, as a decorator, ``@azure_errors("...")``.
     Any exception becomes its ``AzureModuleError`` (``classify``) carrying ``operation`` (the
-    innermost block names it), so the failure message says which step failed. ``not_found``
-    replaces the Azure message of a "not found" error (name the resource the user gave);
-    ``ValueError`` (bad input) passes unchanged; ``partial`` (a dict, or a callable returning one) is merged into the error's partial result.
+    innermost block names it; None only classifies), so the failure message says which step
+    failed. ``not_found`` replaces the Azure message of a "not found" error (name the resource the
+    user gave). ``partial`` (a dict, or a callable returning one) is merged into the error's
+    partial result. ``ValueError`` (bad input) passes unchanged.
     """
     try:
         yield
