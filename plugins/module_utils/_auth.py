@@ -261,6 +261,13 @@ def resolve_settings(params, environ=None, fetch=None):
     cloud_value = _pick(params, environ, "cloud_environment")
     env = _env_fields(environ)
 
+    if auth_source != "auto":
+        return _from_source(auth_source, params, environ, env, cloud_value, fetch)
+    return _auto(params, environ, env, cloud_value, fetch)
+
+
+def _from_source(auth_source, params, environ, env, cloud_value, fetch):
+    """The settings of the one source ``auth_source`` names (not ``auto``)."""
     if auth_source == "env":
         return _service_principal("env", params, environ, _merged(params, environ, env), cloud_value, fetch)
     if auth_source == "credential_file":
@@ -268,10 +275,11 @@ def resolve_settings(params, environ=None, fetch=None):
         return _from_profile("credential_file", params, environ, profile, cloud_value, fetch)
     if auth_source == "cli":
         return _cli(params, environ, env, cloud_value, fetch)
-    if auth_source == "msi":
-        return _msi(params, environ, env, cloud_value, fetch)
+    return _msi(params, environ, env, cloud_value, fetch)
 
-    # auto
+
+def _auto(params, environ, env, cloud_value, fetch):
+    """``auth_source=auto``: the first source that has credentials, in the documented order."""
     if params.get("profile"):
         return _from_profile("credential_file", params, environ, params["profile"], cloud_value, fetch)
     if params.get("client_id"):

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from ._errors import (
     ConflictError,
-    NotFoundError,
     PreconditionError,
-    TimeoutError,  # pylint: disable=redefined-builtin
-    classify,
     get_or_none,
     ignore_not_found,
 )
 from ._ids import parse_resource_id, same_id, validate_name
+from ._vm import get_vm, power_state
+from ._wait import wait_operation
 
 TAG_RESTORED_FROM = "goldenimage.restored-from"
 TAG_ROLE = "goldenimage.role"
@@ -90,15 +89,6 @@ def disk_restore_points(restore_point):
     return out
 
 
-def vm_power_state(vm):
-    view = ((vm or {}).get("properties") or {}).get("instanceView") or {}
-    for status in view.get("statuses") or []:
-        code = status.get("code") or ""
-        if code.lower().startswith("powerstate/"):
-            return code.split("/", 1)[1].lower()
-    return "unknown"
-
-
 def describe_restore_point(rp):
     props = (rp or {}).get("properties") or {}
     return {
@@ -129,10 +119,7 @@ class Backup:
         return None if found is None else self.to_wire(found)
 
     def get_vm(self):
-        vm = self._get(self.compute.virtual_machines.get, self.resource_group, self.vm_name, expand="instanceView")
-        if vm is None:
-            raise NotFoundError("VM '%s' was not found in resource group '%s'." % (self.vm_name, self.resource_group))
-        return vm
+        return get_vm(self.compute, self.resource_group, self.vm_name)
 
     def get_collection(self):
         return self._get(self.compute.restore_point_collections.get, self.resource_group, self.collection,
@@ -164,24 +151,14 @@ class Backup:
         if exclude_disks:
             body["properties"]["excludeDisks"] = [{"id": disk_id} for disk_id in exclude_disks]
         poller = self.compute.restore_points.begin_create(self.resource_group, self.collection, name, body)
-        self._wait(poller, deadline, "restore point '%s'" % name)
+        wait_operation(poller, deadline, "create restore point '%s'" % name)
         return self.get_restore_point(name)
 
     def delete_restore_point(self, name, deadline):
         with ignore_not_found() as outcome:
             poller = self.compute.restore_points.begin_delete(self.resource_group, self.collection, name)
-            self._wait(poller, deadline, "deletion of restore point '%s'" % name)
+            wait_operation(poller, deadline, "delete restore point '%s'" % name)
         return outcome.found
-
-    @staticmethod
-    def _wait(poller, deadline, describe):
-        poller.wait(timeout=deadline.remaining())
-        if not poller.done():
-            raise TimeoutError("Timed out waiting for %s; run the task again to continue." % describe)
-        try:
-            return poller.result()
-        except Exception as exc:  # pylint: disable=broad-except
-            raise classify(exc) from exc
 
     # -- restore -----------------------------------------------------------------------------
     def tag_value(self, restore_point):
@@ -217,9 +194,9 @@ class Backup:
 
         The replaced disks are left in place (returned) so nothing is lost; delete them when done.
         """
-        if vm_power_state(vm) != "deallocated":
+        if power_state(vm) != "deallocated":
             raise PreconditionError("VM '%s' must be deallocated to restore its disks (power state: %s); deallocate "
-                                    "it with goldenimage.avd.vm_power first." % (self.vm_name, vm_power_state(vm)))
+                                    "it with goldenimage.avd.vm_power first." % (self.vm_name, power_state(vm)))
         pollers = []
         new_ids = {}
         for lun, current_id, name, drp_id in plan:
@@ -229,40 +206,51 @@ class Backup:
                 new_ids[lun] = existing["id"]
                 continue
             source = self._get(self.compute.disks.get, *_rg_and_name(current_id)) if current_id else None
-            body = {
-                "location": vm["location"],
-                "tags": {TAG_RESTORED_FROM: self.tag_value(restore_point)},
-                "properties": {"creationData": {"createOption": "Restore", "sourceResourceId": drp_id}},
-            }
-            if source is not None:
-                for key in ("osType", "hyperVGeneration", "securityProfile"):
-                    if (source.get("properties") or {}).get(key) is not None:
-                        body["properties"][key] = source["properties"][key]
-                if source.get("sku"):
-                    body["sku"] = {"name": source["sku"].get("name")}
-            if vm.get("zones"):
-                body["zones"] = list(vm["zones"])
+            body = restored_disk_body(vm, source, drp_id, self.tag_value(restore_point))
             pollers.append((lun, name, self.compute.disks.begin_create_or_update(self.resource_group, name, body)))
         for lun, name, poller in pollers:
-            new_ids[lun] = self.to_wire(self._wait(poller, deadline, "disk '%s'" % name))["id"]
-        storage = (vm.get("properties") or {}).get("storageProfile") or {}
-        os_disk = dict(storage.get("osDisk") or {})
-        if None in new_ids:
-            os_disk["managedDisk"] = {"id": new_ids[None]}
-            os_disk["name"] = parse_resource_id(new_ids[None])["name"]
-        data_disks = []
-        for data in storage.get("dataDisks") or []:
-            data = dict(data)
-            lun = int(data.get("lun", 0))
-            if lun in new_ids:
-                data["managedDisk"] = {"id": new_ids[lun]}
-                data["name"] = parse_resource_id(new_ids[lun])["name"]
-                data["createOption"] = "Attach"
-            data_disks.append(data)
-        update = {"properties": {"storageProfile": {"osDisk": os_disk, "dataDisks": data_disks}}}
+            new_ids[lun] = self.to_wire(wait_operation(poller, deadline, "create disk '%s'" % name))["id"]
+        update = {"properties": {"storageProfile": swapped_storage(vm, new_ids)}}
         poller = self.compute.virtual_machines.begin_update(self.resource_group, self.vm_name, update)
-        self._wait(poller, deadline, "disk swap of VM '%s'" % self.vm_name)
+        wait_operation(poller, deadline, "swap the disks of VM '%s'" % self.vm_name)
         return [current_id for _lun, current_id, _name, _drp in plan if current_id]
+
+
+def restored_disk_body(vm, source, disk_restore_point_id, tag_value):
+    """The disk made from a disk restore point; boots like ``source`` (the disk it replaces) did."""
+    body = {
+        "location": vm["location"],
+        "tags": {TAG_RESTORED_FROM: tag_value},
+        "properties": {"creationData": {"createOption": "Restore", "sourceResourceId": disk_restore_point_id}},
+    }
+    if source is not None:
+        for key in ("osType", "hyperVGeneration", "securityProfile"):
+            if (source.get("properties") or {}).get(key) is not None:
+                body["properties"][key] = source["properties"][key]
+        if source.get("sku"):
+            body["sku"] = {"name": source["sku"].get("name")}
+    if vm.get("zones"):
+        body["zones"] = list(vm["zones"])
+    return body
+
+
+def swapped_storage(vm, new_ids):
+    """The VM's storage profile with the disks of ``new_ids`` (``{lun or None: disk id}``) swapped in."""
+    storage = (vm.get("properties") or {}).get("storageProfile") or {}
+    os_disk = dict(storage.get("osDisk") or {})
+    if None in new_ids:
+        os_disk["managedDisk"] = {"id": new_ids[None]}
+        os_disk["name"] = parse_resource_id(new_ids[None])["name"]
+    data_disks = []
+    for data in storage.get("dataDisks") or []:
+        data = dict(data)
+        lun = int(data.get("lun", 0))
+        if lun in new_ids:
+            data["managedDisk"] = {"id": new_ids[lun]}
+            data["name"] = parse_resource_id(new_ids[lun])["name"]
+            data["createOption"] = "Attach"
+        data_disks.append(data)
+    return {"osDisk": os_disk, "dataDisks": data_disks}
 
 
 def _rg_and_name(resource_id):

@@ -13,18 +13,20 @@ crash reuses what exists and ``state: absent`` finds everything again. The sourc
 
 from __future__ import annotations
 
+import collections
 import re
 
 from ._errors import (
     ConflictError,
     NotFoundError,
     PreconditionError,
-    TimeoutError,  # pylint: disable=redefined-builtin
-    classify,
+    azure_errors,
     get_or_none,
     ignore_not_found,
 )
 from ._ids import parse_resource_id, same_id, validate_name
+from ._vm import power_state
+from ._wait import wait_operation
 
 TAG_ROLE = "goldenimage.role"
 TAG_CLONE_OF = "goldenimage.clone-of"
@@ -94,15 +96,6 @@ def is_clone_of(resource, source_vm_id=None):
     if tags.get(TAG_ROLE) != ROLE_CLONE or not tags.get(TAG_CLONE_OF):
         return False
     return source_vm_id is None or same_id(tags[TAG_CLONE_OF], source_vm_id)
-
-
-def power_state(vm):
-    view = ((vm or {}).get("properties") or {}).get("instanceView") or {}
-    for status in view.get("statuses") or []:
-        code = status.get("code") or ""
-        if code.lower().startswith("powerstate/"):
-            return code.split("/", 1)[1].lower()
-    return "unknown"
 
 
 def source_disks(vm):
@@ -230,6 +223,9 @@ def planned_resources(names, data_luns):
 # Azure operations
 # ---------------------------------------------------------------------------------------------
 
+_ClonePlan = collections.namedtuple("_ClonePlan", "source_vm disks names tags created deadline check_mode")
+
+
 class Cloner:
     """Clone operations on a ``ComputeManagementClient``; ``to_wire`` turns SDK models into dicts."""
 
@@ -274,10 +270,8 @@ class Cloner:
         would be made in check mode), ``resources`` the names and ids of the clone's parts.
         """
         source_id = source_vm["id"]
-        location = source_vm["location"]
         disks = source_disks(source_vm)
-        data_luns = [lun for lun, _disk_id, _caching in disks if lun is not None]
-        names = clone_names(name, data_luns)
+        names = clone_names(name, [lun for lun, _disk_id, _caching in disks if lun is not None])
         tags = clone_tags(source_id, extra_tags)
         created = []
 
@@ -291,63 +285,72 @@ class Cloner:
                                     "another name." % (name, existing_vm["tags"][TAG_CLONE_OF], source_id))
             return created, self.describe(existing_vm, names)
 
-        # Snapshots first (all started at once, then waited for together).
-        snapshot_ids = {}
-        pollers = []
-        source_disk_objs = {}
-        for lun, disk_id, _caching in disks:
-            snap_name = names["os_snapshot"] if lun is None else names["data_snapshots"][lun]
-            source_disk = self.get_disk_by_id(disk_id)
-            if source_disk is None:
-                raise NotFoundError("Disk %s of source VM '%s' was not found." % (disk_id, source_vm["name"]))
-            source_disk_objs[lun] = source_disk
-            existing = self.get_snapshot(snap_name)
-            if existing is not None:
-                self._check_reusable(existing, "snapshot", snap_name, source_id, disk_id)
-                if (existing.get("properties") or {}).get("provisioningState") not in (None, "Succeeded"):
-                    # A crash left it mid-creation: PUT it again with the same body to wait on it.
-                    existing = None
-                else:
-                    snapshot_ids[lun] = existing["id"]
-                    continue
-            created.append({"kind": "snapshot", "name": snap_name})
-            if check_mode:
-                continue
-            poller = self.compute.snapshots.begin_create_or_update(
-                self.resource_group, snap_name, snapshot_body(location, disk_id, tags))
-            pollers.append((lun, snap_name, poller))
-        for lun, snap_name, poller in pollers:
-            snapshot_ids[lun] = self._finish(poller, deadline, "snapshot '%s'" % snap_name, created)["id"]
-
-        # Disks from the snapshots.
-        disk_ids = {}
-        pollers = []
-        for lun, _disk_id, _caching in disks:
-            disk_name = names["os_disk"] if lun is None else names["data_disks"][lun]
-            existing = self.get_disk(disk_name)
-            if existing is not None:
-                self._check_reusable(existing, "disk", disk_name, source_id, snapshot_ids.get(lun))
-                if (existing.get("properties") or {}).get("provisioningState") in (None, "Succeeded"):
-                    disk_ids[lun] = existing["id"]
-                    continue
-            created.append({"kind": "disk", "name": disk_name})
-            if check_mode:
-                continue
-            body = disk_body(location, snapshot_ids[lun], source_disk_objs[lun], tags, source_vm.get("zones"))
-            poller = self.compute.disks.begin_create_or_update(self.resource_group, disk_name, body)
-            pollers.append((lun, disk_name, poller))
-        for lun, disk_name, poller in pollers:
-            disk_ids[lun] = self._finish(poller, deadline, "disk '%s'" % disk_name, created)["id"]
-
+        plan = _ClonePlan(source_vm, disks, names, tags, created, deadline, check_mode)
+        snapshot_ids, source_disk_objs = self._ensure_snapshots(plan)
+        disk_ids = self._ensure_disks(plan, snapshot_ids, source_disk_objs)
         created.append({"kind": "vm", "name": name})
         if check_mode:
             return created, {"names": names}
         data_ids = {lun: disk_id for lun, disk_id in disk_ids.items() if lun is not None}
         body = vm_body(source_vm, names, disk_ids[None], data_ids, subnet_id, vm_size, tags)
         poller = self.compute.virtual_machines.begin_create_or_update(self.resource_group, name, body)
-        self._finish(poller, deadline, "clone VM '%s'" % name, created)
+        self._finish(poller, deadline, "create clone VM '%s'" % name, created)
         vm = self.get_vm(self.resource_group, name)
         return created, self.describe(vm, names)
+
+    def _ensure_snapshots(self, plan):
+        """Snapshots of the source disks, all started at once, then waited for together.
+
+        Returns ``({lun: snapshot id}, {lun: source disk})``; a snapshot left mid-creation by a crash
+        is PUT again with the same body, to wait on it.
+        """
+        source_id = plan.source_vm["id"]
+        snapshot_ids, source_disk_objs, pollers = {}, {}, []
+        for lun, disk_id, _caching in plan.disks:
+            snap_name = plan.names["os_snapshot"] if lun is None else plan.names["data_snapshots"][lun]
+            source_disk = self.get_disk_by_id(disk_id)
+            if source_disk is None:
+                raise NotFoundError("Disk %s of source VM '%s' was not found." % (disk_id, plan.source_vm["name"]))
+            source_disk_objs[lun] = source_disk
+            existing = self.get_snapshot(snap_name)
+            if existing is not None:
+                self._check_reusable(existing, "snapshot", snap_name, source_id, disk_id)
+                if (existing.get("properties") or {}).get("provisioningState") in (None, "Succeeded"):
+                    snapshot_ids[lun] = existing["id"]
+                    continue
+            plan.created.append({"kind": "snapshot", "name": snap_name})
+            if plan.check_mode:
+                continue
+            poller = self.compute.snapshots.begin_create_or_update(
+                self.resource_group, snap_name, snapshot_body(plan.source_vm["location"], disk_id, plan.tags))
+            pollers.append((lun, snap_name, poller))
+        for lun, snap_name, poller in pollers:
+            snapshot_ids[lun] = self._finish(poller, plan.deadline, "create snapshot '%s'" % snap_name,
+                                             plan.created)["id"]
+        return snapshot_ids, source_disk_objs
+
+    def _ensure_disks(self, plan, snapshot_ids, source_disk_objs):
+        """The clone's disks from the snapshots: ``{lun: disk id}`` (empty for what check mode would make)."""
+        source_id = plan.source_vm["id"]
+        disk_ids, pollers = {}, []
+        for lun, _disk_id, _caching in plan.disks:
+            disk_name = plan.names["os_disk"] if lun is None else plan.names["data_disks"][lun]
+            existing = self.get_disk(disk_name)
+            if existing is not None:
+                self._check_reusable(existing, "disk", disk_name, source_id, snapshot_ids.get(lun))
+                if (existing.get("properties") or {}).get("provisioningState") in (None, "Succeeded"):
+                    disk_ids[lun] = existing["id"]
+                    continue
+            plan.created.append({"kind": "disk", "name": disk_name})
+            if plan.check_mode:
+                continue
+            body = disk_body(plan.source_vm["location"], snapshot_ids[lun], source_disk_objs[lun], plan.tags,
+                             plan.source_vm.get("zones"))
+            pollers.append((lun, disk_name,
+                            self.compute.disks.begin_create_or_update(self.resource_group, disk_name, body)))
+        for lun, disk_name, poller in pollers:
+            disk_ids[lun] = self._finish(poller, plan.deadline, "create disk '%s'" % disk_name, plan.created)["id"]
+        return disk_ids
 
     def _check_reusable(self, existing, kind, name, source_id, expected_source):
         if not is_clone_of(existing, source_id):
@@ -361,19 +364,9 @@ class Cloner:
                                 "remove the clone (state=absent) and run again." % (
                                     kind.capitalize(), name, creation["sourceResourceId"], expected_source))
 
-    def _finish(self, poller, deadline, describe, created):
-        poller.wait(timeout=deadline.remaining())
-        if not poller.done():
-            raise TimeoutError("Timed out waiting for %s. Run the task again: it reuses what was made." % describe,
-                               partial={"created": created})
-        try:
-            return self.to_wire(poller.result())
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            err.partial.setdefault("created", created)
-            err.message = "Creating %s failed: %s" % (describe, err.message)
-            err.args = (err.message,)
-            raise err from exc
+    def _finish(self, poller, deadline, operation, created):
+        """Wait for ``operation``; on a timeout, running the task again reuses what was made."""
+        return self.to_wire(wait_operation(poller, deadline, operation, partial={"created": created}))
 
     def check_os_disk(self, vm):
         """Refuse a VM tagged as a clone whose OS disk vm_clone did not make for the same source.
@@ -420,7 +413,7 @@ class Cloner:
                     name, vm["tags"][TAG_CLONE_OF], source_id))
             with ignore_not_found() as outcome:
                 poller = self.compute.virtual_machines.begin_delete(self.resource_group, name)
-                self._finish(poller, deadline, "deletion of clone VM '%s'" % name, deleted)
+                self._finish(poller, deadline, "delete clone VM '%s'" % name, deleted)
             if outcome.found:
                 deleted.append({"kind": "vm", "name": name})
         pollers = []
@@ -430,16 +423,12 @@ class Cloner:
                 if source_id is not None and not is_clone_of(item, source_id):
                     continue
                 parts = parse_resource_id(item["id"])
-                try:
-                    poller = operations.begin_delete(parts["resource_group"], parts["name"])
-                except Exception as exc:  # pylint: disable=broad-except
-                    if isinstance(classify(exc), NotFoundError):
-                        continue
-                    raise classify(exc) from exc
-                pollers.append((kind, parts["name"], poller))
+                with ignore_not_found(), azure_errors("delete %s '%s'" % (kind, parts["name"])):
+                    pollers.append((kind, parts["name"], operations.begin_delete(parts["resource_group"],
+                                                                                 parts["name"])))
         for kind, item_name, poller in pollers:
             with ignore_not_found() as outcome:
-                self._finish(poller, deadline, "deletion of %s '%s'" % (kind, item_name), deleted)
+                self._finish(poller, deadline, "delete %s '%s'" % (kind, item_name), deleted)
             if outcome.found:
                 deleted.append({"kind": kind, "name": item_name})
         return deleted

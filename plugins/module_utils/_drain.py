@@ -23,15 +23,18 @@ real seconds.
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from ._errors import (  # pylint: disable=redefined-builtin
-    NotFoundError, PreconditionError, TimeoutError, ignore_not_found, is_not_found,
+    NotFoundError, PreconditionError, TimeoutError, ignore_not_found,
 )
 from ._hostpool import list_session_hosts, session_host_short_name
+from ._ids import parse_resource_id
 from ._module import to_wire
 from ._rollout import short_name
-from ._wait import Deadline
+from ._vm import find_vm, power_state
+from ._wait import Deadline, wait_operation
 
 DEFAULT_FINAL_TITLE = "You will be signed out"
 DEFAULT_FINAL_BODY = ("This desktop is being updated. Please save your work and sign out; you will be signed out "
@@ -150,6 +153,79 @@ def is_active(session):
     return ((session.get("properties") or {}).get("sessionState") or "").lower() == "active"
 
 
+class _DrainWatch:
+    """One drain in progress: the sessions left, who got which message, who was logged off."""
+
+    def __init__(self, ctx, reports, message, final_message, logoff_grace):
+        self.ctx = ctx
+        self.reports = reports
+        self.message = message
+        self.final_message = final_message
+        self.logoff_grace = logoff_grace
+        self.names = set(reports)
+        self.sessions = _on_hosts(list_user_sessions(ctx), self.names)
+        self.started = ctx.server_now()
+        self.start_keys = set(self.sessions)
+        for key in self.start_keys:
+            reports[key[0]]["sessions_at_start"] += 1
+        self.last_message = {}
+        self.logged_off = set()
+        self.warned = {}  # session -> when the final warning reached it (ARM clock)
+        self.timeout_at = None
+
+    def refresh(self):
+        self.sessions = _on_hosts(list_user_sessions(self.ctx), self.names)
+
+    def send_messages(self, now):
+        """The drain message to Active sessions not told yet, or told ``repeat_interval`` ago."""
+        interval = self.message.get("repeat_interval") or 0
+        for key, session in self.sessions.items():
+            if not is_active(session):
+                continue
+            sent = self.last_message.get(key)
+            if sent is None or (interval > 0 and (now - sent).total_seconds() >= interval):
+                if send_message(self.ctx, key, session, self.message["title"], self.message["body"]):
+                    self.reports[key[0]]["messages_sent"] += 1
+                    self.last_message[key] = now
+
+    def note_empty_hosts(self):
+        """Record when each host became empty; the number of sessions left per host."""
+        left = {}
+        for key in self.sessions:
+            left[key[0]] = left.get(key[0], 0) + 1
+        for name, report in self.reports.items():
+            if name not in left and report["empty_after_s"] is None:
+                report["empty_after_s"] = int(_elapsed(self.ctx, self.started))
+        self.ctx.log("drain: %d users left on %d of %d hosts after %ds (ARM clock)" % (
+            len(self.sessions), len(left), len(self.names), int(_elapsed(self.ctx, self.started))))
+        return left
+
+    def warn_and_log_off(self, now):
+        """After drain_timeout (``on_timeout: logoff``): warn, then log off ``logoff_grace`` later.
+
+        True when only users who never saw the final warning are left: they are not logged off.
+        """
+        for key, session in self.sessions.items():
+            if key in self.logged_off:
+                continue
+            if key in self.warned:
+                if (now - self.warned[key]).total_seconds() >= self.logoff_grace and log_off(self.ctx, key, session):
+                    self.logged_off.add(key)
+                    self.reports[key[0]]["logged_off"] += 1
+            elif is_active(session) and send_message(self.ctx, key, session, self.final_message["title"],
+                                                     self.final_message["body"]):
+                self.reports[key[0]]["messages_sent"] += 1
+                self.warned[key] = self.ctx.server_now()
+        unreached = [key for key in self.sessions if key not in self.warned and key not in self.logged_off]
+        self.ctx.log("drain: drain_timeout passed; %d users warned, %d logged off, %d not reachable (disconnected)"
+                     % (len(self.warned), len(self.logged_off), len(unreached)))
+        return bool(unreached) and len(unreached) == len(self.sessions) \
+            and (now - self.timeout_at).total_seconds() >= self.logoff_grace
+
+    def finish(self):
+        _finish_counts(self.reports, self.start_keys, self.sessions, self.logged_off)
+
+
 def drain_and_wait(ctx, reports, message, drain_timeout, on_timeout, logoff_grace, final_message,
                    poll_interval, deadline):
     """Message users, wait until the hosts of ``reports`` are empty; apply ``on_timeout``.
@@ -163,74 +239,31 @@ def drain_and_wait(ctx, reports, message, drain_timeout, on_timeout, logoff_grac
     is not logoff or only users the final warning could not reach are left). Updates the per-host
     reports in place.
     """
-    names = set(reports)
-    sessions = _on_hosts(list_user_sessions(ctx), names)
-    started = ctx.server_now()
-    start_keys = set(sessions)
-    for key in start_keys:
-        reports[key[0]]["sessions_at_start"] += 1
-    last_message = {}
-    logged_off = set()
-    warned = {}  # session -> when the final warning reached it (ARM clock)
-    timeout_at = None
-    polls = 0
+    watch = _DrainWatch(ctx, reports, message, final_message, logoff_grace)
     while True:
-        polls += 1
         now = ctx.server_now()
         if message:
-            interval = message.get("repeat_interval") or 0
-            for key, session in sessions.items():
-                if not is_active(session):
-                    continue
-                sent = last_message.get(key)
-                if sent is None or (interval > 0 and (now - sent).total_seconds() >= interval):
-                    if send_message(ctx, key, session, message["title"], message["body"]):
-                        reports[key[0]]["messages_sent"] += 1
-                        last_message[key] = now
-        left = {}
-        for key in sessions:
-            left[key[0]] = left.get(key[0], 0) + 1
-        for name, report in reports.items():
-            if name not in left and report["empty_after_s"] is None:
-                report["empty_after_s"] = int(_elapsed(ctx, started))
-        ctx.log("drain: %d users left on %d of %d hosts after %ds (ARM clock)" % (
-            len(sessions), len(left), len(names), int(_elapsed(ctx, started))))
-        if not sessions:
+            watch.send_messages(now)
+        left = watch.note_empty_hosts()
+        if not watch.sessions:
             break
-        if timeout_at is None and _elapsed(ctx, started) >= drain_timeout:
+        if watch.timeout_at is None and _elapsed(ctx, watch.started) >= drain_timeout:
             if on_timeout != "logoff":
-                _finish_counts(reports, start_keys, sessions, logged_off)
+                watch.finish()
                 return True
-            timeout_at = now
-        if timeout_at is not None:
-            for key, session in sessions.items():
-                if key in logged_off:
-                    continue
-                if key in warned:
-                    if (now - warned[key]).total_seconds() >= logoff_grace and log_off(ctx, key, session):
-                        logged_off.add(key)
-                        reports[key[0]]["logged_off"] += 1
-                elif is_active(session) and send_message(ctx, key, session, final_message["title"],
-                                                         final_message["body"]):
-                    reports[key[0]]["messages_sent"] += 1
-                    warned[key] = ctx.server_now()
-            unreached = [key for key in sessions if key not in warned and key not in logged_off]
-            ctx.log("drain: drain_timeout passed; %d users warned, %d logged off, %d not reachable (disconnected)"
-                    % (len(warned), len(logged_off), len(unreached)))
-            if (unreached and len(unreached) == len(sessions)
-                    and (now - timeout_at).total_seconds() >= logoff_grace):
-                # only users who never saw the final warning are left: they are not logged off
-                _finish_counts(reports, start_keys, sessions, logged_off)
-                return True
+            watch.timeout_at = now
+        if watch.timeout_at is not None and watch.warn_and_log_off(now):
+            watch.finish()
+            return True
         if deadline.expired():
-            _finish_counts(reports, start_keys, sessions, logged_off)
+            watch.finish()
             raise TimeoutError(
                 "Timed out after %ss (real time) waiting for users to leave %d hosts; %d users left. The hosts stay "
-                "drained." % (int(deadline.timeout), len(left), len(sessions)),
+                "drained." % (int(deadline.timeout), len(left), len(watch.sessions)),
                 partial={"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
         ctx.sleep(min(poll_interval, max(deadline.remaining(), 0.0)))
-        sessions = _on_hosts(list_user_sessions(ctx), names)
-    _finish_counts(reports, start_keys, sessions, logged_off)
+        watch.refresh()
+    watch.finish()
     return False
 
 
@@ -266,7 +299,7 @@ def remove_hosts(ctx, reports, vm_action, check_mode, poll_deadline):
         if vm is None:
             report["vm_action"] = "already gone" if vm_action == "delete" else None
             continue
-        if vm_action == "deallocate" and _power_state(vm) == "deallocated":
+        if vm_action == "deallocate" and power_state(vm) == "deallocated":
             continue
         report["vm_action"] = "deleted" if vm_action == "delete" else "deallocated"
         changed = True
@@ -274,22 +307,14 @@ def remove_hosts(ctx, reports, vm_action, check_mode, poll_deadline):
             continue
         ctx.requests += 1
         group = _vm_resource_group(ctx, report)
-        if vm_action == "delete":
-            pollers.append((report, ctx.compute.virtual_machines.begin_delete(group, vm["name"])))
-        else:
-            pollers.append((report, ctx.compute.virtual_machines.begin_deallocate(group, vm["name"])))
+        begin = ctx.compute.virtual_machines.begin_delete if vm_action == "delete" else \
+            ctx.compute.virtual_machines.begin_deallocate
+        pollers.append(("%s the VM of session host '%s'" % (vm_action, report["name"]), begin(group, vm["name"])))
     # all LROs run at once; waiting on them one after the other costs only the longest one
-    for report, poller in pollers:
-        try:
-            # wait() re-raises the error of a failed operation, like result()
-            poller.wait(timeout=poll_deadline.remaining())
-            if not poller.done():
-                raise TimeoutError("Timed out waiting for the VM of %s to be %s" % (report["name"], report["vm_action"]),
-                                   partial={"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
-            poller.result()
-        except Exception as exc:  # pylint: disable=broad-except
-            if not is_not_found(exc):
-                raise
+    for operation, poller in pollers:
+        with ignore_not_found():
+            wait_operation(poller, poll_deadline, operation,
+                           partial=lambda: {"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
     return changed
 
 
@@ -301,28 +326,14 @@ def _vm_name(report):
 
 def _vm_resource_group(ctx, report):
     """The VM's own resource group (session-host VMs may live apart from their host pool)."""
-    parts = (report.get("vm_id") or "").strip("/").split("/")
-    if len(parts) > 3 and parts[2].lower() == "resourcegroups":
-        return parts[3]
+    with contextlib.suppress(ValueError):  # no id, or not an ARM id: the pool's resource group
+        return parse_resource_id(report.get("vm_id"))["resource_group"] or ctx.resource_group
     return ctx.resource_group
 
 
 def _get_vm(ctx, report):
     ctx.requests += 1
-    try:
-        return to_wire(ctx.compute.virtual_machines.get(_vm_resource_group(ctx, report), _vm_name(report),
-                                                        expand="instanceView"))
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_not_found(exc):
-            return None
-        raise
-
-
-def _power_state(vm):
-    for status in ((vm.get("properties") or {}).get("instanceView") or {}).get("statuses") or []:
-        if (status.get("code") or "").startswith("PowerState/"):
-            return status["code"].split("/", 1)[1]
-    return None
+    return find_vm(ctx.compute, _vm_resource_group(ctx, report), _vm_name(report))
 
 
 def run_drain(ctx, names, state, message=None, wait=True, drain_timeout=3600, on_timeout="fail",
@@ -333,54 +344,27 @@ def run_drain(ctx, names, state, message=None, wait=True, drain_timeout=3600, on
     Raises PreconditionError (``on_timeout: fail`` with users left) and TimeoutError (real-time
     bound) with the per-host reports in ``partial``.
     """
-    session_hosts = list_session_hosts(ctx.desktop, ctx.resource_group, ctx.host_pool)
-    ctx.requests += 1
-    found, missing = match_hosts(session_hosts, names)
-    if missing and state != "removed":
-        raise NotFoundError("session hosts not in host pool %s: %s" % (ctx.host_pool, ", ".join(missing)),
-                            hint="Use the VM names or the session host names hostpool_info returns.")
-    reports = {short_name(name): _new_report(short_name(name), found.get(short_name(name))) for name in names}
-    for name in missing:
-        reports[name]["state"] = "absent"
+    found, reports = _host_reports(ctx, names, state)
     present = {name: report for name, report in reports.items() if report["in_pool_at_start"]}
     changed = False
-
-    if state == "undrained":
-        for report in present.values():
-            changed |= set_allow_new_session(ctx, report, True, check_mode)
-            report["state"] = "in_service"
-        return changed, _result(reports, timed_out=False)
-
+    allow = state == "undrained"
     for report in present.values():
-        changed |= set_allow_new_session(ctx, report, False, check_mode)
-        report["state"] = "drained"
+        changed |= set_allow_new_session(ctx, report, allow, check_mode)
+        report["state"] = "in_service" if allow else "drained"
+    if allow:
+        return changed, _result(reports, timed_out=False)
     if check_mode:
-        for name, host in found.items():
-            reports[name]["sessions_at_start"] = int(((host.get("properties") or {}).get("sessions")) or 0)
-            reports[name]["sessions_left"] = reports[name]["sessions_at_start"]
-        if state == "removed":
-            changed |= remove_hosts(ctx, reports, vm_action, True, None)
-            for name, report in reports.items():
-                if report["sessions_left"]:
-                    report["state"] = "would wait for users"
+        changed |= _preview(ctx, reports, found, state, vm_action)
         return changed, _result(reports, timed_out=False)
 
     deadline = Deadline(timeout if timeout is not None else drain_timeout + logoff_grace + 1800, clock=ctx.clock)
     timed_out = False
     if present and (wait or state == "removed"):
-        final = final_message or {}
-        final = {"title": final.get("title") or DEFAULT_FINAL_TITLE,
-                 "body": final.get("body") or DEFAULT_FINAL_BODY % max(1, int(round(logoff_grace / 60.0)))}
-        timed_out = drain_and_wait(ctx, present, message, drain_timeout, on_timeout, logoff_grace, final,
-                                   poll_interval, deadline)
+        timed_out = drain_and_wait(ctx, present, message, drain_timeout, on_timeout, logoff_grace,
+                                   _final_message(final_message, logoff_grace), poll_interval, deadline)
         changed |= any(report["logged_off"] for report in present.values())
     elif present and message:
-        sessions = _on_hosts(list_user_sessions(ctx), set(present))
-        for key, session in sessions.items():
-            present[key[0]]["sessions_at_start"] += 1
-            present[key[0]]["sessions_left"] += 1
-            if send_message(ctx, key, session, message["title"], message["body"]):
-                present[key[0]]["messages_sent"] += 1
+        _message_once(ctx, present, message)
 
     if state == "removed":
         changed |= remove_hosts(ctx, reports, vm_action, False, deadline)
@@ -392,6 +376,51 @@ def run_drain(ctx, names, state, message=None, wait=True, drain_timeout=3600, on
             "and nobody was logged off. Run again to keep waiting, or use on_timeout=logoff to sign them out "
             "after a warning." % (", ".join(busy), drain_timeout), partial=dict(result, changed=changed))
     return changed, result
+
+
+def _final_message(final_message, logoff_grace):
+    """The warning before a logoff: the user's title and body, or ours naming the grace in minutes."""
+    final = final_message or {}
+    return {"title": final.get("title") or DEFAULT_FINAL_TITLE,
+            "body": final.get("body") or DEFAULT_FINAL_BODY % max(1, int(round(logoff_grace / 60.0)))}
+
+
+def _host_reports(ctx, names, state):
+    """``(session hosts found by short name, per-host reports)``; unknown names fail unless removing."""
+    session_hosts = list_session_hosts(ctx.desktop, ctx.resource_group, ctx.host_pool)
+    ctx.requests += 1
+    found, missing = match_hosts(session_hosts, names)
+    if missing and state != "removed":
+        raise NotFoundError("session hosts not in host pool %s: %s" % (ctx.host_pool, ", ".join(missing)),
+                            hint="Use the VM names or the session host names hostpool_info returns.")
+    reports = {short_name(name): _new_report(short_name(name), found.get(short_name(name))) for name in names}
+    for name in missing:
+        reports[name]["state"] = "absent"
+    return found, reports
+
+
+def _preview(ctx, reports, found, state, vm_action):
+    """Check mode: the sessions each host has now, and what removing the hosts would do."""
+    changed = False
+    for name, host in found.items():
+        reports[name]["sessions_at_start"] = int(((host.get("properties") or {}).get("sessions")) or 0)
+        reports[name]["sessions_left"] = reports[name]["sessions_at_start"]
+    if state == "removed":
+        changed = remove_hosts(ctx, reports, vm_action, True, None)
+        for report in reports.values():
+            if report["sessions_left"]:
+                report["state"] = "would wait for users"
+    return changed
+
+
+def _message_once(ctx, present, message):
+    """``wait: false``: send the message to the sessions there are now, and count them."""
+    sessions = _on_hosts(list_user_sessions(ctx), set(present))
+    for key, session in sessions.items():
+        present[key[0]]["sessions_at_start"] += 1
+        present[key[0]]["sessions_left"] += 1
+        if send_message(ctx, key, session, message["title"], message["body"]):
+            present[key[0]]["messages_sent"] += 1
 
 
 def _result(reports, timed_out):

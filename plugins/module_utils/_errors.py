@@ -29,6 +29,7 @@ class AzureModuleError(Exception):
     """
 
     hint = None
+    operation = None  # what the collection was doing, in words ("delete the clone VM"); see azure_errors
 
     def __init__(self, message, partial=None, code=None, status=None, request_id=None,
                  correlation_id=None, hint=None):
@@ -155,15 +156,40 @@ def _generic_hint(status):
     return None
 
 
-def get_or_none(operation, *args, **kwargs):
-    """Run a read operation: its result, ``None`` when the resource does not exist, else a typed error."""
+@contextlib.contextmanager
+def azure_errors(operation, not_found=None, partial=None):
+    """Name the operation an error inside the block belongs to, and raise it as a typed error.
+
+    ``with azure_errors("delete the clone VM"): ...`` or, as a decorator, ``@azure_errors("...")``.
+    Any exception becomes its ``AzureModuleError`` (``classify``) carrying ``operation`` (the
+    innermost block names it; None only classifies), so the failure message says which step
+    failed. ``not_found`` replaces the Azure message of a "not found" error (name the resource the
+    user gave). ``partial`` (a dict, or a callable returning one) is merged into the error's
+    partial result. ``ValueError`` (bad input) passes unchanged.
+    """
     try:
-        return operation(*args, **kwargs)
+        yield
+    except ValueError:
+        raise  # bad input, found before Azure was asked: the module reports it as it is
     except Exception as exc:  # pylint: disable=broad-except
         err = classify(exc)
-        if isinstance(err, NotFoundError):
-            return None
+        if not_found is not None and isinstance(err, NotFoundError) and err.operation is None:
+            err = NotFoundError(not_found, partial=err.partial, code=err.code, status=err.status,
+                                request_id=err.request_id, correlation_id=err.correlation_id)
+        if err.operation is None and operation:
+            err.operation = operation
+        if partial is not None:
+            err.partial.update(partial() if callable(partial) else partial)
+        if err is exc:
+            raise
         raise err from exc
+
+
+def get_or_none(operation, *args, **kwargs):
+    """Run a read operation: its result, ``None`` when the resource does not exist, else a typed error."""
+    with ignore_not_found(), azure_errors(None):
+        return operation(*args, **kwargs)
+    return None
 
 
 def is_not_found(exc):

@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import json
 
+from ._errors import azure_errors
+from ._wait import wait_operation
+
 PREFLIGHT = r"""# goldenimage-op: preflight
 param()
 $ErrorActionPreference = 'Stop'
@@ -218,17 +221,8 @@ def run_guest_op(compute, to_wire, resource_group, vm_name, op, deadline, **para
     Returns ``(report, stdout, stderr)``. Raises the typed error of the Azure failure, or
     ``TimeoutError`` when the deadline passes first.
     """
-    from ._errors import TimeoutError as _Timeout, classify  # pylint: disable=import-outside-toplevel
     body = run_command_input(op, **parameters)
-    try:
+    operation = "run the guest script '%s' in VM '%s'" % (op, vm_name)
+    with azure_errors(operation):
         poller = compute.virtual_machines.begin_run_command(resource_group, vm_name, body)
-        poller.wait(timeout=deadline.remaining())
-    except Exception as exc:  # pylint: disable=broad-except
-        raise classify(exc) from exc
-    if not poller.done():
-        raise _Timeout("Timed out waiting for Run Command '%s' in VM '%s'." % (op, vm_name))
-    try:
-        result = to_wire(poller.result())
-    except Exception as exc:  # pylint: disable=broad-except
-        raise classify(exc) from exc
-    return parse_output(result)
+    return parse_output(to_wire(wait_operation(poller, deadline, operation)))

@@ -20,13 +20,16 @@ takes over an expired lease (after a crash) aim at the same pool size and capaci
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 
-from ._errors import ConflictError, PreconditionError, is_not_found
+from ._errors import ConflictError, PreconditionError, ignore_not_found
 from ._ids import parse_resource_id
 from ._module import to_wire
 from ._markers import binding_of, parse_time, resolve_marker, summarize_version
 from ._rollout import normalize_id, short_name
+from ._vm import power_state
+from ._wait import Deadline, wait_for
 
 TAG_FOLLOW_IMAGE = "goldenimage.follow-image"
 TAG_FOLLOW_MARKER = "goldenimage.follow-marker"
@@ -80,13 +83,8 @@ def session_host_short_name(session_host):
     return (session_host.get("name") or "").rsplit("/", 1)[-1]
 
 
-def vm_power_state(vm):
-    statuses = ((vm.get("properties") or {}).get("instanceView") or {}).get("statuses") or []
-    for status in statuses:
-        code = status.get("code") or ""
-        if code.startswith("PowerState/"):
-            return code.split("/", 1)[1]
-    return None
+# a host pool report says null, not "unknown", for a VM read without its instance view
+vm_power_state = functools.partial(power_state, default=None)
 
 
 def vm_provisioning_state(vm):
@@ -243,11 +241,8 @@ def collect(desktop, compute, resource_group, host_pool, image_version_id=None, 
     vms = list_vms(compute, resource_group)
     for other in vm_resource_groups(session_hosts, pool.get("id"), resource_group):
         # session-host VMs kept in resource groups of their own: one more list per group
-        try:
+        with ignore_not_found():
             vms += list_vms(compute, other)
-        except Exception as exc:  # pylint: disable=broad-except
-            if not is_not_found(exc):
-                raise
     by_id = {normalize_id(vm.get("id")): vm for vm in vms}
     by_name = {(vm.get("name") or "").lower(): vm for vm in vms}
     hosts = []
@@ -333,6 +328,26 @@ def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds,
         raise ConflictError("host pool %s: another run (%s) took the rollout lease at the same moment; this run "
                             "stops without changing anything" % (host_pool, seen.get("owner")))
     return current.get("owner") != holder or not current["present"], lock_state(check.get("tags"), now), check
+
+
+def wait_for_lock(desktop, resource_group, host_pool, holder, server_now, lease_seconds, fields, timeout,
+                  poll_interval, floor=None, settle_seconds=0.0):
+    """``acquire_lock``, trying again every ``poll_interval`` while another run holds a valid lease.
+
+    After ``timeout`` seconds (0: at once) the other run's ``ConflictError`` is raised as it is.
+    """
+    deadline = Deadline(timeout)
+
+    def acquired():
+        try:
+            return acquire_lock(desktop, resource_group, host_pool, holder, server_now(), lease_seconds, fields,
+                                floor=floor, settle_seconds=settle_seconds)
+        except ConflictError:
+            if deadline.expired():
+                raise
+            return None
+
+    return wait_for(acquired, deadline, poll_interval, "the rollout lease of host pool %s" % host_pool)
 
 
 def release_lock(desktop, resource_group, host_pool, holder, now, finished):

@@ -10,9 +10,18 @@ from __future__ import annotations
 
 import re
 
+try:
+    from azure.mgmt.core.tools import is_valid_resource_id
+    from azure.mgmt.core.tools import parse_resource_id as _arm_parse
+    from azure.mgmt.core.tools import resource_id as _arm_build
+except ImportError:  # the module layer reports the missing library through missing_required_lib
+    is_valid_resource_id = _arm_parse = _arm_build = None
+
+_NOT_AN_ID = "Not an Azure resource id (expected '/subscriptions/<id>/...'): %r"
+
 
 def parse_resource_id(resource_id):
-    """Split an ARM id into its parts.
+    """Split an ARM id into its parts (``azure.mgmt.core.tools.parse_resource_id``, in our words).
 
     Returns a dict with ``subscription_id``, ``resource_group`` (None for subscription-level
     ids), ``namespace`` (e.g. ``Microsoft.Compute``), ``types`` and ``names`` (one entry per
@@ -20,59 +29,54 @@ def parse_resource_id(resource_id):
     ``name`` (the last name) and ``parent`` (the id one level up, or None).
     Raises ``ValueError`` when the string is not an ARM id.
     """
-    if not isinstance(resource_id, str) or not resource_id.startswith("/"):
-        raise ValueError("Not an Azure resource id (expected '/subscriptions/<id>/...'): %r" % (resource_id,))
-    parts = resource_id.strip("/").split("/")
-    if any(part == "" for part in parts) or len(parts) < 2 or parts[0].lower() != "subscriptions":
-        raise ValueError("Not an Azure resource id (expected '/subscriptions/<id>/...'): %r" % (resource_id,))
-    out = {
-        "id": "/" + "/".join(parts),
-        "subscription_id": parts[1],
-        "resource_group": None,
-        "namespace": None,
-        "types": [],
-        "names": [],
-        "type": None,
-        "name": None,
-        "parent": None,
+    text = resource_id.strip("/") if isinstance(resource_id, str) and resource_id.startswith("/") else ""
+    parts = text.split("/")
+    if len(parts) < 2 or "" in parts or parts[0].lower() != "subscriptions":
+        raise ValueError(_NOT_AN_ID % (resource_id,))
+    canonical = "/" + text
+    # is_valid_resource_id takes "/subscriptions/<id>" and ".../resourceGroups/<name>" too, and
+    # refuses a dangling 'resourceGroups', a missing provider and a type without a name
+    if not is_valid_resource_id(canonical):
+        raise ValueError("Resource id needs '/subscriptions/<id>[/resourceGroups/<name>]"
+                         "[/providers/<namespace>/<type>/<name>...]': %r" % (resource_id,))
+    arm = _arm_parse(canonical)
+    types = [arm[key] for key in ("type",) if arm.get(key)]
+    names = [arm[key] for key in ("name",) if arm.get(key)]
+    for level in range(1, arm.get("last_child_num", 0) + 1):
+        types.append(arm["child_type_%d" % level])
+        names.append(arm["child_name_%d" % level])
+    return {
+        "id": canonical,
+        "subscription_id": arm["subscription"],
+        "resource_group": arm.get("resource_group"),
+        "namespace": arm.get("namespace"),
+        "types": types,
+        "names": names,
+        "type": "/".join(types) or None,
+        "name": names[-1] if names else None,
+        "parent": "/" + "/".join(parts[:-2]) if len(types) > 1 else None,
     }
-    rest = parts[2:]
-    if rest and rest[0].lower() == "resourcegroups":
-        if len(rest) < 2:
-            raise ValueError("Resource id ends after 'resourceGroups' without a name: %r" % (resource_id,))
-        out["resource_group"] = rest[1]
-        rest = rest[2:]
-    if rest:
-        if rest[0].lower() != "providers" or len(rest) < 4:
-            raise ValueError("Resource id needs 'providers/<namespace>/<type>/<name>': %r" % (resource_id,))
-        out["namespace"] = rest[1]
-        pairs = rest[2:]
-        if len(pairs) % 2:
-            raise ValueError("Resource id has a type without a name at the end: %r" % (resource_id,))
-        out["types"] = pairs[0::2]
-        out["names"] = pairs[1::2]
-        out["type"] = "/".join(out["types"])
-        out["name"] = out["names"][-1]
-        out["parent"] = "/" + "/".join(parts[:-2]) if len(pairs) > 2 else None
-    return out
 
 
 def resource_id(subscription_id, resource_group=None, namespace=None, *levels):
     """Build an ARM id; ``levels`` alternate type and name: ``"galleries", "g1", "images", "win11"``."""
     if not subscription_id:
         raise ValueError("subscription_id is required to build a resource id")
-    parts = ["", "subscriptions", subscription_id]
-    if resource_group:
-        parts += ["resourceGroups", resource_group]
-    if namespace:
-        if not levels or len(levels) % 2:
-            raise ValueError("resource_id needs type/name pairs after the namespace, got %r" % (levels,))
-        parts += ["providers", namespace] + list(levels)
-    elif levels:
+    if namespace and (not levels or len(levels) % 2):
+        raise ValueError("resource_id needs type/name pairs after the namespace, got %r" % (levels,))
+    if levels and not namespace:
         raise ValueError("resource_id needs a namespace before type/name pairs")
-    if any(not part for part in parts[1:]):
-        raise ValueError("resource_id parts must not be empty: %r" % (parts[1:],))
-    return "/".join(parts)
+    if any(not part for part in levels):
+        raise ValueError("resource_id parts must not be empty: %r" % (levels,))
+    kwargs = {"subscription": subscription_id}
+    if resource_group:
+        kwargs["resource_group"] = resource_group
+    if namespace:
+        kwargs.update(namespace=namespace, type=levels[0], name=levels[1])
+        for level in range(1, len(levels) // 2):
+            kwargs["child_type_%d" % level] = levels[2 * level]
+            kwargs["child_name_%d" % level] = levels[2 * level + 1]
+    return _arm_build(**kwargs)
 
 
 def same_id(left, right):

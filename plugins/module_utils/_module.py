@@ -17,6 +17,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ._auth import AUTH_ARGUMENT_SPEC, AuthConfigError, build_credential, resolve_settings
 from ._errors import AzureModuleError, classify
+from ._ids import validate_name
 
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "ansible-goldenimage.avd/%s" % COLLECTION_VERSION
@@ -32,6 +33,33 @@ _SDK_PACKAGES = (
 def auth_argument_spec():
     """A fresh copy of the shared authentication options."""
     return {name: dict(spec) for name, spec in AUTH_ARGUMENT_SPEC.items()}
+
+
+def wait_options(timeout=1800, poll_interval=15):
+    """``timeout`` and ``poll_interval``, as the ``goldenimage.avd.wait`` doc fragment documents them."""
+    return dict(timeout=dict(type="int", default=timeout), poll_interval=dict(type="float", default=poll_interval))
+
+
+def gallery_image_options():
+    """``resource_group``, ``gallery`` and ``image``, as the ``goldenimage.avd.gallery_image`` doc fragment has them."""
+    return dict(resource_group=dict(type="str", required=True), gallery=dict(type="str", required=True),
+                image=dict(type="str", required=True))
+
+
+def host_pool_options():
+    """``resource_group`` and ``host_pool``, as the ``goldenimage.avd.host_pool`` doc fragment has them."""
+    return dict(resource_group=dict(type="str", required=True), host_pool=dict(type="str", required=True))
+
+
+def vm_options():
+    """``resource_group`` and ``name`` of one VM, as the ``goldenimage.avd.vm`` doc fragment has them."""
+    return dict(resource_group=dict(type="str", required=True), name=dict(type="str", required=True))
+
+
+def check_vm_options(params):
+    """Validate the options of ``vm_options``: Azure's rules for resource group and VM names."""
+    validate_name("resource_group", params["resource_group"])
+    validate_name("vm", params["name"], option="name")
 
 
 def to_wire(obj):
@@ -233,6 +261,9 @@ class AzureModule:
                                   ", HTTP %s" % details["status"] if details.get("status") else "")
         elif details.get("status"):
             text = "%s (HTTP %s)" % (text, details["status"])
+        if error.operation:
+            text = "Could not %s: %s" % (error.operation, text)
+            details["operation"] = error.operation
         if msg:
             text = "%s: %s" % (msg, text)
         if details.get("hint"):

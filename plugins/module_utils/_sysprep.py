@@ -12,20 +12,20 @@ runs a limited number of times per Windows installation and the VM cannot be sta
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from ._errors import (
     AzureModuleError,
-    NotFoundError,
     PreconditionError,
-    TimeoutError,  # pylint: disable=redefined-builtin
-    classify,
+    azure_errors,
     get_or_none,
 )
 from ._clone import is_clone_of
 from ._guest_scripts import run_guest_op
 from ._ids import parse_resource_id, same_id
-from ._wait import Deadline
+from ._vm import get_vm, is_generalized, power_state
+from ._wait import Deadline, wait_operation
 
 TAG_ROLE = "goldenimage.role"
 TAG_CLONE_OF = "goldenimage.clone-of"
@@ -74,22 +74,6 @@ def os_disk_refusal_reason(vm, disk):
                 "%s (disk tags 'goldenimage.role: clone' and 'goldenimage.clone-of' missing or different); refusing "
                 "to sysprep it: it may be an original VM with copied tags." % (name, disk.get("name"), source))
     return None
-
-
-def statuses(vm):
-    return [(s.get("code") or "") for s in
-            (((vm or {}).get("properties") or {}).get("instanceView") or {}).get("statuses") or []]
-
-
-def power_state(vm):
-    for code in statuses(vm):
-        if code.lower().startswith("powerstate/"):
-            return code.split("/", 1)[1].lower()
-    return "unknown"
-
-
-def is_generalized(vm):
-    return any(code.lower() == "osstate/generalized" for code in statuses(vm))
 
 
 def sysprep_started(vm):
@@ -194,14 +178,7 @@ class Sysprepper:
         self.done = []
 
     def get_vm(self):
-        try:
-            return self.to_wire(self.compute.virtual_machines.get(self.resource_group, self.name, expand="instanceView"))
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                raise NotFoundError("VM '%s' was not found in resource group '%s'." % (self.name, self.resource_group),
-                                    code=err.code, status=err.status) from exc
-            raise err from exc
+        return get_vm(self.compute, self.resource_group, self.name)
 
     def get_os_disk(self, vm):
         """The OS disk of ``vm`` (wire dict), or None when it has no managed OS disk or it is gone."""
@@ -221,36 +198,24 @@ class Sysprepper:
         source_id = ((vm.get("tags") or {}).get(TAG_CLONE_OF))
         if not source_id:
             return None
-        try:
+        # best effort: the original may be gone or out of reach; the guest script then keeps no admin by name
+        with contextlib.suppress(Exception):
             parts = parse_resource_id(source_id)
             source = self.to_wire(self.compute.virtual_machines.get(parts["resource_group"], parts["name"]))
-        except Exception:  # pylint: disable=broad-except
-            return None
-        return ((source.get("properties") or {}).get("osProfile") or {}).get("adminUsername")
+            return ((source.get("properties") or {}).get("osProfile") or {}).get("adminUsername")
+        return None
 
     def _partial(self):
         return {"steps_done": list(self.done)}
 
-    def _wait(self, poller, deadline, describe):
-        poller.wait(timeout=deadline.remaining())
-        if not poller.done():
-            raise TimeoutError("Timed out waiting for %s of VM '%s'; run the task again to continue." % (
-                describe, self.name), partial=self._partial())
-        try:
-            return poller.result()
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            err.partial.update(self._partial())
-            raise err from exc
+    def _wait(self, poller, deadline, operation):
+        return wait_operation(poller, deadline, "%s VM '%s'" % (operation, self.name), partial=self._partial)
 
     def run_op(self, op, deadline, **parameters):
         """Run a guest script through Run Command; returns ``(report, stdout, stderr)``."""
-        try:
+        with azure_errors("run the guest script '%s' in VM '%s'" % (op, self.name), partial=self._partial):
             return run_guest_op(self.compute, self.to_wire, self.resource_group, self.name, op, deadline,
                                 **parameters)
-        except AzureModuleError as err:
-            err.partial.update(self._partial())
-            raise
 
     def start(self, deadline):
         self._wait(self.compute.virtual_machines.begin_start(self.resource_group, self.name), deadline, "start")
@@ -259,7 +224,7 @@ class Sysprepper:
         tags = dict(vm.get("tags") or {})
         tags[TAG_SYSPREP_STARTED] = self.server_now().strftime("%Y-%m-%dT%H:%M:%SZ")
         poller = self.compute.virtual_machines.begin_update(self.resource_group, self.name, {"tags": tags})
-        self._wait(poller, deadline, "tag update")
+        self._wait(poller, deadline, "tag")
 
     def wait_for_stop(self, deadline, poll_interval, baseline=None):
         """Poll the instance view until the guest has shut down.
@@ -295,23 +260,18 @@ class Sysprepper:
 
     def read_logs(self, deadline):
         """The read-sysprep-logs report, or None when it cannot be read (VM stopping, agent busy)."""
-        try:
+        with contextlib.suppress(Exception):
             report, _stdout, _stderr = self.run_op("read-sysprep-logs", deadline, Lines=LOG_TAIL_LINES)
-        except Exception:  # pylint: disable=broad-except
-            return None
-        return report if isinstance(report, dict) else None
+            return report if isinstance(report, dict) else None
+        return None
 
     def deallocate(self, deadline):
         self._wait(self.compute.virtual_machines.begin_deallocate(self.resource_group, self.name), deadline,
-                   "deallocation")
+                   "deallocate")
 
     def generalize(self):
-        try:
+        with azure_errors("generalize VM '%s'" % self.name, partial=self._partial):
             self.compute.virtual_machines.generalize(self.resource_group, self.name)
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            err.partial.update(self._partial())
-            raise err from exc
 
     def execute(self, vm, steps, keep, deadline, poll_interval):
         """Run ``steps`` (from ``plan_steps``); returns a result dict."""

@@ -8,9 +8,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
-from ._errors import TimeoutError  # pylint: disable=redefined-builtin
+from ._errors import TimeoutError, azure_errors  # pylint: disable=redefined-builtin
 
 
 class Deadline:
@@ -49,6 +50,13 @@ def check_poll_interval(value, option="poll_interval"):
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ValueError("%s: must be a number of seconds > 0 (fractions allowed), got %r." % (option, value))
     return float(value)
+
+
+def check_timeout(value, option="timeout"):
+    """Validate a timeout option: whole seconds >= 0 (0: do not wait)."""
+    if value < 0:
+        raise ValueError("Option '%s' must be >= 0 seconds, got %d." % (option, value))
+    return value
 
 
 def _partial(partial):
@@ -96,11 +104,19 @@ def wait_poller(poller, timeout, describe="the Azure operation", partial=None, c
     return poller.result()
 
 
+def wait_operation(poller, timeout, operation, partial=None, clock=time.monotonic):
+    """``wait_poller`` for the long-running ``operation`` ("delete the clone VM 'c1'"): its result.
+
+    Any error, the timeout included, names ``operation`` and carries ``partial`` (see ``azure_errors``).
+    """
+    with azure_errors(operation, partial=partial):
+        return wait_poller(poller, timeout, describe="Azure to %s" % operation, partial=partial, clock=clock)
+
+
 def _status(poller):
-    try:
+    with contextlib.suppress(Exception):  # only for the message: a poller that cannot say is "unknown"
         return poller.status()
-    except Exception:  # pylint: disable=broad-except
-        return "unknown"
+    return "unknown"
 
 
 def _seconds(value):

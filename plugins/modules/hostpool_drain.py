@@ -32,10 +32,6 @@ options:
       - A VM in another resource group is acted on where the C(resourceId) of its session host says it is.
     type: str
     required: true
-  host_pool:
-    description: Name of the host pool.
-    type: str
-    required: true
   session_hosts:
     description:
       - The session hosts, by VM name (C(avd-demo-0)) or session host name (C(avd-demo-0.contoso.local)).
@@ -117,6 +113,7 @@ options:
     default: 15
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.host_pool
   - goldenimage.avd.attributes
 """
 
@@ -193,7 +190,7 @@ arm_requests:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._drain import DrainContext, check_message, run_drain
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
@@ -233,8 +230,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             session_hosts=dict(type="list", elements="str", required=True),
             state=dict(type="str", choices=["drained", "undrained", "removed"], default="drained"),
             user_message=dict(type="dict", options=dict(

@@ -30,10 +30,6 @@ options:
         (one more VM list per such group).
     type: str
     required: true
-  host_pool:
-    description: Name of the host pool.
-    type: str
-    required: true
   image_version_id:
     description:
       - Compare the session hosts against this gallery image version id instead of the version the
@@ -71,6 +67,7 @@ options:
         type: str
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.host_pool
   - goldenimage.avd.attributes.INFO_MODULE
 """
 
@@ -182,9 +179,9 @@ server_time:
   type: str
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import is_not_found
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ignore_not_found
 from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import collect, format_time, lock_state
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._rollout import plan_step
 
 
@@ -211,15 +208,13 @@ def build_plan(info, options):
 
 def run(azure):
     params = azure.params
-    try:
+    with ignore_not_found() as outcome:
         info = collect(azure.desktop, azure.compute, params["resource_group"], params["host_pool"],
                        image_version_id=params["image_version_id"], now=None)
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_not_found(exc):
-            azure.exit(False, exists=False, session_hosts=[], unregistered_vms=[], summary={},
-                       server_time=format_time(azure.server_now()))
-            return
-        raise
+    if not outcome.found:
+        azure.exit(False, exists=False, session_hosts=[], unregistered_vms=[], summary={},
+                   server_time=format_time(azure.server_now()))
+        return
     now = azure.server_now()
     info["host_pool"]["lock"] = lock_state(info["host_pool"]["tags"], now)
     result = dict(info, exists=True, server_time=format_time(now))
@@ -232,8 +227,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             image_version_id=dict(type="str"),
             plan=dict(type="dict", options=dict(
                 surge=dict(type="raw", default=1),

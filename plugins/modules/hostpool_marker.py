@@ -23,14 +23,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the host pool.
-    type: str
-    required: true
-  host_pool:
-    description: Name of the host pool.
-    type: str
-    required: true
   image_id:
     description:
       - Resource id of the gallery image definition to follow.
@@ -58,6 +50,7 @@ options:
     default: present
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.host_pool
   - goldenimage.avd.attributes
 seealso:
   - module: goldenimage.avd.marker_tag
@@ -118,18 +111,18 @@ version_id:
   type: str
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import NotFoundError, PreconditionError, is_not_found
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, validate_name
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import PreconditionError, azure_errors
+from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import get_pool, update_pool_tags
+from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id, validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
     MarkerStore,
     binding_of,
     resolve_marker,
-    same_id,
     validate_marker,
     with_binding,
     without_binding,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options, to_wire
 
 
 def definition_id(azure, params):
@@ -164,54 +157,57 @@ def validate(params):
                              "to follow.")
 
 
+def follow_target(azure, params):
+    """The binding to write and the definition's ``(resource group, gallery, image)``; validates them."""
+    image_id, subscription, group, gallery, image = definition_id(azure, params)
+    if subscription.lower() != (azure.subscription_id or "").lower():
+        raise ValueError("image_id: the image definition must be in the subscription the module works in (%s)."
+                         % azure.subscription_id)
+    return {"image_id": image_id, "marker": params["marker"]}, (group, gallery, image)
+
+
+def bind(azure, params, pool, before, target, definition):
+    """Follow the marker: ``(new tags, unchanged, version holding the marker, warnings)``."""
+    group, gallery, image = definition
+    if ((pool.get("properties") or {}).get("hostPoolType") or "").lower() == "personal":
+        raise PreconditionError("Host pool %s is a Personal host pool; only Pooled host pools can follow a "
+                                "marker, because a rollout never redeploys personal desktops." % params["host_pool"])
+    store = MarkerStore(azure.compute, group, gallery, image, to_wire=to_wire, server_now=azure.server_now)
+    store.definition()  # NotFoundError names the definition before anything is written
+    holder = resolve_marker(store.versions(), params["marker"])
+    warnings = []
+    if holder is None:
+        warnings.append("No version of %s holds marker %r yet; the host pool follows it once a version does."
+                        % (image, params["marker"]))
+    new_tags = with_binding(pool.get("tags") or {}, target["image_id"], target["marker"])
+    unchanged = before is not None and same_id(before["image_id"], target["image_id"]) \
+        and before["marker"] == target["marker"]
+    return new_tags, unchanged, holder, warnings
+
+
 def run(azure):
     params = azure.params
     validate(params)
-    target = None
-    if params["state"] == "present":
-        image_id, subscription, group, gallery, image = definition_id(azure, params)
-        if subscription.lower() != (azure.subscription_id or "").lower():
-            raise ValueError("image_id: the image definition must be in the subscription the module works in (%s)."
-                             % azure.subscription_id)
-        target = {"image_id": image_id, "marker": params["marker"]}
-    try:
-        pool = to_wire(azure.desktop.host_pools.get(params["resource_group"], params["host_pool"]))
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_not_found(exc):
-            raise NotFoundError("Host pool %s does not exist in resource group %s." % (
-                params["host_pool"], params["resource_group"])) from None
-        raise
-    tags = dict(pool.get("tags") or {})
-    pool_type = (pool.get("properties") or {}).get("hostPoolType")
-    before = binding_of(tags)
-    holder = None
-    warnings = []
+    target, definition = follow_target(azure, params) if params["state"] == "present" else (None, None)
+    with azure_errors("read host pool '%s'" % params["host_pool"],
+                      not_found="Host pool %s does not exist in resource group %s." % (
+                          params["host_pool"], params["resource_group"])):
+        pool = get_pool(azure.desktop, params["resource_group"], params["host_pool"])
+    before = binding_of(dict(pool.get("tags") or {}))
     if target is not None:
-        if (pool_type or "").lower() == "personal":
-            raise PreconditionError("Host pool %s is a Personal host pool; only Pooled host pools can follow a "
-                                    "marker, because a rollout never redeploys personal desktops." % params["host_pool"])
-        store = MarkerStore(azure.compute, group, gallery, image, to_wire=to_wire, server_now=azure.server_now)
-        store.definition()  # NotFoundError names the definition before anything is written
-        holder = resolve_marker(store.versions(), params["marker"])
-        if holder is None:
-            warnings.append("No version of %s holds marker %r yet; the host pool follows it once a version does."
-                            % (image, params["marker"]))
-        new_tags = with_binding(tags, target["image_id"], target["marker"])
-        unchanged = before is not None and same_id(before["image_id"], target["image_id"]) \
-            and before["marker"] == target["marker"]
+        new_tags, unchanged, holder, warnings = bind(azure, params, pool, before, target, definition)
     else:
-        new_tags = without_binding(tags)
-        unchanged = before is None
+        new_tags, unchanged, holder, warnings = without_binding(pool.get("tags") or {}), before is None, None, []
     if not unchanged and not azure.check_mode:
-        azure.desktop.host_pools.update(params["resource_group"], params["host_pool"], host_pool={"tags": new_tags})
-    after = target if target is not None else None
-    if unchanged:
-        after = before
+        with azure_errors("update the tags of host pool '%s'" % params["host_pool"]):
+            update_pool_tags(azure.desktop, params["resource_group"], params["host_pool"], new_tags)
+    after = before if unchanged else target
     for warning in warnings:
         azure.module.warn(warning)
     azure.exit(
         not unchanged, diff=azure.make_diff({"binding": before}, {"binding": after}),
-        host_pool_id=pool.get("id"), host_pool_type=pool_type, binding=after, previous_binding=before,
+        host_pool_id=pool.get("id"), host_pool_type=(pool.get("properties") or {}).get("hostPoolType"),
+        binding=after, previous_binding=before,
         version=holder, version_id=(target["image_id"] + "/versions/" + holder) if holder else None,
     )
 
@@ -219,8 +215,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             image_id=dict(type="str"),
             gallery=dict(type="str"),
             image=dict(type="str"),

@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - A rollout lease is the host-pool tag C(goldenimage.rollout-lock) with the value
     C(owner=<run>;expires=<UTC time>;hosts=<N>;in_service=<A>;floor=<F>;target=<version>). Only one
-    run holds a valid lease; another run fails clearly (or waits up to O(wait_timeout)) instead of
+    run holds a valid lease; another run fails clearly (or waits up to O(timeout)) instead of
     rolling the same pool at the same time.
   - The expiry is computed from the Azure Resource Manager clock. V(acquired) renews a lease this
     O(owner) already holds and takes over a lease that expired (a run that crashed); the pool size
@@ -24,14 +24,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the host pool.
-    type: str
-    required: true
-  host_pool:
-    description: Name of the host pool.
-    type: str
-    required: true
   owner:
     description: Identifier of this run (for example the AWX job id).
     type: str
@@ -57,10 +49,13 @@ options:
   target:
     description: Version the rollout goes to (informational).
     type: str
-  wait_timeout:
-    description: Real seconds to wait for another run's lease to end before failing; V(0) fails at once.
+  timeout:
+    description:
+      - Real seconds to wait for another run's lease to end before failing; V(0) fails at once.
+      - The alias O(wait_timeout) is the name of earlier releases.
     type: int
     default: 0
+    aliases: [wait_timeout]
   poll_interval:
     description: Seconds between two checks while waiting for another run's lease (fractions allowed).
     type: float
@@ -75,6 +70,7 @@ options:
     default: 3
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.host_pool
   - goldenimage.avd.attributes
 """
 
@@ -113,17 +109,15 @@ lock:
     target: {description: "Target version.", type: str}
 """
 
-import time
-
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ConflictError
 from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import (
-    acquire_lock,
     get_pool,
     lock_state,
     release_lock,
+    wait_for_lock,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
 def run(azure):
@@ -147,19 +141,12 @@ def run(azure):
         azure.exit(before["present"], lock=before)
         return
     if params["state"] == "acquired":
-        deadline = Deadline(params["wait_timeout"])
         fields = {"hosts": params["hosts"], "in_service": params["in_service"], "floor": params["floor"],
                   "target": params["target"]}
-        while True:
-            try:
-                _changed, lock, _pool = acquire_lock(azure.desktop, rg, name, params["owner"], azure.server_now(),
-                                                     params["lease_seconds"], fields, floor=params["floor"],
-                                                     settle_seconds=params["settle_seconds"])
-                break
-            except ConflictError:
-                if deadline.expired():
-                    raise
-                time.sleep(min(params["poll_interval"], max(deadline.remaining(), 0.1)))
+        _changed, lock, _pool = wait_for_lock(azure.desktop, rg, name, params["owner"], azure.server_now,
+                                              params["lease_seconds"], fields, params["timeout"],
+                                              params["poll_interval"], floor=params["floor"],
+                                              settle_seconds=params["settle_seconds"])
         azure.exit(True, diff=azure.make_diff({"lock": before}, {"lock": lock}), lock=lock)
         return
     changed = release_lock(azure.desktop, rg, name, params["owner"], azure.server_now(),
@@ -171,8 +158,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             owner=dict(type="str", required=True),
             state=dict(type="str", choices=["acquired", "released", "absent"], default="acquired"),
             lease_seconds=dict(type="int", default=7200),
@@ -180,7 +166,7 @@ def main():
             in_service=dict(type="int"),
             floor=dict(type="int"),
             target=dict(type="str"),
-            wait_timeout=dict(type="int", default=0),
+            timeout=dict(type="int", default=0, aliases=["wait_timeout"]),
             poll_interval=dict(type="float", default=15),
             settle_seconds=dict(type="float", default=3),
         ),

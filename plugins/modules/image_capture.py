@@ -293,61 +293,24 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
     PreconditionError,
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
-def argument_spec():
-    return dict(
-        resource_group=dict(type="str", required=True),
-        gallery=dict(type="str", required=True),
-        image=dict(type="str", required=True),
-        version=dict(type="str", default="auto"),
-        source_vm=dict(type="str"),
-        source_resource_group=dict(type="str"),
-        definition=dict(type="dict", options=dict(
-            publisher=dict(type="str", required=True),
-            offer=dict(type="str", required=True),
-            sku=dict(type="str", required=True),
-            os_type=dict(type="str", choices=list(OS_TYPES), default="Windows"),
-            hyper_v_generation=dict(type="str", choices=list(HYPER_V_GENERATIONS), default="V2"),
-            security_type=dict(type="str", choices=list(SECURITY_TYPES), default="TrustedLaunchSupported"),
-            description=dict(type="str"),
-        )),
-        target_regions=dict(type="list", elements="dict", default=[], options=dict(
-            name=dict(type="str", required=True),
-            replicas=dict(type="int"),
-            storage_account_type=dict(type="str", choices=list(STORAGE_ACCOUNT_TYPES)),
-        )),
-        replica_count=dict(type="int"),
-        storage_account_type=dict(type="str", choices=list(STORAGE_ACCOUNT_TYPES)),
-        exclude_from_latest=dict(type="bool", default=False),
-        end_of_life_date=dict(type="str"),
-        parent_version=dict(type="str"),
-        build_id=dict(type="str"),
-        notes=dict(type="str"),
-        wait=dict(type="bool", default=True),
-        timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=15),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
-
-
-def source_vm_id(mod):
+def source_vm_id(azure):
     """The source VM's id, built from its name when it is not an id already (ids are deterministic)."""
-    params = mod.params
+    params = azure.params
     source = params["source_vm"]
     if source.startswith("/"):
         parse_resource_id(source)
         return source
-    return resource_id(mod.subscription_id, params["source_resource_group"] or params["resource_group"],
+    return resource_id(azure.subscription_id, params["source_resource_group"] or params["resource_group"],
                        "Microsoft.Compute", "virtualMachines", source)
 
 
 def validate(params):
     validate_capture_params(params)
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    check_timeout(params["timeout"])
     check_poll_interval(params["poll_interval"])
     if params["state"] == "present" and not params["source_vm"]:
         raise ValueError("Option 'source_vm' is required with state=present.")
@@ -361,11 +324,11 @@ def validate(params):
                              "'2027-06-30' or '2027-06-30T00:00:00Z', got %r." % params["end_of_life_date"]) from None
 
 
-def run_absent(mod, capture):
-    params = mod.params
+def run_absent(azure, capture):
+    params = azure.params
     current = capture.get_version(params["version"], with_replication=False)
     if current is None:
-        mod.exit(False, diff=mod.make_diff({}, {}), version={"name": params["version"]}, definition_created=False)
+        azure.exit(False, diff=azure.make_diff({}, {}), version={"name": params["version"]}, definition_created=False)
         return
     markers = markers_of(current)
     if markers:
@@ -373,64 +336,51 @@ def run_absent(mod, capture):
                                 "goldenimage.avd.marker_tag before deleting it." % (params["version"],
                                                                                     ", ".join(markers)))
     before = describe_version(current)
-    if not mod.check_mode:
+    if not azure.check_mode:
         capture.delete_version(params["version"], Deadline(params["timeout"]))
-    mod.exit(True, diff=mod.make_diff(before, {}), version={"name": params["version"], "id": current.get("id")},
-             definition_created=False)
+    azure.exit(True, diff=azure.make_diff(before, {}), version={"name": params["version"], "id": current.get("id")},
+               definition_created=False)
 
 
-def run_present(mod, capture):
-    params = mod.params
-    deadline = Deadline(params["timeout"])
-    expected_source = source_vm_id(mod)
-    gallery = capture.get_gallery()
-    location = gallery["location"]
-
-    definition_created = False
+def ensure_definition(azure, capture, location, deadline):
+    """``(definition or None, created)``: the image definition, created from O(definition) when missing."""
+    params = azure.params
     definition = capture.get_definition()
-    if definition is None:
-        if not params["definition"]:
-            raise NotFoundError("Image definition '%s' does not exist in gallery '%s'; set 'definition' "
-                                "(publisher, offer, sku) to create it." % (params["image"], params["gallery"]))
-        definition_created = True
-        if not mod.check_mode:
-            capture.create_definition(definition_body(location, params["definition"]), deadline)
-    versions = [] if definition is None else capture.list_versions()
-    names = [v.get("name") for v in versions]
+    if definition is not None:
+        return definition, False
+    if not params["definition"]:
+        raise NotFoundError("Image definition '%s' does not exist in gallery '%s'; set 'definition' "
+                            "(publisher, offer, sku) to create it." % (params["image"], params["gallery"]))
+    if not azure.check_mode:
+        capture.create_definition(definition_body(location, params["definition"]), deadline)
+    return None, True
 
-    target_version = params["version"]
-    existing = None
-    if target_version == "auto":
+
+def pick_version(requested, versions, expected_source):
+    """``(version name, existing version or None)``: ``auto`` reuses the version of this source or takes the next."""
+    if requested == "auto":
         existing = find_version_from_source(versions, expected_source)
-        target_version = existing["name"] if existing else next_patch_version(names)
-    else:
-        existing = next((v for v in versions if v.get("name") == target_version), None)
+        return (existing["name"] if existing else next_patch_version([v.get("name") for v in versions])), existing
+    return requested, next((v for v in versions if v.get("name") == requested), None)
 
+
+def run_present(azure, capture):
+    params = azure.params
+    deadline = Deadline(params["timeout"])
+    expected_source = source_vm_id(azure)
+    location = capture.get_gallery()["location"]
+    definition, definition_created = ensure_definition(azure, capture, location, deadline)
+    versions = [] if definition is None else capture.list_versions()
+    target_version, existing = pick_version(params["version"], versions, expected_source)
     region_names = [r["name"] for r in params["target_regions"]] or [location]
     if existing is not None:
-        if not same_id(version_source_id(existing), expected_source):
-            raise ConflictError(
-                "Image version '%s' already exists and was captured from %s, not from %s; choose another version "
-                "(or version=auto)." % (target_version, version_source_id(existing), expected_source))
-        current = capture.get_version(target_version)
-        ignored = _ignored_regions(params["target_regions"], current, location)
-        if ignored:
-            mod.module.warn("Image version '%s' exists already and is not modified by this module: the requested "
-                            "target regions differ from its own (%s). Capture a new version to replicate it "
-                            "differently." % (target_version, ignored))
-        summary = replication_summary(current, _regions_of(current) or region_names)
-        if params["wait"] and not mod.check_mode:
-            current, summary = capture.wait_for_replication(target_version, _regions_of(current) or region_names,
-                                                            deadline, params["poll_interval"])
-        described = describe_version(current, summary)
-        mod.exit(False, diff=mod.make_diff(described, described), version=described, replication=summary,
-                 definition_created=definition_created)
+        exit_existing(azure, capture, existing, target_version, expected_source, location, region_names, deadline,
+                      definition_created)
         return
-
-    source = capture.get_source_vm(*_vm_rg_name(mod))
-    check_source_vm(source, *_vm_rg_name(mod))
-    parent = params["parent_version"] or highest_version(names)
-    tags = provenance_tags(source_provenance(source), parent, mod.server_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+    source = capture.get_source_vm(*_vm_rg_name(azure))
+    check_source_vm(source, *_vm_rg_name(azure))
+    parent = params["parent_version"] or highest_version([v.get("name") for v in versions])
+    tags = provenance_tags(source_provenance(source), parent, azure.server_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
                            params["build_id"], params["notes"])
     body = version_body(location, source["id"], params["target_regions"], params["replica_count"],
                         params["exclude_from_latest"], params["end_of_life_date"], params["storage_account_type"],
@@ -438,8 +388,8 @@ def run_present(mod, capture):
     planned = {"name": target_version, "location": location, "tags": body["tags"],
                "source_vm_id": source["id"],
                "target_regions": body["properties"]["publishingProfile"]["targetRegions"]}
-    if mod.check_mode:
-        mod.exit(True, diff=mod.make_diff({}, planned), version=planned, definition_created=definition_created)
+    if azure.check_mode:
+        azure.exit(True, diff=azure.make_diff({}, planned), version=planned, definition_created=definition_created)
         return
     capture.start_version(target_version, body)
     if params["wait"]:
@@ -449,8 +399,31 @@ def run_present(mod, capture):
         current = capture.get_version(target_version)
         summary = replication_summary(current, region_names)
     described = describe_version(current, summary)
-    mod.exit(True, diff=mod.make_diff({}, described), version=described, replication=summary,
-             definition_created=definition_created)
+    azure.exit(True, diff=azure.make_diff({}, described), version=described, replication=summary,
+               definition_created=definition_created)
+
+
+def exit_existing(azure, capture, existing, target_version, expected_source, location, region_names, deadline,
+                  definition_created):
+    """The version exists: it must come from the same source; it is never modified, only waited for."""
+    params = azure.params
+    if not same_id(version_source_id(existing), expected_source):
+        raise ConflictError(
+            "Image version '%s' already exists and was captured from %s, not from %s; choose another version "
+            "(or version=auto)." % (target_version, version_source_id(existing), expected_source))
+    current = capture.get_version(target_version)
+    ignored = _ignored_regions(params["target_regions"], current, location)
+    if ignored:
+        azure.module.warn("Image version '%s' exists already and is not modified by this module: the requested "
+                          "target regions differ from its own (%s). Capture a new version to replicate it "
+                          "differently." % (target_version, ignored))
+    summary = replication_summary(current, _regions_of(current) or region_names)
+    if params["wait"] and not azure.check_mode:
+        current, summary = capture.wait_for_replication(target_version, _regions_of(current) or region_names,
+                                                        deadline, params["poll_interval"])
+    described = describe_version(current, summary)
+    azure.exit(False, diff=azure.make_diff(described, described), version=described, replication=summary,
+               definition_created=definition_created)
 
 
 def _regions_of(version):
@@ -477,8 +450,8 @@ def _ignored_regions(requested, version, gallery_location):
     return "; ".join(parts)
 
 
-def _vm_rg_name(mod):
-    params = mod.params
+def _vm_rg_name(azure):
+    params = azure.params
     source = params["source_vm"]
     if source.startswith("/"):
         parts = parse_resource_id(source)
@@ -486,19 +459,51 @@ def _vm_rg_name(mod):
     return params["source_resource_group"] or params["resource_group"], source
 
 
+def run(azure):
+    validate(azure.params)
+    capture = Capture(azure.compute, to_wire, azure.params["resource_group"], azure.params["gallery"],
+                      azure.params["image"])
+    if azure.params["state"] == "absent":
+        run_absent(azure, capture)
+    else:
+        run_present(azure, capture)
+
+
 def main():
-    mod = AzureModule(argument_spec(), supports_check_mode=True)
-
-    def handler(mod):
-        validate(mod.params)
-        capture = Capture(mod.compute, to_wire, mod.params["resource_group"], mod.params["gallery"],
-                          mod.params["image"])
-        if mod.params["state"] == "absent":
-            run_absent(mod, capture)
-        else:
-            run_present(mod, capture)
-
-    mod.run(handler)
+    azure = AzureModule(
+        argument_spec=dict(
+            **gallery_image_options(),
+            version=dict(type="str", default="auto"),
+            source_vm=dict(type="str"),
+            source_resource_group=dict(type="str"),
+            definition=dict(type="dict", options=dict(
+                publisher=dict(type="str", required=True),
+                offer=dict(type="str", required=True),
+                sku=dict(type="str", required=True),
+                os_type=dict(type="str", choices=list(OS_TYPES), default="Windows"),
+                hyper_v_generation=dict(type="str", choices=list(HYPER_V_GENERATIONS), default="V2"),
+                security_type=dict(type="str", choices=list(SECURITY_TYPES), default="TrustedLaunchSupported"),
+                description=dict(type="str"),
+            )),
+            target_regions=dict(type="list", elements="dict", default=[], options=dict(
+                name=dict(type="str", required=True),
+                replicas=dict(type="int"),
+                storage_account_type=dict(type="str", choices=list(STORAGE_ACCOUNT_TYPES)),
+            )),
+            replica_count=dict(type="int"),
+            storage_account_type=dict(type="str", choices=list(STORAGE_ACCOUNT_TYPES)),
+            exclude_from_latest=dict(type="bool", default=False),
+            end_of_life_date=dict(type="str"),
+            parent_version=dict(type="str"),
+            build_id=dict(type="str"),
+            notes=dict(type="str"),
+            wait=dict(type="bool", default=True),
+            **wait_options(timeout=1800, poll_interval=15),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    azure.run(run)
 
 
 if __name__ == "__main__":

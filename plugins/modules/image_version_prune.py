@@ -38,10 +38,13 @@ options:
         when the identity cannot list the whole subscription.
     type: list
     elements: str
-  lock_ttl:
-    description: Lifetime of the marker lease on the image definition, in seconds of the ARM clock.
+  lease_seconds:
+    description:
+      - Lifetime of the marker lease on the image definition, in seconds of the ARM clock.
+      - The alias O(lock_ttl) is the name of earlier releases.
     type: int
     default: 300
+    aliases: [lock_ttl]
   timeout:
     description: How long, in seconds, to wait for the lease and for the deletions.
     type: int
@@ -104,9 +107,9 @@ latest_users:
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ignore_not_found
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id, validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._markers import MarkerStore
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._retention import select_for_deletion, versions_in_use
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_poller
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_operation
 
 
 def list_vms(compute, resource_groups):
@@ -143,8 +146,9 @@ def delete_versions(azure, names, deadline):
             gone.append(name)
     deleted = list(gone)
     for name, poller in pollers:
-        wait_poller(poller, deadline, describe="the deletion of version %s" % name,
-                    partial=lambda: {"deleted": list(deleted), "deleting": [item for item in names if item not in deleted]})
+        wait_operation(poller, deadline, "delete image version '%s'" % name,
+                       partial=lambda: {"deleted": list(deleted),
+                                        "deleting": [item for item in names if item not in deleted]})
         deleted.append(name)
     return gone
 
@@ -159,14 +163,14 @@ def run(azure):
     for group in params["vm_resource_groups"] or []:
         validate_name("resource_group", group, option="vm_resource_groups")
     check_poll_interval(params["poll_interval"])
-    for option in ("lock_ttl", "timeout"):
+    for option in ("lease_seconds", "timeout"):
         if params[option] < 1:
             raise ValueError("%s: must be a number of seconds >= 1, got %s." % (option, params[option]))
     image_id = resource_id(azure.subscription_id, params["resource_group"], "Microsoft.Compute",
                            "galleries", params["gallery"], "images", params["image"])
     store = MarkerStore(azure.compute, params["resource_group"], params["gallery"], params["image"],
                         to_wire=to_wire, server_now=azure.server_now, timeout=params["timeout"],
-                        poll_interval=params["poll_interval"], lock_ttl=params["lock_ttl"])
+                        poll_interval=params["poll_interval"], lock_ttl=params["lease_seconds"])
     versions, delete, kept, in_use, latest_users = decide(azure, store, image_id)
     if delete and not azure.check_mode:
         deadline = store.new_deadline()
@@ -189,12 +193,10 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            gallery=dict(type="str", required=True),
-            image=dict(type="str", required=True),
+            **gallery_image_options(),
             keep=dict(type="int", required=True),
             vm_resource_groups=dict(type="list", elements="str"),
-            lock_ttl=dict(type="int", default=300),
+            lease_seconds=dict(type="int", default=300, aliases=["lock_ttl"]),
             timeout=dict(type="int", default=1800),
             poll_interval=dict(type="float", default=15),
         ),

@@ -74,14 +74,16 @@ options:
     type: str
     choices: [present, absent]
     default: present
-  lock_ttl:
+  lease_seconds:
     description:
       - Lifetime of the lease on the image definition, in seconds of the Azure Resource Manager clock.
         A run that crashes while holding the lease blocks others at most this long.
       - It must exceed the time a run needs to change the marker (a few gallery updates of about
         20 seconds each).
+      - The alias O(lock_ttl) is the name of earlier releases.
     type: int
     default: 300
+    aliases: [lock_ttl]
   timeout:
     description:
       - How long, in seconds, to wait for the lease held by another run and for the tag updates.
@@ -188,7 +190,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
     validate_marker,
     validate_version,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
@@ -213,7 +215,7 @@ def validate(params):
         raise ValueError("state=absent takes marker and optionally version; source_marker and rollback apply "
                          "to state=present only.")
     check_poll_interval(params["poll_interval"])
-    for option in ("lock_ttl", "timeout"):
+    for option in ("lease_seconds", "timeout"):
         if params[option] < 1:
             raise ValueError("%s: must be a number of seconds >= 1, got %s." % (option, params[option]))
 
@@ -223,7 +225,7 @@ def run(azure):
     validate(params)
     store = MarkerStore(azure.compute, params["resource_group"], params["gallery"], params["image"],
                         to_wire=to_wire, server_now=azure.server_now, timeout=params["timeout"],
-                        poll_interval=params["poll_interval"], lock_ttl=params["lock_ttl"])
+                        poll_interval=params["poll_interval"], lock_ttl=params["lease_seconds"])
     outcome = change_marker(store, params["marker"], state=params["state"], version=params["version"],
                             source_marker=params["source_marker"], rollback=params["rollback"],
                             allow_excluded=params["allow_excluded"], check_mode=azure.check_mode)
@@ -246,16 +248,14 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            gallery=dict(type="str", required=True),
-            image=dict(type="str", required=True),
+            **gallery_image_options(),
             marker=dict(type="str", required=True),
             version=dict(type="str"),
             source_marker=dict(type="str"),
             rollback=dict(type="bool", default=False),
             allow_excluded=dict(type="bool", default=False),
             state=dict(type="str", choices=["present", "absent"], default="present"),
-            lock_ttl=dict(type="int", default=300),
+            lease_seconds=dict(type="int", default=300, aliases=["lock_ttl"]),
             timeout=dict(type="int", default=300),
             poll_interval=dict(type="float", default=5),
         ),

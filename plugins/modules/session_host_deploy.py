@@ -201,7 +201,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._deploy import (
     check_names,
     deploy,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
@@ -228,8 +228,7 @@ def run(azure):
 def main():
     azure = AzureModule(
         argument_spec=dict(
-            resource_group=dict(type="str", required=True),
-            host_pool=dict(type="str", required=True),
+            **host_pool_options(),
             image_version_id=dict(type="str", required=True),
             names=dict(type="list", elements="str", required=True),
             vm_size=dict(type="str", default="Standard_D4s_v5"),
@@ -256,8 +255,7 @@ def main():
                         "Configuration_1.0.02790.438.zip"),
             rollout_id=dict(type="str"),
             on_failure=dict(type="str", choices=["delete", "keep"], default="delete"),
-            timeout=dict(type="int", default=1800),
-            poll_interval=dict(type="float", default=15),
+            **wait_options(timeout=1800, poll_interval=15),
             tags=dict(type="dict"),
             purge_tags=dict(type="bool", default=False),
         ),

@@ -134,47 +134,32 @@ sysprep_log_tail:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import PreconditionError
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, check_vm_options, to_wire, vm_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import (
     Sysprepper,
-    is_generalized,
     keep_list,
     os_disk_refusal_reason,
     plan_steps,
-    power_state,
     refusal_reason,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval
-
-
-def argument_spec():
-    return dict(
-        resource_group=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        remove_local_accounts=dict(type="bool", default=True),
-        keep_accounts=dict(type="list", elements="str"),
-        timeout=dict(type="int", default=3600),
-        poll_interval=dict(type="float", default=15),
-    )
+from ansible_collections.goldenimage.avd.plugins.module_utils._vm import is_generalized, power_state
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
 def validate(params):
-    validate_name("resource_group", params["resource_group"])
-    validate_name("vm", params["name"], option="name")
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    check_vm_options(params)
+    check_timeout(params["timeout"])
     check_poll_interval(params["poll_interval"])
     for account in params["keep_accounts"] or []:
         if not account or len(account) > 256:
             raise ValueError("Option 'keep_accounts' holds an empty or over-long account name.")
 
 
-def handler(mod):
-    params = mod.params
+def run(azure):
+    params = azure.params
     validate(params)
     deadline = Deadline(params["timeout"])
-    sysprepper = Sysprepper(mod.compute, to_wire, params["resource_group"], params["name"], mod.server_now)
+    sysprepper = Sysprepper(azure.compute, to_wire, params["resource_group"], params["name"], azure.server_now)
     vm = sysprepper.get_vm()
     reason = refusal_reason(vm) or os_disk_refusal_reason(vm, sysprepper.get_os_disk(vm))
     if reason:
@@ -185,10 +170,10 @@ def handler(mod):
         raise PreconditionError("Cannot tell which local account is the provisioning admin of VM '%s' (the "
                                 "original has no osProfile.adminUsername); set keep_accounts." % params["name"])
     before = {"generalized": is_generalized(vm), "power_state": power_state(vm)}
-    if not steps or mod.check_mode:
+    if not steps or azure.check_mode:
         after = before if not steps else {"generalized": True, "power_state": "deallocated"}
-        mod.exit(bool(steps), diff=mod.make_diff(before, after), vm_id=vm["id"], generalized=before["generalized"],
-                 power_state=before["power_state"], steps=steps, keep_accounts=keep)
+        azure.exit(bool(steps), diff=azure.make_diff(before, after), vm_id=vm["id"], generalized=before["generalized"],
+                   power_state=before["power_state"], steps=steps, keep_accounts=keep)
         return
     result = sysprepper.execute(vm, steps, keep, deadline, params["poll_interval"])
     vm = sysprepper.get_vm()
@@ -199,12 +184,20 @@ def handler(mod):
         out["removed_accounts"] = result["removed_accounts"]
     if result["preflight"] is not None:
         out["preflight"] = result["preflight"]
-    mod.exit(True, diff=mod.make_diff(before, after), **out)
+    azure.exit(True, diff=azure.make_diff(before, after), **out)
 
 
 def main():
-    mod = AzureModule(argument_spec(), supports_check_mode=True)
-    mod.run(handler)
+    azure = AzureModule(
+        argument_spec=dict(
+            **vm_options(),
+            remove_local_accounts=dict(type="bool", default=True),
+            keep_accounts=dict(type="list", elements="str"),
+            **wait_options(timeout=3600, poll_interval=15),
+        ),
+        supports_check_mode=True,
+    )
+    azure.run(run)
 
 
 if __name__ == "__main__":

@@ -141,90 +141,81 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._backup import (
     describe_restore_point,
     restore_points_to_prune,
     validate_backup_params,
-    vm_power_state,
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ConflictError, NotFoundError, \
     PreconditionError
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._vm import power_state
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
 
-def argument_spec():
-    return dict(
-        resource_group=dict(type="str", required=True),
-        vm=dict(type="str", required=True),
-        name=dict(type="str"),
-        collection=dict(type="str"),
-        retain=dict(type="int"),
-        timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=15),
-        state=dict(type="str", choices=["present", "absent", "restored"], default="present"),
-    )
-
-
-def run_present(mod, backup, collection_info):
-    params = mod.params
-    deadline = Deadline(params["timeout"])
-    vm = backup.get_vm()
-    name = params["name"] or "backup-%s" % mod.server_now().strftime("%Y%m%dT%H%M%SZ")
-    changed = False
+def ensure_collection(azure, backup, vm, collection_info):
+    """The VM's restore point collection (None when check mode would create it); True when it is new."""
     collection = backup.get_collection()
-    if collection is None:
-        changed = True
-        collection_info["created"] = True
-        if not mod.check_mode:
-            collection, _created = backup.ensure_collection(vm, {})
-    else:
-        backup.ensure_collection(vm, {})
-    points_before = backup.list_restore_points(collection)
     if collection is not None:
-        collection_info["id"] = collection.get("id")
+        backup.ensure_collection(vm, {})
+        return collection, False
+    collection_info["created"] = True
+    if not azure.check_mode:
+        collection, _created = backup.ensure_collection(vm, {})
+    return collection, True
+
+
+def ensure_restore_point(azure, backup, name, points_before, deadline):
+    """``(before, restore point, restore points after, changed)`` for restore point ``name``."""
     existing = next((rp for rp in points_before if (rp.get("name") or "").lower() == name.lower()), None)
     if existing is not None:
         existing = backup.get_restore_point(existing["name"])
     if existing is not None and (existing.get("properties") or {}).get("provisioningState") == "Failed":
         raise ConflictError("Restore point '%s' exists but failed; delete it (state=absent) and run again." % name)
-    before = describe_restore_point(existing) if existing else {}
     if existing is not None:
-        restore_point = before
-        points_after = points_before
-    else:
-        changed = True
-        if mod.check_mode:
-            restore_point = {"name": name}
-            points_after = points_before + [{"name": name, "properties": {"timeCreated": "9999"}}]
-        else:
-            restore_point = describe_restore_point(backup.create_restore_point(name, deadline))
-            points_after = backup.list_restore_points()
+        before = describe_restore_point(existing)
+        return before, before, points_before, False
+    if azure.check_mode:
+        return {}, {"name": name}, points_before + [{"name": name, "properties": {"timeCreated": "9999"}}], True
+    restore_point = describe_restore_point(backup.create_restore_point(name, deadline))
+    return {}, restore_point, backup.list_restore_points(), True
+
+
+def run_present(azure, backup, collection_info):
+    params = azure.params
+    deadline = Deadline(params["timeout"])
+    vm = backup.get_vm()
+    name = params["name"] or "backup-%s" % azure.server_now().strftime("%Y%m%dT%H%M%SZ")
+    collection, changed = ensure_collection(azure, backup, vm, collection_info)
+    points_before = backup.list_restore_points(collection)
+    if collection is not None:
+        collection_info["id"] = collection.get("id")
+    before, restore_point, points_after, created = ensure_restore_point(azure, backup, name, points_before,
+                                                                        deadline)
     pruned = [rp["name"] for rp in restore_points_to_prune(points_after, params["retain"], keep_name=name)]
-    if pruned:
-        changed = True
-        if not mod.check_mode:
-            for rp_name in pruned:
-                backup.delete_restore_point(rp_name, deadline)
-    diff = mod.make_diff(
+    if pruned and not azure.check_mode:
+        for rp_name in pruned:
+            backup.delete_restore_point(rp_name, deadline)
+    diff = azure.make_diff(
         {"restore_point": before, "restore_points": sorted(rp.get("name") for rp in points_before)},
         {"restore_point": restore_point,
          "restore_points": sorted(rp.get("name") for rp in points_after if rp.get("name") not in pruned)})
-    mod.exit(changed, diff=diff, restore_point=restore_point, collection=collection_info, pruned=pruned)
+    azure.exit(changed or created or bool(pruned), diff=diff, restore_point=restore_point,
+               collection=collection_info, pruned=pruned)
 
 
-def run_absent(mod, backup, collection_info):
-    params = mod.params
+def run_absent(azure, backup, collection_info):
+    params = azure.params
     collection = backup.get_collection()
     if collection is not None:
         collection_info["id"] = collection.get("id")
     existing = backup.get_restore_point(params["name"]) if collection is not None else None
     if existing is None:
-        mod.exit(False, diff=mod.make_diff({}, {}), collection=collection_info)
+        azure.exit(False, diff=azure.make_diff({}, {}), collection=collection_info)
         return
-    if not mod.check_mode:
+    if not azure.check_mode:
         backup.delete_restore_point(params["name"], Deadline(params["timeout"]))
-    mod.exit(True, diff=mod.make_diff(describe_restore_point(existing), {}), collection=collection_info)
+    azure.exit(True, diff=azure.make_diff(describe_restore_point(existing), {}), collection=collection_info)
 
 
-def run_restored(mod, backup, collection_info):
-    params = mod.params
+def run_restored(azure, backup, collection_info):
+    params = azure.params
     vm = backup.get_vm()
     collection = backup.get_collection()
     restore_point = backup.get_restore_point(params["name"]) if collection is not None else None
@@ -235,40 +226,50 @@ def run_restored(mod, backup, collection_info):
     plan = backup.restore_plan(vm, restore_point)
     described = describe_restore_point(restore_point)
     if not plan:
-        mod.exit(False, diff=mod.make_diff({}, {}), restore_point=described, collection=collection_info,
-                 restored_disks=[], replaced_disk_ids=[])
+        azure.exit(False, diff=azure.make_diff({}, {}), restore_point=described, collection=collection_info,
+                   restored_disks=[], replaced_disk_ids=[])
         return
-    if vm_power_state(vm) != "deallocated":
+    if power_state(vm) != "deallocated":
         raise PreconditionError("VM '%s' must be deallocated to restore its disks (power state: %s); deallocate it "
-                                "with goldenimage.avd.vm_power first." % (params["vm"], vm_power_state(vm)))
+                                "with goldenimage.avd.vm_power first." % (params["vm"], power_state(vm)))
     new_names = [name for _lun, _current, name, _drp in plan]
     replaced = [current for _lun, current, _name, _drp in plan if current]
-    diff = mod.make_diff({"disk_ids": replaced}, {"disks": new_names})
-    if not mod.check_mode:
+    diff = azure.make_diff({"disk_ids": replaced}, {"disks": new_names})
+    if not azure.check_mode:
         replaced = backup.restore(vm, restore_point, plan, Deadline(params["timeout"]))
-    mod.exit(True, diff=diff, restore_point=described, collection=collection_info, restored_disks=new_names,
-             replaced_disk_ids=replaced)
+    azure.exit(True, diff=diff, restore_point=described, collection=collection_info, restored_disks=new_names,
+               replaced_disk_ids=replaced)
+
+
+def run(azure):
+    params = azure.params
+    validate_backup_params(params)
+    check_timeout(params["timeout"])
+    collection_name = params["collection"] or default_collection_name(params["vm"])
+    backup = Backup(azure.compute, to_wire, params["resource_group"], params["vm"], collection_name)
+    collection_info = {"name": collection_name, "id": None, "created": False}
+    if params["state"] == "present":
+        run_present(azure, backup, collection_info)
+    elif params["state"] == "absent":
+        run_absent(azure, backup, collection_info)
+    else:
+        run_restored(azure, backup, collection_info)
 
 
 def main():
-    mod = AzureModule(argument_spec(), supports_check_mode=True)
-
-    def handler(mod):
-        params = mod.params
-        validate_backup_params(params)
-        if params["timeout"] < 0:
-            raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
-        collection_name = params["collection"] or default_collection_name(params["vm"])
-        backup = Backup(mod.compute, to_wire, params["resource_group"], params["vm"], collection_name)
-        collection_info = {"name": collection_name, "id": None, "created": False}
-        if params["state"] == "present":
-            run_present(mod, backup, collection_info)
-        elif params["state"] == "absent":
-            run_absent(mod, backup, collection_info)
-        else:
-            run_restored(mod, backup, collection_info)
-
-    mod.run(handler)
+    azure = AzureModule(
+        argument_spec=dict(
+            resource_group=dict(type="str", required=True),
+            vm=dict(type="str", required=True),
+            name=dict(type="str"),
+            collection=dict(type="str"),
+            retain=dict(type="int"),
+            **wait_options(timeout=1800, poll_interval=15),
+            state=dict(type="str", choices=["present", "absent", "restored"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    azure.run(run)
 
 
 if __name__ == "__main__":

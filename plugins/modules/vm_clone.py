@@ -182,24 +182,8 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._clone import (
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import NotFoundError, PreconditionError
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id, validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
-
-
-def argument_spec():
-    return dict(
-        resource_group=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        source_vm=dict(type="str"),
-        source_resource_group=dict(type="str"),
-        vm_size=dict(type="str"),
-        subnet_id=dict(type="str"),
-        allow_running_source=dict(type="bool", default=False),
-        tags=dict(type="dict", default={}),
-        timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=15),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-    )
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
 
 def validate(params):
@@ -210,12 +194,11 @@ def validate(params):
         validate_name("tag_key", key, option="tags")
         if value is not None and len(str(value)) > 256:
             raise ValueError("Option 'tags': the value of %r is longer than 256 characters." % key)
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+    check_timeout(params["timeout"])
 
 
-def run_present(mod, cloner):
-    params = mod.params
+def run_present(azure, cloner):
+    params = azure.params
     source_rg = params["source_resource_group"] or params["resource_group"]
     source = cloner.get_vm(source_rg, params["source_vm"])
     if source is None:
@@ -238,20 +221,20 @@ def run_present(mod, cloner):
                                 "from; set subnet_id." % params["source_vm"])
     before = {} if existing is None else Cloner.describe(existing, names)
     created, described = cloner.ensure(source, params["name"], params["vm_size"], subnet_id, params["tags"],
-                                       Deadline(params["timeout"]), mod.check_mode)
-    if mod.check_mode and created:
+                                       Deadline(params["timeout"]), azure.check_mode)
+    if azure.check_mode and created:
         described = {"name": params["name"], "location": source["location"], "names": names,
                      "vm_size": params["vm_size"] or ((source.get("properties") or {}).get("hardwareProfile") or {})
                      .get("vmSize")}
-    mod.exit(bool(created), diff=mod.make_diff(before, described), clone=described, source_vm_id=source["id"],
-             created=created)
+    azure.exit(bool(created), diff=azure.make_diff(before, described), clone=described, source_vm_id=source["id"],
+               created=created)
 
 
-def run_absent(mod, cloner):
-    params = mod.params
+def run_absent(azure, cloner):
+    params = azure.params
     source_id = None
     if params["source_vm"]:
-        source_id = resource_id(mod.subscription_id, params["source_resource_group"] or params["resource_group"],
+        source_id = resource_id(azure.subscription_id, params["source_resource_group"] or params["resource_group"],
                                 "Microsoft.Compute", "virtualMachines", params["source_vm"])
     found = cloner.find(params["name"])
     vm = found["vm"]
@@ -271,28 +254,42 @@ def run_absent(mod, cloner):
          if source_id is None or is_clone_of(s, source_id)]
     before = {"resources": planned}
     if not planned:
-        mod.exit(False, diff=mod.make_diff(before, {"resources": []}), deleted=[])
+        azure.exit(False, diff=azure.make_diff(before, {"resources": []}), deleted=[])
         return
-    if mod.check_mode:
-        mod.exit(True, diff=mod.make_diff(before, {"resources": []}), deleted=planned)
+    if azure.check_mode:
+        azure.exit(True, diff=azure.make_diff(before, {"resources": []}), deleted=planned)
         return
     # Disks and the NIC go with the VM (deleteOption Delete); the list says what no longer exists.
     cloner.remove(params["name"], found, Deadline(params["timeout"]), source_id)
-    mod.exit(True, diff=mod.make_diff(before, {"resources": []}), deleted=planned)
+    azure.exit(True, diff=azure.make_diff(before, {"resources": []}), deleted=planned)
+
+
+def run(azure):
+    validate(azure.params)
+    cloner = Cloner(azure.compute, to_wire, azure.params["resource_group"])
+    if azure.params["state"] == "absent":
+        run_absent(azure, cloner)
+    else:
+        run_present(azure, cloner)
 
 
 def main():
-    mod = AzureModule(argument_spec(), supports_check_mode=True)
-
-    def handler(mod):
-        validate(mod.params)
-        cloner = Cloner(mod.compute, to_wire, mod.params["resource_group"])
-        if mod.params["state"] == "absent":
-            run_absent(mod, cloner)
-        else:
-            run_present(mod, cloner)
-
-    mod.run(handler)
+    azure = AzureModule(
+        argument_spec=dict(
+            resource_group=dict(type="str", required=True),
+            name=dict(type="str", required=True),
+            source_vm=dict(type="str"),
+            source_resource_group=dict(type="str"),
+            vm_size=dict(type="str"),
+            subnet_id=dict(type="str"),
+            allow_running_source=dict(type="bool", default=False),
+            tags=dict(type="dict", default={}),
+            **wait_options(timeout=1800, poll_interval=15),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+        ),
+        supports_check_mode=True,
+    )
+    azure.run(run)
 
 
 if __name__ == "__main__":

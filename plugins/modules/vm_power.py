@@ -23,14 +23,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the VM.
-    type: str
-    required: true
-  name:
-    description: Name of the VM.
-    type: str
-    required: true
   state:
     description:
       - The power state wanted; leave unset to only read it.
@@ -46,11 +38,13 @@ options:
     default: false
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.vm
   - goldenimage.avd.wait
   - goldenimage.avd.attributes
 notes:
-  - O(poll_interval) is accepted for symmetry; the waits of this module follow the C(Retry-After)
-    interval of the Azure operations.
+  - O(poll_interval) paces the wait for a power transition already in progress (V(starting),
+    V(stopping), V(deallocating)); the start, stop and deallocate operations themselves follow the
+    C(Retry-After) interval of the Azure operations.
 """
 
 EXAMPLES = r"""
@@ -107,129 +101,41 @@ recorded_power_state:
   sample: running
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
-    NotFoundError,
-    PreconditionError,
-    TimeoutError,  # pylint: disable=redefined-builtin
-    classify,
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, check_vm_options, vm_options, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._power import (  # pylint: disable=unused-import
+    PowerSwitch,
+    power_actions,  # the rules of state changes, tested through this module
+    set_power_state,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
-from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import is_generalized, power_state
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_for
-
-TAG_POWER_BEFORE = "goldenimage.power-state-before"
-STATES = ("running", "stopped", "deallocated")
-
-# Transitional states settle into these.
-_SETTLES_TO = {"starting": "running", "stopping": "stopped", "deallocating": "deallocated"}
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
-def power_actions(current, wanted):
-    """The Azure actions that take a VM from power state ``current`` to ``wanted``, in order."""
-    current = _SETTLES_TO.get(current, current)
-    if wanted is None or current == wanted:
-        return []
-    if wanted == "running":
-        return ["start"]
-    if wanted == "deallocated":
-        return ["deallocate"]
-    if wanted == "stopped":
-        return ["start", "power_off"] if current == "deallocated" else ["power_off"]
-    raise ValueError("Option 'state' must be one of running, stopped, deallocated; got %r." % wanted)
+def validate(params):
+    check_vm_options(params)
+    check_timeout(params["timeout"])
+    check_poll_interval(params["poll_interval"])
 
 
-def update_tags(ops, params, tags, deadline):
-    """Replace the VM's tags (PATCH); Azure keeps everything else of the VM as it is."""
-    poller = ops.begin_update(params["resource_group"], params["name"], {"tags": tags})
-    poller.wait(timeout=deadline.remaining())
-    if not poller.done():
-        raise TimeoutError("Timed out updating the tags of VM '%s'; run the task again." % params["name"])
-    poller.result()
+def run(azure):
+    params = azure.params
+    validate(params)
+    switch = PowerSwitch(azure.compute, params["resource_group"], params["name"], Deadline(params["timeout"]),
+                         params["poll_interval"])
+    changed, before, after, result = set_power_state(switch, params["state"], params["remember"], azure.check_mode)
+    azure.exit(changed, diff=azure.make_diff(before, after), **result)
 
 
 def main():
-    mod = AzureModule(dict(
-        resource_group=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        state=dict(type="str", choices=["running", "stopped", "deallocated", "restored"]),
-        remember=dict(type="bool", default=False),
-        timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=15),
-    ), supports_check_mode=True)
-
-    def get(mod):
-        params = mod.params
-        try:
-            return to_wire(mod.compute.virtual_machines.get(params["resource_group"], params["name"],
-                                                            expand="instanceView"))
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                raise NotFoundError("VM '%s' was not found in resource group '%s'." % (
-                    params["name"], params["resource_group"]), code=err.code, status=err.status) from exc
-            raise err from exc
-
-    def handler(mod):
-        params = mod.params
-        validate_name("resource_group", params["resource_group"])
-        validate_name("vm", params["name"], option="name")
-        if params["timeout"] < 0:
-            raise ValueError("Option 'timeout' must be >= 0 seconds.")
-        check_poll_interval(params["poll_interval"])
-        deadline = Deadline(params["timeout"])
-        vm = get(mod)
-        before = power_state(vm)
-        generalized = is_generalized(vm)
-        if before in _SETTLES_TO and params["state"]:
-            # Let a transition in progress finish before deciding (a second start/stop would conflict).
-            def settled():
-                current = get(mod)
-                return current if power_state(current) not in _SETTLES_TO else None
-
-            vm = wait_for(settled, deadline, params["poll_interval"],
-                          "VM '%s' to finish its power transition" % params["name"])
-            before = power_state(vm)
-        tags = dict(vm.get("tags") or {})
-        recorded = tags.get(TAG_POWER_BEFORE)
-        wanted = params["state"]
-        tag_change = None
-        if wanted == "restored":
-            wanted = recorded if recorded in STATES else None
-            if recorded is not None:
-                tags.pop(TAG_POWER_BEFORE)
-                tag_change = tags
-        actions = power_actions(before, wanted)
-        if params["remember"] and params["state"] != "restored" and actions and recorded is None:
-            tags[TAG_POWER_BEFORE] = before
-            tag_change = tags
-        if "start" in actions and generalized:
-            raise PreconditionError("VM '%s' is generalized and cannot be started; it exists only to be captured "
-                                    "as an image." % params["name"])
-        after = wanted if actions else before
-        ops = mod.compute.virtual_machines
-        if tag_change is not None and not mod.check_mode and params["state"] != "restored":
-            update_tags(ops, params, tag_change, deadline)
-        if actions and not mod.check_mode:
-            for action in actions:
-                poller = {"start": ops.begin_start, "power_off": ops.begin_power_off,
-                          "deallocate": ops.begin_deallocate}[action](params["resource_group"], params["name"])
-                poller.wait(timeout=deadline.remaining())
-                if not poller.done():
-                    raise TimeoutError("Timed out waiting for %s of VM '%s'; run the task again." % (
-                        action.replace("_", " "), params["name"]))
-                poller.result()
-            after = power_state(get(mod))
-        if tag_change is not None and not mod.check_mode and params["state"] == "restored":
-            update_tags(ops, params, tag_change, deadline)
-        recorded_after = (tag_change or {}).get(TAG_POWER_BEFORE) if tag_change is not None else recorded
-        mod.exit(bool(actions) or tag_change is not None,
-                 diff=mod.make_diff({"power_state": before, "recorded_power_state": recorded},
-                                    {"power_state": after, "recorded_power_state": recorded_after}),
-                 power_state=after, previous_power_state=before, generalized=generalized, vm_id=vm["id"],
-                 recorded_power_state=recorded_after)
-
-    mod.run(handler)
+    azure = AzureModule(
+        argument_spec=dict(
+            **vm_options(),
+            state=dict(type="str", choices=["running", "stopped", "deallocated", "restored"]),
+            remember=dict(type="bool", default=False),
+            **wait_options(timeout=1800, poll_interval=15),
+        ),
+        supports_check_mode=True,
+    )
+    azure.run(run)
 
 
 if __name__ == "__main__":

@@ -24,10 +24,6 @@ description:
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
-  resource_group:
-    description: Resource group of the VM.
-    type: str
-    required: true
   name:
     description: Name of the VM; it must be running.
     type: str
@@ -43,6 +39,7 @@ options:
     default: true
 extends_documentation_fragment:
   - goldenimage.avd.azure
+  - goldenimage.avd.vm
   - goldenimage.avd.wait
   - goldenimage.avd.attributes
 notes:
@@ -94,87 +91,53 @@ rebooted:
   type: bool
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
-    AzureModuleError,
-    PreconditionError,
-    TimeoutError,  # pylint: disable=redefined-builtin
+from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, check_vm_options, vm_options, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._updates import (
+    check_kb_ids,
+    install_updates,
+    vm_ready_for_updates,
 )
-from ansible_collections.goldenimage.avd.plugins.module_utils._guest_scripts import run_guest_op
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
-from ansible_collections.goldenimage.avd.plugins.module_utils._sysprep import is_generalized, power_state
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
 
-def handler(mod):
-    params = mod.params
-    validate_name("resource_group", params["resource_group"])
-    validate_name("vm", params["name"], option="name")
-    for kb in params["updates"]:
-        if not kb or "," in kb or len(kb) > 32:
-            raise ValueError("Option 'updates' holds %r; give KB ids such as 'KB5046617'." % kb)
-    if params["timeout"] < 0:
-        raise ValueError("Option 'timeout' must be >= 0 seconds, got %d." % params["timeout"])
+def validate(params):
+    check_vm_options(params)
+    check_kb_ids(params["updates"])
+    check_timeout(params["timeout"])
+
+
+def run(azure):
+    params = azure.params
+    validate(params)
     deadline = Deadline(params["timeout"])
     rg, name = params["resource_group"], params["name"]
-    vm = to_wire(mod.compute.virtual_machines.get(rg, name, expand="instanceView"))
-    state = power_state(vm)
-    if is_generalized(vm):
-        raise PreconditionError("VM '%s' is generalized; it cannot run, so no updates can be installed in it. "
-                                "Update the original VM the image was built from." % name)
-    if state != "running" and not mod.check_mode:
-        raise PreconditionError("VM '%s' is %s; Windows updates are installed in a running VM (start it with "
-                                "goldenimage.avd.vm_power)." % (name, state))
-    if mod.check_mode:
+    state = vm_ready_for_updates(azure.compute, rg, name, azure.check_mode)
+    if azure.check_mode:
         if state != "running":
             # in a previewed play the task that starts the VM did not start it; a real run needs it running
-            mod.module.warn("VM '%s' is %s now; a real run needs it running (start it first with "
-                            "goldenimage.avd.vm_power, as the golden_image role does)." % (name, state))
-        mod.exit(True, diff=mod.make_diff({}, {}), installed=[], to_install=[], pending_before=[],
-                 reboot_required=False, rebooted=False,
-                 msg="Check mode: the VM was not scanned (that takes a Run Command); a real run installs what is "
-                     "pending.")
+            azure.module.warn("VM '%s' is %s now; a real run needs it running (start it first with "
+                              "goldenimage.avd.vm_power, as the golden_image role does)." % (name, state))
+        azure.exit(True, diff=azure.make_diff({}, {}), installed=[], to_install=[], pending_before=[],
+                   reboot_required=False, rebooted=False,
+                   msg="Check mode: the VM was not scanned (that takes a Run Command); a real run installs what "
+                       "is pending.")
         return
-    report, stdout, stderr = run_guest_op(mod.compute, to_wire, rg, name, "preflight", deadline)
-    if not isinstance(report, dict):
-        raise AzureModuleError("The update scan in VM '%s' gave no report: %s" % (name, (stderr or stdout)[-500:]))
-    pending = [str(kb) for kb in report.get("pendingUpdates") or []]
-    wanted = {kb.upper() for kb in params["updates"]}
-    to_install = [kb for kb in pending if not wanted or kb.upper() in wanted]
-    result = dict(installed=[], to_install=to_install, pending_before=pending, reboot_required=False,
-                  rebooted=False)
-    if not to_install:
-        mod.exit(False, diff=mod.make_diff({"pending": pending}, {"pending": pending}), **result)
-        return
-    report, stdout, stderr = run_guest_op(mod.compute, to_wire, rg, name, "install-updates", deadline,
-                                          Updates=list(params["updates"]))
-    if not isinstance(report, dict):
-        raise AzureModuleError("Installing updates in VM '%s' gave no report: %s" % (name, (stderr or stdout)[-500:]))
-    result["installed"] = list(report.get("installed") or [])
-    result["reboot_required"] = bool(report.get("rebootRequired"))
-    if result["reboot_required"] and params["reboot"]:
-        poller = mod.compute.virtual_machines.begin_restart(rg, name)
-        poller.wait(timeout=deadline.remaining())
-        if not poller.done():
-            raise TimeoutError("Timed out restarting VM '%s' after the updates; they are installed." % name,
-                               partial=result)
-        poller.result()
-        result["rebooted"] = True
-    remaining = list(report.get("remaining") or [kb for kb in pending if kb not in result["installed"]])
-    mod.exit(bool(result["installed"]), diff=mod.make_diff({"pending": pending}, {"pending": remaining}),
-             **result)
+    changed, before, after, result = install_updates(azure.compute, rg, name, params["updates"], params["reboot"],
+                                                     deadline)
+    azure.exit(changed, diff=azure.make_diff(before, after), **result)
 
 
 def main():
-    mod = AzureModule(dict(
-        resource_group=dict(type="str", required=True),
-        name=dict(type="str", required=True),
-        updates=dict(type="list", elements="str", default=[]),
-        reboot=dict(type="bool", default=True),
-        timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=15),
-    ), supports_check_mode=True)
-    mod.run(handler)
+    azure = AzureModule(
+        argument_spec=dict(
+            **vm_options(),
+            updates=dict(type="list", elements="str", default=[]),
+            reboot=dict(type="bool", default=True),
+            **wait_options(timeout=1800, poll_interval=15),
+        ),
+        supports_check_mode=True,
+    )
+    azure.run(run)
 
 
 if __name__ == "__main__":

@@ -96,3 +96,49 @@ def test_ignore_not_found_lets_other_errors_through(raised):
     with pytest.raises(type(raised)):
         with ignore_not_found():
             raise raised
+
+
+# ------------------------------------------------------------------------------ azure_errors
+
+@pytest.mark.parametrize(
+    "raised, expected",
+    [
+        (http_error(409, "OperationNotAllowed"), _errors.ConflictError),
+        (http_error(404, "ResourceNotFound"), _errors.NotFoundError),
+        (ServiceRequestError("no route"), _errors.ConnectionFailedError),
+        (RuntimeError("boom"), _errors.AzureModuleError),
+        (_errors.TimeoutError("Timed out."), _errors.TimeoutError),
+    ],
+)
+def test_azure_errors_raises_the_typed_error_naming_the_operation(raised, expected):
+    with pytest.raises(expected) as err:
+        with _errors.azure_errors("delete the clone VM 'c1'"):
+            raise raised
+    assert type(err.value) is expected  # pylint: disable=unidiomatic-typecheck
+    assert err.value.operation == "delete the clone VM 'c1'"
+
+
+def test_azure_errors_innermost_operation_wins_and_partial_is_merged():
+    with pytest.raises(_errors.ConflictError) as err:
+        with _errors.azure_errors("build the image", partial={"steps": ["clone"]}):
+            with _errors.azure_errors("create disk 'd1'", partial=lambda: {"created": ["s1"]}):
+                raise http_error(409)
+    assert err.value.operation == "create disk 'd1'"
+    assert err.value.partial == {"created": ["s1"], "steps": ["clone"]}
+
+
+def test_azure_errors_names_the_missing_resource():
+    with pytest.raises(_errors.NotFoundError) as err:
+        with _errors.azure_errors("read VM 'vm1'", not_found="VM 'vm1' was not found in resource group 'rg'."):
+            raise http_error(404, "ResourceNotFound", "The Resource was not found.")
+    assert err.value.message == "VM 'vm1' was not found in resource group 'rg'."
+    assert err.value.code == "ResourceNotFound" and err.value.status == 404 and err.value.request_id == "req-1"
+
+
+def test_azure_errors_lets_bad_input_through_and_works_as_a_decorator():
+    @_errors.azure_errors("validate the options")
+    def validate():
+        raise ValueError("Option 'name' is required.")
+
+    with pytest.raises(ValueError, match="Option 'name' is required."):
+        validate()

@@ -250,3 +250,14 @@ def test_auth_options_cannot_be_redefined():
     with patch_module_args({}):
         with pytest.raises(ValueError, match="shared authentication option"):
             AzureModule(dict(secret=dict(type="str")))
+
+
+def test_failure_names_the_operation(awx_env, capsys):
+    def handler(_azure):
+        with _errors.azure_errors("delete the clone VM 'c1'"):
+            raise _errors.ConflictError("The VM is being deallocated.", code="OperationNotAllowed", status=409)
+
+    code, result = run_module({}, lambda azure: azure.run(handler), capsys)
+    assert code == 1
+    assert result["msg"].startswith("Could not delete the clone VM 'c1': The VM is being deallocated.")
+    assert result["azure_error"]["operation"] == "delete the clone VM 'c1'"

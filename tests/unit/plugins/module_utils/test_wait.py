@@ -6,7 +6,7 @@ import pytest
 from azure.core.polling import LROPoller, NoPolling
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import TimeoutError as WaitTimeout
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, wait_for, wait_poller
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, wait_for, wait_operation, wait_poller
 
 
 class FakeClock:
@@ -135,3 +135,17 @@ def test_wait_poller_times_out_with_status_and_partial():
     assert poller.waited == [pytest.approx(20)]
     assert "replication to northeurope" in str(err.value) and "InProgress" in str(err.value)
     assert err.value.partial == {"version": "1.0.1"}
+
+
+def test_wait_operation_names_the_operation_on_timeout():
+    clock = FakeClock()
+    with pytest.raises(WaitTimeout) as err:
+        wait_operation(NeverDone(), Deadline(30, clock=clock), "delete the clone VM 'c1'",
+                       partial=lambda: {"deleted": []}, clock=clock)
+    assert "waiting for Azure to delete the clone VM 'c1'" in str(err.value)
+    assert err.value.operation == "delete the clone VM 'c1'" and err.value.partial == {"deleted": []}
+
+
+def test_wait_operation_returns_the_result():
+    poller = LROPoller(None, "initial", lambda response: {"provisioningState": "Succeeded"}, NoPolling())
+    assert wait_operation(poller, 5, "create disk 'd1'") == {"provisioningState": "Succeeded"}
