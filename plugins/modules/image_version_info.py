@@ -168,19 +168,17 @@ server_time:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import is_not_found
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
+from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id, validate_name
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_plans import build_tree, marker_map
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_tags import (
     LOCK_TAG,
-    MarkerStore,
     binding_of,
-    build_tree,
     format_time,
-    marker_map,
     parse_lock,
-    same_id,
     validate_marker,
-    validate_version,
 )
+from ansible_collections.goldenimage.avd.plugins.module_utils._versions import validate_version
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
 
 
