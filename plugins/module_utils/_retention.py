@@ -65,7 +65,7 @@ def rollback_targets(versions):
     """``{version: [markers]}``: where a rollback of each marker would go.
 
     That is the previous holder recorded on the version that holds the marker (newest claim), unless
-    the marker got there by a rollback already (a second rollback is a no-op, see ``_markers``).
+    the marker got there by a rollback already (a second rollback is a no-op, see ``_marker_plans.rollback_target``).
     """
     by_name = {item["name"]: item for item in versions}
     targets = {}
@@ -78,7 +78,7 @@ def rollback_targets(versions):
 
 
 def select_for_deletion(versions, keep, in_use, latest_users=(), now=None):
-    """Split ``versions`` (summaries from ``_markers.summarize_version``) into delete / keep.
+    """Split ``versions`` (summaries from ``_marker_tags.summarize_version``) into delete / keep.
 
     Keeps the ``keep`` highest version numbers, and of the rest every version that holds a
     marker, is where a rollback of a marker goes (its recorded previous holder, unless a rollback
