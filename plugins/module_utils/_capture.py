@@ -21,6 +21,7 @@ from ._errors import (
     ignore_not_found,
 )
 from ._ids import same_id, validate_name
+from ._versions import highest_version, next_patch_version, version_key  # noqa: F401 (image_capture imports them from here)
 
 TAG_SOURCE_VM = "goldenimage.source-vm"
 TAG_PARENT_VERSION = "goldenimage.parent-version"
@@ -39,37 +40,10 @@ HYPER_V_GENERATIONS = ("V1", "V2")
 SECURITY_TYPES = ("Standard", "TrustedLaunch", "TrustedLaunchSupported", "ConfidentialVM",
                   "ConfidentialVMSupported", "TrustedLaunchAndConfidentialVmSupported")
 
-_VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)$")
-
 
 # ---------------------------------------------------------------------------------------------
 # Pure helpers
 # ---------------------------------------------------------------------------------------------
-
-def version_key(version):
-    """``"1.10.2"`` -> ``(1, 10, 2)``; None when the name is not a three-part version."""
-    match = _VERSION_RE.match(version or "")
-    if not match:
-        return None
-    return tuple(int(part) for part in match.groups())
-
-
-def highest_version(names):
-    """The highest three-part version among ``names`` (others ignored), or None."""
-    keyed = [(version_key(name), name) for name in names if version_key(name) is not None]
-    if not keyed:
-        return None
-    return max(keyed)[1]
-
-
-def next_patch_version(names, first="1.0.0"):
-    """The next patch after the highest existing version, or ``first`` when there is none."""
-    top = highest_version(names)
-    if top is None:
-        return first
-    major, minor, patch = version_key(top)
-    return "%d.%d.%d" % (major, minor, patch + 1)
-
 
 def normalize_region(name):
     """Azure returns region display names ("West Europe") or names ("westeurope"); compare these."""
@@ -84,17 +58,7 @@ def validate_capture_params(params):
     version = params.get("version") or "auto"
     if version != "auto":
         validate_name("image_version", version)
-    for index, region in enumerate(params.get("target_regions") or []):
-        if not region.get("name"):
-            raise ValueError("Option 'target_regions[%d].name' is required (an Azure region such as 'westeurope')."
-                             % index)
-        replicas = region.get("replicas")
-        if replicas is not None and not 1 <= replicas <= 100:
-            raise ValueError("Option 'target_regions[%d].replicas' must be between 1 and 100, got %r."
-                             % (index, replicas))
-    names = [normalize_region(r["name"]) for r in params.get("target_regions") or []]
-    if len(set(names)) != len(names):
-        raise ValueError("Option 'target_regions' lists a region twice: %s." % ", ".join(names))
+    validate_target_regions(params.get("target_regions") or [])
     replica_count = params.get("replica_count")
     if replica_count is not None and not 1 <= replica_count <= 100:
         raise ValueError("Option 'replica_count' must be between 1 and 100, got %r." % (replica_count,))
@@ -114,6 +78,21 @@ def validate_capture_params(params):
         for key in ("publisher", "offer", "sku"):
             if not definition.get(key):
                 raise ValueError("Option 'definition.%s' is required to create the image definition." % key)
+
+
+def validate_target_regions(target_regions):
+    """Every region named, at most once, with 1-100 replicas; raise ValueError naming the option."""
+    for index, region in enumerate(target_regions):
+        if not region.get("name"):
+            raise ValueError("Option 'target_regions[%d].name' is required (an Azure region such as 'westeurope')."
+                             % index)
+        replicas = region.get("replicas")
+        if replicas is not None and not 1 <= replicas <= 100:
+            raise ValueError("Option 'target_regions[%d].replicas' must be between 1 and 100, got %r."
+                             % (index, replicas))
+    names = [normalize_region(r["name"]) for r in target_regions]
+    if len(set(names)) != len(names):
+        raise ValueError("Option 'target_regions' lists a region twice: %s." % ", ".join(names))
 
 
 def target_regions_body(target_regions, default_location):
@@ -395,7 +374,7 @@ def find_version_from_source(versions, source_vm_id):
     matches = [v for v in versions if same_id(version_source_id(v), source_vm_id)]
     if not matches:
         return None
-    return max(matches, key=lambda v: version_key(v.get("name")) or (-1, -1, -1))
+    return max(matches, key=lambda v: version_key(v.get("name")))
 
 
 def describe_version(version, summary=None):

@@ -310,11 +310,40 @@ def deploy(ctx, params, names, check_mode, timeout, poll_interval):
     image_version_id = params["image_version_id"]
     parts = check_image_version_id(image_version_id)
     state = plan_hosts(ctx, names, image_version_id)
+    work = _work(names, state)
+    reports = _initial_reports(names, state, work)
+    changed = bool(work["create"] or work["register"] or work["start"])
+    if work["create"]:
+        check_password(params["admin_password"])
+        if not params["subnet_id"]:
+            raise ValueError("subnet_id is required to create %s" % ", ".join(work["create"]))
+    if check_mode or not changed and all(_available(state[n]["session_host"]) for n in names):
+        return changed, _result(reports)
+
+    deadline = Deadline(timeout, clock=ctx.clock)
+    started = ctx.server_now()
+    setup = _setup(ctx, params, parts, state)
+    token = RegistrationToken(ctx)
+    try:
+        _run_phases(ctx, params, names, state, work, reports, setup, token, deadline, poll_interval)
+    finally:
+        token_deleted = _release_token(ctx, token)
+    return changed, _outcome(ctx, params, names, reports, token_deleted, started, deadline)
+
+
+def _work(names, state):
+    """Which hosts need a VM, a registration, or a start."""
+    return {
+        "create": [n for n in names if state[n]["vm"] is None],
+        "register": [n for n in names if state[n]["session_host"] is None],
+        # a VM of an earlier run that a scaling plan or an operator stopped serves nobody until started
+        "start": [n for n in names if state[n]["vm"] is not None and vm_power_state(state[n]["vm"]) in STOPPED],
+    }
+
+
+def _initial_reports(names, state, work):
+    """One report per host saying what it has and what this run does to it."""
     reports = {name: _new_report(name) for name in names}
-    to_create = [n for n in names if state[n]["vm"] is None]
-    to_register = [n for n in names if state[n]["session_host"] is None]
-    # a VM of an earlier run that a scaling plan or an operator stopped serves nobody until started
-    to_start = [n for n in names if state[n]["vm"] is not None and vm_power_state(state[n]["vm"]) in STOPPED]
     for name in names:
         vm = state[name]["vm"]
         sh = state[name]["session_host"]
@@ -322,102 +351,110 @@ def deploy(ctx, params, names, check_mode, timeout, poll_interval):
         if sh is not None:
             reports[name].update(registered=True, status=(sh.get("properties") or {}).get("status"),
                                  session_host_name=(sh.get("name") or "").rsplit("/", 1)[-1])
-        reports[name]["started"] = name in to_start
+        reports[name]["started"] = name in work["start"]
         if vm is None:
             reports[name]["action"] = "create"
         elif sh is None:
             reports[name]["action"] = "register"
         else:
             reports[name]["action"] = "none"
-    changed = bool(to_create or to_register or to_start)
-    if to_create:
-        check_password(params["admin_password"])
-        if not params["subnet_id"]:
-            raise ValueError("subnet_id is required to create %s" % ", ".join(to_create))
-    if check_mode or not changed and all(_available(state[n]["session_host"]) for n in names):
-        return changed, _result(reports)
+    return reports
 
-    deadline = Deadline(timeout, clock=ctx.clock)
-    started = ctx.server_now()
+
+def _setup(ctx, params, parts, state):
+    """The pool check, location, security profile and tags every new VM gets."""
     pool = get_pool(ctx.desktop, ctx.resource_group, ctx.host_pool)
     if (((pool.get("properties") or {}).get("hostPoolType")) or "").lower() == "personal":
         raise PreconditionError("host pool %s is a Personal pool; session_host_deploy adds hosts to pooled host "
                                 "pools only" % ctx.host_pool)
-    location = params["location"] or _default_location(state, pool)
     definition = to_wire(ctx.compute.gallery_images.get(parts["resource_group"], parts["names"][0],
                                                         parts["names"][1]))
-    security = security_profile(definition, params["security_type"])
     tags = dict(params["tags"] or {})
     if params["rollout_id"]:
         tags[TAG_ROLLOUT] = params["rollout_id"]
+    return {"location": params["location"] or _default_location(state, pool),
+            "security": security_profile(definition, params["security_type"]),
+            "tags": tags}
 
-    token = RegistrationToken(ctx)
+
+def _run_phases(ctx, params, names, state, work, reports, setup, token, deadline, poll_interval):
+    """Every phase for all hosts at once; a host that fails a phase skips the later ones."""
+    location = setup["location"]
+    # 1. VMs, all at once
+    pollers = []
+    for name in work["create"]:
+        body = vm_body(name, location, params, params["image_version_id"], setup["security"], setup["tags"])
+        pollers.append((name, ctx.compute.virtual_machines.begin_create_or_update(ctx.resource_group, name, body)))
+    ctx.log("session_host_deploy: creating %d VMs" % len(pollers))
+    _wait_all(pollers, deadline, reports, "create VM")
+    # 1b. start stopped VMs (extensions and the agent need a running VM), all at once
+    pollers = [(name, ctx.compute.virtual_machines.begin_start(ctx.resource_group, name)) for name in work["start"]]
+    if pollers:
+        ctx.log("session_host_deploy: starting %d stopped VMs" % len(pollers))
+    _wait_all(pollers, deadline, reports, "start VM")
+    pending = [n for n in work["register"] if not reports[n]["failed"]]
+    existing_ext = {n: _extensions(ctx, n) for n in pending if state[n]["vm"] is not None}
+    pending = _join(ctx, params, pending, existing_ext, reports, location, deadline)
+    if pending:
+        _install_agent(ctx, params, pending, existing_ext, reports, location, token, deadline)
+    # 4. wait until every host is registered and Available: one session-host list per poll
+    waiting = [n for n in names if not reports[n]["failed"]]
+    _wait_registered(ctx, waiting, reports, deadline, poll_interval)
+
+
+def _join(ctx, params, pending, existing_ext, reports, location, deadline):
+    """2. The join extension (before the agent: it registers only on a joined machine); the hosts still going."""
+    pollers = []
+    for name in pending:
+        ext_name, ext_body = join_extension(location, params["join"])
+        if _ext_succeeded(existing_ext.get(name), ext_name):
+            continue
+        pollers.append((name, ctx.compute.virtual_machine_extensions.begin_create_or_update(
+            ctx.resource_group, name, ext_name, ext_body)))
+    _wait_all(pollers, deadline, reports, "join (%s)" % params["join"]["type"])
+    return [n for n in pending if not reports[n]["failed"]]
+
+
+def _install_agent(ctx, params, pending, existing_ext, reports, location, token, deadline):
+    """3. The AVD agent with a fresh registration token."""
+    token.acquire()
+    stamp = format_time(ctx.server_now())
+    pollers = []
+    for name in pending:
+        rerun = DSC_EXTENSION in (existing_ext.get(name) or {})
+        body = dsc_extension(location, ctx.host_pool, token.value, params["join"],
+                             params["agent_configuration_url"], force_update_tag=stamp if rerun else None)
+        pollers.append((name, ctx.compute.virtual_machine_extensions.begin_create_or_update(
+            ctx.resource_group, name, DSC_EXTENSION, body)))
+    _wait_all(pollers, deadline, reports, "AVD agent (DSC) registration")
+
+
+def _release_token(ctx, token):
+    """Delete the token this run minted; whether it did (a failure to delete is only logged)."""
     try:
-        # 1. VMs, all at once
-        pollers = []
-        for name in to_create:
-            body = vm_body(name, location, params, image_version_id, security, tags)
-            pollers.append((name, ctx.compute.virtual_machines.begin_create_or_update(ctx.resource_group, name,
-                                                                                      body)))
-        ctx.log("session_host_deploy: creating %d VMs" % len(pollers))
-        _wait_all(pollers, deadline, reports, "create VM")
-        # 1b. start stopped VMs (extensions and the agent need a running VM), all at once
-        pollers = [(name, ctx.compute.virtual_machines.begin_start(ctx.resource_group, name)) for name in to_start]
-        if pollers:
-            ctx.log("session_host_deploy: starting %d stopped VMs" % len(pollers))
-        _wait_all(pollers, deadline, reports, "start VM")
-        pending = [n for n in to_register if not reports[n]["failed"]]
+        return token.release()
+    except Exception:  # pylint: disable=broad-except
+        ctx.log("session_host_deploy: could not delete the registration token it minted")
+        return None
 
-        # 2. join extension (before the agent: it registers only on a joined machine)
-        pollers = []
-        existing_ext = {n: _extensions(ctx, n) for n in pending if state[n]["vm"] is not None}
-        for name in pending:
-            ext_name, ext_body = join_extension(location, params["join"])
-            if _ext_succeeded(existing_ext.get(name), ext_name):
-                continue
-            pollers.append((name, ctx.compute.virtual_machine_extensions.begin_create_or_update(
-                ctx.resource_group, name, ext_name, ext_body)))
-        _wait_all(pollers, deadline, reports, "join (%s)" % params["join"]["type"])
-        pending = [n for n in pending if not reports[n]["failed"]]
 
-        # 3. the AVD agent with a fresh registration token
-        if pending:
-            token.acquire()
-            stamp = format_time(ctx.server_now())
-            pollers = []
-            for name in pending:
-                rerun = DSC_EXTENSION in (existing_ext.get(name) or {})
-                body = dsc_extension(location, ctx.host_pool, token.value, params["join"],
-                                     params["agent_configuration_url"], force_update_tag=stamp if rerun else None)
-                pollers.append((name, ctx.compute.virtual_machine_extensions.begin_create_or_update(
-                    ctx.resource_group, name, DSC_EXTENSION, body)))
-            _wait_all(pollers, deadline, reports, "AVD agent (DSC) registration")
-            pending = [n for n in pending if not reports[n]["failed"]]
-
-        # 4. wait until every host is registered and Available: one session-host list per poll
-        waiting = [n for n in names if not reports[n]["failed"]]
-        _wait_registered(ctx, waiting, reports, deadline, poll_interval)
-    finally:
-        try:
-            reports_token = token.release()
-        except Exception:  # pylint: disable=broad-except
-            reports_token = None
-            ctx.log("session_host_deploy: could not delete the registration token it minted")
+def _outcome(ctx, params, names, reports, token_deleted, started, deadline):
+    """The result, or a PreconditionError (with the partial result) when some hosts failed."""
     failed = [n for n in names if reports[n]["failed"]]
     result = _result(reports)
-    result["registration_token_deleted"] = bool(reports_token)
+    result["registration_token_deleted"] = bool(token_deleted)
     result["duration_s"] = int((ctx.server_now() - started).total_seconds())
-    if failed:
-        if params["on_failure"] == "delete":
-            _clean_up(ctx, failed, reports, deadline)
-        result = _result(reports)
-        raise PreconditionError(
-            "%d of %d session hosts failed: %s" % (len(failed), len(names), "; ".join(
-                "%s: %s" % (n, reports[n]["reason"]) for n in failed)),
-            partial=dict(result, changed=True),
-            hint="Failed hosts were %s; the others are registered. Fix the cause and run again." % (
-                "deleted" if params["on_failure"] == "delete" else "left for inspection"))
-    return changed, result
+    if not failed:
+        return result
+    if params["on_failure"] == "delete":
+        _clean_up(ctx, failed, reports, deadline)
+    result = _result(reports)
+    raise PreconditionError(
+        "%d of %d session hosts failed: %s" % (len(failed), len(names), "; ".join(
+            "%s: %s" % (n, reports[n]["reason"]) for n in failed)),
+        partial=dict(result, changed=True),
+        hint="Failed hosts were %s; the others are registered. Fix the cause and run again." % (
+            "deleted" if params["on_failure"] == "delete" else "left for inspection"))
 
 
 def _default_location(state, pool):

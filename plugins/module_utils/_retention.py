@@ -8,7 +8,10 @@
 
 from __future__ import annotations
 
-from ._markers import marker_map, parse_time, same_id, version_key
+from ._ids import same_id
+from ._marker_plans import marker_map
+from ._marker_tags import parse_time
+from ._versions import version_key
 
 # provisioningState values that mean another operation owns the version right now
 _BUSY_STATES = ("creating", "updating", "deleting", "migrating")
@@ -62,7 +65,7 @@ def rollback_targets(versions):
     """``{version: [markers]}``: where a rollback of each marker would go.
 
     That is the previous holder recorded on the version that holds the marker (newest claim), unless
-    the marker got there by a rollback already (a second rollback is a no-op, see ``_markers``).
+    the marker got there by a rollback already (a second rollback is a no-op, see ``_marker_plans.rollback_target``).
     """
     by_name = {item["name"]: item for item in versions}
     targets = {}
@@ -75,7 +78,7 @@ def rollback_targets(versions):
 
 
 def select_for_deletion(versions, keep, in_use, latest_users=(), now=None):
-    """Split ``versions`` (summaries from ``_markers.summarize_version``) into delete / keep.
+    """Split ``versions`` (summaries from ``_marker_tags.summarize_version``) into delete / keep.
 
     Keeps the ``keep`` highest version numbers, and of the rest every version that holds a
     marker, is where a rollback of a marker goes (its recorded previous holder, unless a rollback
@@ -91,30 +94,36 @@ def select_for_deletion(versions, keep, in_use, latest_users=(), now=None):
     targets = rollback_targets(versions)
     delete, kept = [], {}
     for index, item in enumerate(ordered):
-        name = item["name"]
-        reasons = []
-        if index < keep:
-            reasons.append("one of the newest %d versions" % keep)
-        if item.get("markers"):
-            reasons.append("holds marker %s" % ", ".join(item["markers"]))
-        end_of_life = parse_time(item.get("end_of_life_date"))
-        usable = (item.get("provisioning_state") or "").lower() != "failed" \
-            and not (end_of_life is not None and now is not None and end_of_life <= now)
-        if targets.get(name) and usable:
-            reasons.append("rollback target of marker %s (its previous holder)" % ", ".join(targets[name]))
-        if in_use.get(name):
-            reasons.append("used by %d VM(s): %s" % (len(in_use[name]), ", ".join(
-                vm_id.rsplit("/", 1)[-1] for vm_id in in_use[name])))
-        if name == latest:
-            reasons.append("is what 'latest' resolves to and VMs deploy 'latest'")
-        if (item.get("provisioning_state") or "").lower() in _BUSY_STATES:
-            reasons.append("another operation is running on it (provisioningState %s)" % item["provisioning_state"])
-        if item.get("block_deletion_before_end_of_life") and (end_of_life is None or now is None or end_of_life > now):
-            reasons.append("Azure blocks its deletion before its end of life (%s)" % (
-                item.get("end_of_life_date") or "not set"))
+        reasons = keep_reasons(item, keep if index < keep else 0, targets, in_use, latest, now)
         if reasons:
-            kept[name] = reasons
+            kept[item["name"]] = reasons
         else:
-            delete.append(name)
+            delete.append(item["name"])
     delete.sort(key=version_key)
     return delete, kept
+
+
+def keep_reasons(item, newest, targets, in_use, latest, now):
+    """Why version ``item`` stays (empty: it may be deleted); ``newest`` is ``keep`` when it is among the newest."""
+    name = item["name"]
+    reasons = []
+    if newest:
+        reasons.append("one of the newest %d versions" % newest)
+    if item.get("markers"):
+        reasons.append("holds marker %s" % ", ".join(item["markers"]))
+    end_of_life = parse_time(item.get("end_of_life_date"))
+    past_end_of_life = end_of_life is not None and now is not None and end_of_life <= now
+    usable = (item.get("provisioning_state") or "").lower() != "failed" and not past_end_of_life
+    if targets.get(name) and usable:
+        reasons.append("rollback target of marker %s (its previous holder)" % ", ".join(targets[name]))
+    if in_use.get(name):
+        reasons.append("used by %d VM(s): %s" % (len(in_use[name]), ", ".join(
+            vm_id.rsplit("/", 1)[-1] for vm_id in in_use[name])))
+    if name == latest:
+        reasons.append("is what 'latest' resolves to and VMs deploy 'latest'")
+    if (item.get("provisioning_state") or "").lower() in _BUSY_STATES:
+        reasons.append("another operation is running on it (provisioningState %s)" % item["provisioning_state"])
+    if item.get("block_deletion_before_end_of_life") and (end_of_life is None or now is None or end_of_life > now):
+        reasons.append("Azure blocks its deletion before its end of life (%s)" % (
+            item.get("end_of_life_date") or "not set"))
+    return reasons

@@ -227,7 +227,6 @@ def plan_step(pool, hosts, target_version_id, surge=1, max_unavailable=0, min_av
     ``desired_hosts`` / ``in_service_at_start``: from the lock tag when resuming, else None (the
     current numbers).
     """
-    pool_type = (pool.get("host_pool_type") or pool.get("hostPoolType") or "").lower()
     base = {
         "target_version_id": target_version_id,
         "deploy": [],
@@ -236,67 +235,99 @@ def plan_step(pool, hosts, target_version_id, surge=1, max_unavailable=0, min_av
         "outdated": [],
         "current": [],
     }
+    if _refused(pool, target_version_id, base):
+        return base
+    outdated, current, serving = _classify(hosts, target_version_id, base)
+    base["desired_hosts"] = desired_hosts if desired_hosts is not None else len(hosts)
+    base["in_service_at_start"] = in_service_at_start if in_service_at_start is not None else len(serving)
+    base.update(resolve_policy(base["desired_hosts"], base["in_service_at_start"], surge, max_unavailable,
+                               min_available_hosts))
+
+    # New hosts of this rollout that are not serving yet: deploy them again (idempotent) and wait.
+    unregistered = _unregistered(pending_vms, target_version_id)
+    waiting = sorted(short_name(h.get("name")) for h in current
+                     if not in_service(h) and rollout_id and h.get("rollout") == rollout_id)
+    base["waiting_for"] = waiting + [name for name in unregistered if name not in waiting]
+
+    if not outdated and len(current) >= base["desired_hosts"] and not base["waiting_for"]:
+        base.update(status="complete", reason="every session host runs the target version",
+                    batches_remaining=0)
+        return base
+
+    base["deploy"] = base["waiting_for"] + _new_host_names(base, hosts, current, unregistered, taken_names,
+                                                           name_prefix)
+    short_of_seats = _plan_retire(base, pool, hosts, outdated, serving)
+    per_batch = max(1, base["surge"] + max(0, base["in_service_at_start"] - base["capacity_floor"]))
+    base["batches_remaining"] = int(math.ceil(len(outdated) / float(per_batch))) if outdated else 1
+
+    if base["deploy"] or base["retire"]:
+        base.update(status="in_progress", reason=describe(base))
+    else:
+        base.update(status="blocked", reason=_blocked_reason(base, pool, current, short_of_seats))
+    return base
+
+
+def _refused(pool, target_version_id, base):
+    """Fill ``base`` with the refusal of a Personal pool (True); raise when the target is unknown."""
+    pool_type = (pool.get("host_pool_type") or pool.get("hostPoolType") or "").lower()
     if pool_type == PERSONAL:
         base.update(status="refused", reason="host pool %s is a Personal pool: its hosts hold per-user state and "
                                              "are never redeployed by a rollout" % pool.get("name"))
-        return base
+        return True
     if not target_version_id:
         raise PlanError("the target image version is unknown: the pool follows no marker, or the marker is on no "
                         "version; set image_version_id or bind the pool to a marker")
+    return False
 
+
+def _classify(hosts, target_version_id, base):
+    """``(outdated, current, serving)`` hosts; their names and counts go into ``base``."""
     outdated = [h for h in hosts if is_outdated(h, target_version_id)]
     current = [h for h in hosts if not is_outdated(h, target_version_id)]
     serving = [h for h in hosts if in_service(h)]
-    total = len(hosts)
-    desired = desired_hosts if desired_hosts is not None else total
-    start_serving = in_service_at_start if in_service_at_start is not None else len(serving)
-    policy = resolve_policy(desired, start_serving, surge, max_unavailable, min_available_hosts)
-    floor = policy["capacity_floor"]
-
-    base.update(policy)
     base.update(
-        desired_hosts=desired,
-        in_service_at_start=start_serving,
-        hosts=total,
+        hosts=len(hosts),
         in_service=len(serving),
         outdated=sorted(short_name(h.get("name")) for h in outdated),
         current=sorted(short_name(h.get("name")) for h in current),
         sessions_on_outdated=sum(int(h.get("sessions") or 0) for h in outdated),
     )
+    return outdated, current, serving
 
-    # New hosts of this rollout that are not serving yet: deploy them again (idempotent) and wait.
-    waiting = sorted(short_name(h.get("name")) for h in current
-                     if not in_service(h) and rollout_id and h.get("rollout") == rollout_id)
-    unregistered = sorted(short_name(vm["name"]) for vm in pending_vms
-                          if normalize_id(vm.get("image_version_id")) == normalize_id(target_version_id)
-                          and (vm.get("power_state") or "").lower() not in RETIRED_POWER_STATES)
-    base["waiting_for"] = waiting + [name for name in unregistered if name not in waiting]
 
-    if not outdated and len(current) >= desired and not base["waiting_for"]:
-        base.update(status="complete", reason="every session host runs the target version",
-                    batches_remaining=0)
-        return base
+def _unregistered(pending_vms, target_version_id):
+    """Names of this rollout's VMs on the target version that are not session hosts yet and not retired."""
+    return sorted(short_name(vm["name"]) for vm in pending_vms
+                  if normalize_id(vm.get("image_version_id")) == normalize_id(target_version_id)
+                  and (vm.get("power_state") or "").lower() not in RETIRED_POWER_STATES)
 
-    # Deploy: room under N + S, and never more new hosts than the pool still needs.
-    room = desired + policy["surge"] - total - len(unregistered)
+
+def _new_host_names(plan, hosts, current, unregistered, taken_names, name_prefix):
+    """Names of new hosts to deploy: room under N + S, and never more than the pool still needs."""
+    desired = plan["desired_hosts"]
+    room = desired + plan["surge"] - len(hosts) - len(unregistered)
     needed = desired - len(current) - len(unregistered)
     new_count = max(0, min(room, needed))
-    deploy = list(base["waiting_for"])
+    if not new_count:
+        return []
     taken = set(short_name(n) for n in taken_names) | set(short_name(h.get("name")) for h in hosts)
     prefix = name_prefix or name_prefix_of([h.get("name") for h in hosts]) or name_prefix_of(taken)
-    if new_count:
-        if not prefix:
-            raise PlanError("cannot name new session hosts: no existing host name looks like <prefix>-<n>; "
-                            "set name_prefix")
-        deploy += next_host_names(new_count, prefix, taken)
-    base["deploy"] = deploy
+    if not prefix:
+        raise PlanError("cannot name new session hosts: no existing host name looks like <prefix>-<n>; "
+                        "set name_prefix")
+    return next_host_names(new_count, prefix, taken)
 
-    # Retire: out-of-service outdated hosts cost nothing; in-service ones only above the floor.
-    # A pool may not shrink below N - U hosts either (U counts whole hosts, not sessions).
-    # Nor below the seats its users need: every user now in the pool (also those on drained hosts,
-    # who sign in again elsewhere) must find a seat on the hosts left in service.
+
+def _plan_retire(plan, pool, hosts, outdated, serving):
+    """Fill ``retire`` and ``sessions`` of ``plan``; return the hosts held back for lack of seats.
+
+    Out-of-service outdated hosts cost nothing; in-service ones only above the floor. A pool may
+    not shrink below N - U hosts either (U counts whole hosts, not sessions). Nor below the seats
+    its users need: every user now in the pool (also those on drained hosts, who sign in again
+    elsewhere) must find a seat on the hosts left in service.
+    """
     retire = []
-    spare = len(serving) - floor
+    spare = len(serving) - plan["capacity_floor"]
     limit = _int(pool.get("max_session_limit") or pool.get("maxSessionLimit"))
     users = sum(int(h.get("sessions") or 0) for h in hosts)
     seats = limit * len(serving) if limit else None
@@ -312,31 +343,30 @@ def plan_step(pool, hosts, target_version_id, surge=1, max_unavailable=0, min_av
             if seats is not None:
                 seats -= limit
         retire.append(short_name(host.get("name")))
-    base["retire"] = retire
-    base["sessions"] = users
+    plan["retire"] = retire
+    plan["sessions"] = users
+    return short_of_seats
 
-    per_batch = max(1, policy["surge"] + max(0, start_serving - floor))
-    base["batches_remaining"] = int(math.ceil(len(outdated) / float(per_batch))) if outdated else 1
 
-    if deploy or retire:
-        base.update(status="in_progress", reason=describe(base))
+def _blocked_reason(plan, pool, current, short_of_seats):
+    """Why nothing can be added or drained, and what the operator can do."""
+    blockers = []
+    not_serving_new = [short_name(h.get("name")) for h in current if not in_service(h)]
+    if not_serving_new:
+        blockers.append("up-to-date hosts not in service: %s" % ", ".join(sorted(not_serving_new)))
+    blockers.append("%d hosts in service, capacity floor %d, pool at %d of at most %d hosts"
+                    % (plan["in_service"], plan["capacity_floor"], plan["hosts"],
+                       plan["desired_hosts"] + plan["surge"]))
+    if short_of_seats:
+        limit = _int(pool.get("max_session_limit") or pool.get("maxSessionLimit"))
+        blockers.append("draining %s would leave %d seats (maxSessionLimit %d on each host in service) for "
+                        "the %d users in the pool" % (short_of_seats[0], limit * (plan["in_service"] - 1), limit,
+                                                      plan["sessions"]))
+        advice = "allow a surge (new hosts bring seats first) or roll when fewer users are signed in"
     else:
-        blockers = []
-        not_serving_new = [short_name(h.get("name")) for h in current if not in_service(h)]
-        if not_serving_new:
-            blockers.append("up-to-date hosts not in service: %s" % ", ".join(sorted(not_serving_new)))
-        blockers.append("%d hosts in service, capacity floor %d, pool at %d of at most %d hosts"
-                        % (len(serving), floor, total, desired + policy["surge"]))
-        if short_of_seats:
-            blockers.append("draining %s would leave %d seats (maxSessionLimit %d on each host in service) for "
-                            "the %d users in the pool" % (short_of_seats[0], limit * (len(serving) - 1), limit, users))
-            advice = "allow a surge (new hosts bring seats first) or roll when fewer users are signed in"
-        else:
-            advice = "bring the listed hosts back into service, raise surge or lower min_available_hosts"
-        base.update(status="blocked",
-                    reason="no host can be added or drained without going below the capacity floor or above "
-                           "the surge limit, or leaving users without a seat (%s); %s" % ("; ".join(blockers), advice))
-    return base
+        advice = "bring the listed hosts back into service, raise surge or lower min_available_hosts"
+    return ("no host can be added or drained without going below the capacity floor or above "
+            "the surge limit, or leaving users without a seat (%s); %s" % ("; ".join(blockers), advice))
 
 
 def _int(value):

@@ -18,6 +18,8 @@ description:
     to print) and, with O(following_host_pools), the host pools that follow a marker of this image
     definition and therefore need a rollout when the marker moves.
   - When two versions claim a marker, the newest claim wins (see M(goldenimage.avd.marker_tag)).
+  - With O(source_vm), also decides which version a golden-image build of that VM makes and how
+    (RV(build)), the decision the P(goldenimage.avd.golden_image#role) role acts on.
   - Never changes anything. A missing gallery or image definition gives RV(exists=false) and empty
     lists, not a failure.
 author:
@@ -46,6 +48,19 @@ options:
   host_pools_resource_group:
     description: Look for following host pools only in this resource group.
     type: str
+  source_vm:
+    description:
+      - Resource id of the original VM a golden image is built from (the value of the provenance tag
+        C(goldenimage.source-vm) that M(goldenimage.avd.image_capture) writes).
+      - When set, RV(build) says which version a build of this VM makes next and how. Only reads.
+    type: str
+  build_version:
+    description:
+      - With O(source_vm), the version the build asks for - V(auto) or a version C(Major.Minor.Patch).
+      - V(auto) resumes an unfinished capture of O(source_vm) (the highest one), retries it when its
+        replication failed, or else takes the next patch after the highest version of the image definition.
+    type: str
+    default: auto
 extends_documentation_fragment:
   - goldenimage.avd.azure
   - goldenimage.avd.gallery_image
@@ -79,6 +94,25 @@ EXAMPLES = r"""
 - name: Show it
   ansible.builtin.debug:
     msg: "prod is {{ prod.markers.prod }}; pools: {{ prod.following_host_pools | map(attribute='name') | list }}"
+
+- name: Read the original VM of the golden image
+  goldenimage.avd.vm_power:
+    resource_group: rg-avd-demo
+    name: vm-golden
+  register: original
+
+- name: Which version the next build of the original VM makes
+  goldenimage.avd.image_version_info:
+    resource_group: rg-avd-demo
+    gallery: gal_avd_demo
+    image: win11-avd
+    replication_status: false
+    source_vm: "{{ original.vm_id }}"
+  register: next_build
+
+- name: Say it
+  ansible.builtin.debug:
+    msg: "{{ next_build.build.action }} version {{ next_build.build.version }}"
 """
 
 RETURN = r"""
@@ -165,22 +199,41 @@ server_time:
   description: The ARM clock when the versions were read.
   returned: always
   type: str
+build:
+  description: What a golden-image build of O(source_vm) does next, decided from all versions (not only the filtered ones).
+  returned: when O(source_vm) is set
+  type: dict
+  contains:
+    version: {description: "The version the build makes, resumes, retries or finishes.", type: str, sample: 1.0.2}
+    action:
+      description:
+        - C(build) - capture a new version from a fresh clone of the original VM.
+        - C(resume) - an unfinished capture of this VM is resumed with the clone it was started from.
+        - C(retry) - the version whose replication failed is deleted and captured again.
+        - C(finish) - the version (asked for by O(build_version)) was built from this VM already; only its
+          replication is finished.
+        - C(refuse) - the version asked for by O(build_version) exists and was not built from this VM.
+      type: str
+      choices: [build, resume, retry, finish, refuse]
+      sample: build
+    reason: {description: "The decision in words.", type: str}
+    next_version: {description: "The next patch after the highest version of the image definition.", type: str, sample: 1.0.2}
+    unfinished: {description: "Versions of O(source_vm) that are not C(Succeeded), lowest first.", type: list, elements: str}
+    failed: {description: "Versions of O(source_vm) in provisioning state C(Failed), lowest first.", type: list, elements: str}
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import is_not_found
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
+from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id, validate_name
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_plans import build_tree, marker_map
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_tags import (
     LOCK_TAG,
-    MarkerStore,
     binding_of,
-    build_tree,
     format_time,
-    marker_map,
     parse_lock,
-    same_id,
     validate_marker,
-    validate_version,
 )
+from ansible_collections.goldenimage.avd.plugins.module_utils._versions import decide_build, validate_version
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
 
 
@@ -231,8 +284,7 @@ def describe_lock(tags, now):
     return {"owner": lock[0], "expires": format_time(lock[1]), "active": lock[1] > now}
 
 
-def run(azure):
-    params = azure.params
+def validate(params):
     validate_name("resource_group", params["resource_group"])
     validate_name("gallery", params["gallery"])
     validate_name("image_definition", params["image"])
@@ -242,6 +294,31 @@ def run(azure):
         validate_marker(params["marker"])
     if params["host_pools_resource_group"] is not None:
         validate_name("resource_group", params["host_pools_resource_group"], option="host_pools_resource_group")
+    if params["source_vm"] is not None:
+        parse_resource_id(params["source_vm"])
+    if params["build_version"] != "auto":
+        validate_version(params["build_version"], option="build_version")
+
+
+def selected_versions(versions, markers, version=None, marker=None):
+    """``versions`` narrowed to the O(version) and O(marker) filters."""
+    if version:
+        versions = [item for item in versions if item["name"] == version]
+    if marker:
+        versions = [item for item in versions if item["name"] == markers.get(marker)]
+    return versions
+
+
+def with_build(result, params, versions):
+    """``result`` with the build decision for O(source_vm), when it is set."""
+    if params["source_vm"] is not None:
+        result["build"] = decide_build(versions, params["source_vm"], params["build_version"])
+    return result
+
+
+def run(azure):
+    params = azure.params
+    validate(params)
     image_id = resource_id(azure.subscription_id, params["resource_group"], "Microsoft.Compute",
                            "galleries", params["gallery"], "images", params["image"])
     store = MarkerStore(azure.compute, params["resource_group"], params["gallery"], params["image"],
@@ -254,18 +331,15 @@ def run(azure):
                                                               params["image"]))
     except Exception as exc:  # pylint: disable=broad-except
         if is_not_found(exc):
-            azure.exit(False, exists=False, server_time=format_time(azure.server_now()), **empty)
+            azure.exit(False, exists=False, server_time=format_time(azure.server_now()),
+                       **with_build(empty, params, []))
             return
         raise
     versions = store.versions(replication=params["replication_status"])
     now = azure.server_now()
     tree = build_tree(versions)
     markers = marker_map(versions)
-    selected = versions
-    if params["version"]:
-        selected = [item for item in selected if item["name"] == params["version"]]
-    if params["marker"]:
-        selected = [item for item in selected if item["name"] == markers.get(params["marker"])]
+    selected = selected_versions(versions, markers, params["version"], params["marker"])
     result = dict(
         exists=True, image_id=image_id, image=describe_image(definition),
         versions=[dict(item, children=tree["children"].get(item["name"], [])) for item in selected],
@@ -275,7 +349,7 @@ def run(azure):
     if params["following_host_pools"]:
         result["following_host_pools"] = following_pools(azure.desktop, image_id, markers,
                                                          params["host_pools_resource_group"])
-    azure.exit(False, **result)
+    azure.exit(False, **with_build(result, params, versions))
 
 
 def main():
@@ -289,6 +363,8 @@ def main():
             replication_status=dict(type="bool", default=True),
             following_host_pools=dict(type="bool", default=False),
             host_pools_resource_group=dict(type="str"),
+            source_vm=dict(type="str"),
+            build_version=dict(type="str", default="auto"),
         ),
         supports_check_mode=True,
     )
