@@ -280,7 +280,7 @@ def test_rollback_playbook_in_check_mode_with_diff_writes_nothing(world):
     marker(sim, "canary", version="1.0.5")  # previous 1.0.2
     before = all_tags(compute)
     writes = sim.metrics()["requests"]["writes"]
-    run = run_playbook(sim, "playbooks/rollback.yml", extra_vars={"marker": "canary", "image_marker_lock_ttl": 86400},
+    run = run_playbook(sim, "playbooks/rollback.yml", extra_vars={"marker": "canary", "image_marker_lease_seconds": 86400},
                        inventory="playbooks/inventories/demo", check=True, diff=True)
     assert run.rc == 0, run.stdout[-3000:]
     moved = run.task("Move the marker (rollback)")

@@ -38,7 +38,7 @@ def new_store(sim):
     clock = ArmClock()
     compute = sim.compute_client(raw_response_hook=clock.hook)
     return markers.MarkerStore(compute, RG, GALLERY, IMAGE, to_wire=to_wire, server_now=clock.now,
-                               timeout=120, poll_interval=0.2, lock_ttl=86400)
+                               timeout=120, poll_interval=0.2, lease_seconds=86400)
 
 
 @pytest.fixture(scope="module")

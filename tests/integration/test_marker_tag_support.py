@@ -19,7 +19,7 @@ LOCK_TAG = "goldenimage.marker-lock"
 
 # fast waits for module runs against a fast simulator; the lease lifetime is on the ARM clock, which
 # runs TIME_SCALE times faster than ours, so it must be long enough in simulated seconds
-FAST = {"poll_interval": 0.02, "timeout": 120, "lock_ttl": 86400}
+FAST = {"poll_interval": 0.02, "timeout": 120, "lease_seconds": 86400}
 TARGET = {"resource_group": RG, "gallery": GALLERY, "image": IMAGE}
 
 

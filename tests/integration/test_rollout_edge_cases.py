@@ -60,7 +60,7 @@ def test_extra_variables_as_strings(fresh_sim):
         "session_host_rollout_min_available_hosts": "3", "session_host_rollout_max_batches": "10",
         "session_host_rollout_drain_timeout": "7200", "session_host_rollout_logoff_grace": "600",
         "session_host_rollout_message_repeat_interval": "900", "session_host_rollout_lease_seconds": "604800",
-        "session_host_rollout_poll_interval": "0.02", "session_host_rollout_lock_wait_timeout": "0",
+        "session_host_rollout_poll_interval": "0.02", "session_host_rollout_lease_timeout": "0",
         "session_host_rollout_deploy_timeout": "3600",
     })
     run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=variables)
