@@ -21,6 +21,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
+# the report sorts versions with the collection's own rule (make demo makes build/collections first)
+sys.path.insert(0, str(REPO / "build" / "collections"))
 
 from demo_report import build_report, render_text  # noqa: E402
 

@@ -8,9 +8,8 @@ the verdict logic is unit-testable.
 
 from __future__ import annotations
 
-
-def _version_key(name: str):
-    return tuple(int(p) if p.isdigit() else p for p in str(name).split("."))
+# the collection's one rule for ordering versions (build/collections on sys.path: demo.py, unit tests)
+from ansible_collections.goldenimage.avd.plugins.module_utils._versions import version_key
 
 
 def _host_version(host: dict):
@@ -93,7 +92,7 @@ def version_tree(versions: list[dict]) -> list[str]:
     by_name = {v["name"]: v for v in versions}
     children: dict = {}
     roots = []
-    for v in sorted(versions, key=lambda v: _version_key(v["name"])):
+    for v in sorted(versions, key=lambda v: version_key(v["name"])):
         parent = v.get("parent")
         if parent and parent in by_name and parent != v["name"]:
             children.setdefault(parent, []).append(v)
