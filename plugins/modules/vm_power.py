@@ -102,11 +102,7 @@ recorded_power_state:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, check_vm_options, vm_options, wait_options
-from ansible_collections.goldenimage.avd.plugins.module_utils._power import (  # pylint: disable=unused-import
-    PowerSwitch,
-    power_actions,  # the rules of state changes, tested through this module
-    set_power_state,
-)
+from ansible_collections.goldenimage.avd.plugins.module_utils._power import PowerSwitch, set_power_state
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 

@@ -397,5 +397,5 @@ def test_parse_output_reads_the_json_document():
     ("stopped", "running", ["start"]),
 ])
 def test_power_actions(current, wanted, actions):
-    from ansible_collections.goldenimage.avd.plugins.modules import vm_power  # pylint: disable=import-outside-toplevel
-    assert vm_power.power_actions(current, wanted) == actions
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _power  # pylint: disable=import-outside-toplevel
+    assert _power.power_actions(current, wanted) == actions
