@@ -4,20 +4,10 @@
 #
 # Internal use only: this file is not a public API of the collection and may change without notice.
 
-"""Markers on gallery image versions, the version tree, and host pools that follow a marker.
+"""One marker change on an image definition: validate, lease, write, verify, repair.
 
-A marker (``pilot``, ``prod``, ...) is a label held by at most one version of an image
-definition. It lives in tags of that version:
-
-- ``goldenimage.marker.<marker>``: when the marker was put on the version (ARM clock, ISO 8601);
-- ``goldenimage.marker.<marker>.previous``: the version that held the marker before;
-- ``goldenimage.marker.<marker>.rolled-back-from``: set only when the marker got there by a
-  rollback; a second rollback of the same marker is then a no-op (idempotent re-runs).
-
-Reading rule, used everywhere: if several versions claim a marker (a concurrent writer, or a
-crash between the two writes of a move), the newest claim wins (latest set time, then the
-highest version number); the others are stale and a move removes them.
-
+What a marker is, the tags that hold it and the reading rule (the newest claim wins) are
+described in ``_marker_tags``.
 
 The pure parts live in ``_marker_tags`` (tags, summaries, eligibility, bindings, lease tag) and
 ``_marker_plans`` (holders, plans, rollback target, version tree), the reads and writes in
