@@ -28,7 +28,7 @@ def version(name, tags=None, state="Succeeded", exclude=False, eol=None, block=F
     if block:
         props["safetyProfile"] = {"blockDeletionBeforeEndOfLife": True}
     return marker_tags.summarize_version({"name": name, "id": IMAGE + "/versions/" + name, "tags": tags or {},
-                                      "properties": props}, NOW)
+                                          "properties": props}, NOW)
 
 
 def vm(name, image_id, exact=None):
