@@ -16,12 +16,14 @@ from ._errors import (
     NotFoundError,
     PreconditionError,
     TimeoutError,  # pylint: disable=redefined-builtin
-    classify,
+    azure_errors,
     get_or_none,
     ignore_not_found,
 )
 from ._ids import same_id, validate_name
-from ._versions import highest_version, next_patch_version, version_key  # noqa: F401 (image_capture imports them from here)
+from ._versions import version_key
+from ._vm import is_generalized, power_state
+from ._wait import wait_operation
 
 TAG_SOURCE_VM = "goldenimage.source-vm"
 TAG_PARENT_VERSION = "goldenimage.parent-version"
@@ -215,19 +217,6 @@ def markers_of(version):
                   if key.startswith(MARKER_TAG_PREFIX) and not key.endswith(".previous"))
 
 
-def is_generalized(instance_view):
-    return any((s.get("code") or "").lower() == "osstate/generalized"
-               for s in (instance_view or {}).get("statuses") or [])
-
-
-def power_state(instance_view):
-    for status in (instance_view or {}).get("statuses") or []:
-        code = status.get("code") or ""
-        if code.lower().startswith("powerstate/"):
-            return code.split("/", 1)[1].lower()
-    return "unknown"
-
-
 # ---------------------------------------------------------------------------------------------
 # Azure operations
 # ---------------------------------------------------------------------------------------------
@@ -245,27 +234,17 @@ class Capture:
 
     # -- reads -------------------------------------------------------------------------------
     def get_gallery(self):
-        try:
+        with azure_errors("read gallery '%s'" % self.gallery,
+                          not_found="Gallery '%s' was not found in resource group '%s'." % (
+                              self.gallery, self.resource_group)):
             return self.to_wire(self.compute.galleries.get(self.resource_group, self.gallery))
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                raise NotFoundError("Gallery '%s' was not found in resource group '%s'." % (
-                    self.gallery, self.resource_group), code=err.code, status=err.status) from exc
-            raise err from exc
 
     def get_definition(self):
         return self.to_wire(get_or_none(self.compute.gallery_images.get, self.resource_group, self.gallery, self.image))
 
     def list_versions(self):
-        try:
-            return [self.to_wire(v) for v in self.compute.gallery_image_versions.list_by_gallery_image(
-                self.resource_group, self.gallery, self.image)]
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                return []
-            raise err from exc
+        return get_or_none(lambda: [self.to_wire(v) for v in self.compute.gallery_image_versions.list_by_gallery_image(
+            self.resource_group, self.gallery, self.image)]) or []
 
     def get_version(self, version, with_replication=True):
         kwargs = {"expand": "ReplicationStatus"} if with_replication else {}
@@ -273,41 +252,30 @@ class Capture:
                                         self.resource_group, self.gallery, self.image, version, **kwargs))
 
     def get_source_vm(self, resource_group, name):
-        try:
-            vm = self.to_wire(self.compute.virtual_machines.get(resource_group, name, expand="instanceView"))
-        except Exception as exc:  # pylint: disable=broad-except
-            err = classify(exc)
-            if isinstance(err, NotFoundError):
-                raise NotFoundError("Source VM '%s' was not found in resource group '%s'." % (name, resource_group),
-                                    code=err.code, status=err.status) from exc
-            raise err from exc
-        return vm
+        with azure_errors("read source VM '%s'" % name,
+                          not_found="Source VM '%s' was not found in resource group '%s'." % (name, resource_group)):
+            return self.to_wire(self.compute.virtual_machines.get(resource_group, name, expand="instanceView"))
 
     # -- writes ------------------------------------------------------------------------------
     def create_definition(self, body, deadline):
-        poller = self.compute.gallery_images.begin_create_or_update(
-            self.resource_group, self.gallery, self.image, body)
-        poller.wait(timeout=deadline.remaining())
-        if not poller.done():
-            raise TimeoutError("Timed out creating image definition '%s'." % self.image)
-        return self.to_wire(poller.result())
+        operation = "create image definition '%s'" % self.image
+        with azure_errors(operation):
+            poller = self.compute.gallery_images.begin_create_or_update(
+                self.resource_group, self.gallery, self.image, body)
+        return self.to_wire(wait_operation(poller, deadline, operation))
 
     def start_version(self, version, body):
         """PUT the version without waiting: replication is watched by ``wait_for_replication``."""
-        try:
+        with azure_errors("create image version '%s'" % version):
             self.compute.gallery_image_versions.begin_create_or_update(
                 self.resource_group, self.gallery, self.image, version, body, polling=False)
-        except Exception as exc:  # pylint: disable=broad-except
-            raise classify(exc) from exc
 
     def delete_version(self, version, deadline):
-        with ignore_not_found() as outcome:
+        operation = "delete image version '%s'" % version
+        with ignore_not_found() as outcome, azure_errors(operation):
             poller = self.compute.gallery_image_versions.begin_delete(
                 self.resource_group, self.gallery, self.image, version)
-            poller.wait(timeout=deadline.remaining())
-            if not poller.done():
-                raise TimeoutError("Timed out deleting image version '%s'; run again to finish." % version)
-            poller.result()
+            wait_operation(poller, deadline, operation)
         return outcome.found
 
     def wait_for_replication(self, version, target_regions, deadline, poll_interval):
@@ -352,9 +320,8 @@ class ReplicationFailedError(ConflictError):
 
 def check_source_vm(vm, resource_group, name):
     """The source must be generalized (Azure) and deallocated or stopped; raise PreconditionError otherwise."""
-    view = (vm.get("properties") or {}).get("instanceView") or {}
-    state = power_state(view)
-    if not is_generalized(view):
+    state = power_state(vm)
+    if not is_generalized(vm):
         raise PreconditionError(
             "VM '%s' in resource group '%s' is not generalized; run goldenimage.avd.sysprep_generalize on it "
             "first (never on the original VM)." % (name, resource_group))

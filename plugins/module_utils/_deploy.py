@@ -25,12 +25,13 @@ import datetime
 import re
 import time
 
-from ._errors import PreconditionError, classify, ignore_not_found
-from ._hostpool import TAG_ROLLOUT, format_time, get_pool, list_session_hosts, list_vms, vm_image, vm_power_state
+from ._errors import AzureModuleError, PreconditionError, TimeoutError, azure_errors, ignore_not_found  # pylint: disable=redefined-builtin
+from ._hostpool import TAG_ROLLOUT, format_time, get_pool, list_session_hosts, list_vms, vm_image
 from ._ids import parse_resource_id
 from ._module import to_wire
 from ._rollout import normalize_id, short_name
-from ._wait import Deadline
+from ._vm import power_state
+from ._wait import Deadline, wait_operation
 
 AGENT_CONFIGURATION_URL = ("https://wvdportalstorageblob.blob.core.windows.net/galleryartifacts/"
                            "Configuration_1.0.02790.438.zip")
@@ -268,17 +269,15 @@ def _wait_all(pollers, deadline, reports, phase):
     """Wait for LROs already running side by side; record failures per host."""
     for name, poller in pollers:
         try:
-            # wait() re-raises the error of a failed operation, like result()
-            poller.wait(timeout=max(deadline.remaining(), 0.0))
-            if not poller.done():
-                reports[name].update(failed=True, reason="%s did not finish before the timeout" % phase)
-                continue
-            result = poller.result()
-            if phase == "create VM" and result is not None:
-                reports[name]["vm_id"] = to_wire(result).get("id")
-        except Exception as exc:  # pylint: disable=broad-except
-            error = classify(exc)
+            result = wait_operation(poller, deadline, "%s %s" % (phase, name))
+        except TimeoutError:
+            reports[name].update(failed=True, reason="%s did not finish before the timeout" % phase)
+            continue
+        except AzureModuleError as error:
             reports[name].update(failed=True, reason="%s failed: %s" % (phase, error.message))
+            continue
+        if phase == "create VM" and result is not None:
+            reports[name]["vm_id"] = to_wire(result).get("id")
 
 
 def plan_hosts(ctx, names, image_version_id):
@@ -337,7 +336,7 @@ def _work(names, state):
         "create": [n for n in names if state[n]["vm"] is None],
         "register": [n for n in names if state[n]["session_host"] is None],
         # a VM of an earlier run that a scaling plan or an operator stopped serves nobody until started
-        "start": [n for n in names if state[n]["vm"] is not None and vm_power_state(state[n]["vm"]) in STOPPED],
+        "start": [n for n in names if state[n]["vm"] is not None and power_state(state[n]["vm"], default=None) in STOPPED],
     }
 
 
@@ -432,8 +431,9 @@ def _install_agent(ctx, params, pending, existing_ext, reports, location, token,
 def _release_token(ctx, token):
     """Delete the token this run minted; whether it did (a failure to delete is only logged)."""
     try:
-        return token.release()
-    except Exception:  # pylint: disable=broad-except
+        with azure_errors("delete the registration token"):
+            return token.release()
+    except AzureModuleError:  # best effort: the token expires by itself, the hosts' result matters more
         ctx.log("session_host_deploy: could not delete the registration token it minted")
         return None
 
@@ -517,11 +517,9 @@ def _clean_up(ctx, failed, reports, deadline):
     cleanup_deadline = Deadline(max(deadline.remaining(), 600.0), clock=ctx.clock)
     for name, poller in pollers:
         try:
-            poller.wait(timeout=cleanup_deadline.remaining())
-            if poller.done():
-                poller.result()
-                reports[name]["cleaned_up"] = True
-        except Exception:  # pylint: disable=broad-except
+            wait_operation(poller, cleanup_deadline, "delete VM '%s'" % name)
+            reports[name]["cleaned_up"] = True
+        except AzureModuleError:  # best effort: the host is reported as not cleaned up, the run goes on
             reports[name]["cleaned_up"] = False
 
 

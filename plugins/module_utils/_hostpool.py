@@ -20,13 +20,13 @@ takes over an expired lease (after a crash) aim at the same pool size and capaci
 from __future__ import annotations
 
 import datetime
-import functools
 import time
 
 from ._errors import ConflictError, PreconditionError, ignore_not_found
 from ._ids import parse_resource_id
 from ._module import to_wire
-from ._markers import binding_of, parse_time, resolve_marker, summarize_version
+from ._marker_plans import resolve_marker
+from ._marker_tags import binding_of, parse_time, summarize_version
 from ._rollout import normalize_id, short_name
 from ._vm import power_state
 from ._wait import Deadline, wait_for
@@ -81,10 +81,6 @@ def vm_resource_groups(session_hosts, pool_id, resource_group):
 def session_host_short_name(session_host):
     """``vm.domain`` from ``hostpool/vm.domain`` (the name the session-host API takes)."""
     return (session_host.get("name") or "").rsplit("/", 1)[-1]
-
-
-# a host pool report says null, not "unknown", for a VM read without its instance view
-vm_power_state = functools.partial(power_state, default=None)
 
 
 def vm_provisioning_state(vm):
@@ -213,7 +209,7 @@ def describe_host(session_host, vm, target_version_id):
         "update_state": props.get("updateState"),
         "agent_version": props.get("agentVersion"),
         "last_heartbeat": props.get("lastHeartBeat"),
-        "power_state": vm_power_state(vm) if vm else None,
+        "power_state": power_state(vm, default=None) if vm else None,  # null, not "unknown", without a view
         "rollout": (vm.get("tags") or {}).get(TAG_ROLLOUT),
     }
     host.update(image)
@@ -261,7 +257,7 @@ def collect(desktop, compute, resource_group, host_pool, image_version_id=None, 
         if TAG_ROLLOUT not in tags or normalize_id(vm.get("id")) in registered or vm.get("name", "").lower() in registered:
             continue
         item = {"name": vm.get("name"), "id": vm.get("id"), "rollout": tags.get(TAG_ROLLOUT),
-                "power_state": vm_power_state(vm), "provisioning_state": vm_provisioning_state(vm)}
+                "power_state": power_state(vm, default=None), "provisioning_state": vm_provisioning_state(vm)}
         item.update(vm_image(vm))
         unregistered.append(item)
     settings["lock"] = lock_state(settings["tags"], now) if now is not None else None

@@ -17,6 +17,11 @@ try:
 except ImportError:  # the module layer reports the missing library through missing_required_lib
     is_valid_resource_id = _arm_parse = _arm_build = None
 
+# Gallery image version names: three 32-bit integers 'Major.Minor.Patch'. The one home of the rule:
+# validate_name("image_version", ...) below and _versions (parse, sort, next) read it from here.
+VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)$")
+VERSION_PART_MAX = 2147483647
+
 _NOT_AN_ID = "Not an Azure resource id (expected '/subscriptions/<id>/...'): %r"
 
 
@@ -116,8 +121,8 @@ _NAME_RULES = {
         "image", r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]*[A-Za-z0-9])?$", 1, 80,
         "letters, digits, '_', '-' and '.', starting and ending with a letter or digit"),
     "image_version": (
-        "version", r"^[0-9]+\.[0-9]+\.[0-9]+$", 5, 32,
-        "three numbers 'Major.Minor.Patch' such as '1.2.0', each between 0 and 2147483647"),
+        "version", VERSION_RE.pattern, 5, 32,
+        "three numbers 'Major.Minor.Patch' such as '1.2.0', each between 0 and %d" % VERSION_PART_MAX),
     "host_pool": (
         "host_pool", r"^[A-Za-z0-9@.\-_ ]*$", 3, 64,
         "letters, digits, '@', '.', '-', '_' and spaces"),
@@ -155,6 +160,6 @@ def validate_name(kind, value, option=None):
     if not re.fullmatch(pattern, value):
         raise ValueError("Option '%s': %s name %r is not valid; allowed are %s (%d-%d characters)."
                          % (option, label, value, rule, min_len, max_len))
-    if kind == "image_version" and any(int(part) > 2147483647 for part in value.split(".")):
-        raise ValueError("Option '%s': image version %r has a part above 2147483647." % (option, value))
+    if kind == "image_version" and any(int(part) > VERSION_PART_MAX for part in value.split(".")):
+        raise ValueError("Option '%s': image version %r has a part above %d." % (option, value, VERSION_PART_MAX))
     return value

@@ -13,9 +13,10 @@ import datetime
 import time
 import uuid
 
-from ._errors import ConflictError, NotFoundError, classify
+from ._errors import ConflictError, NotFoundError, azure_errors, get_or_none
 from ._marker_tags import LOCK_TAG, format_time, lock_state, lock_value, rebase_tags, summarize_version, without_lock
 from ._versions import version_key
+from ._wait import wait_operation
 
 # Shortest wait between writing the lease claim and reading it back (seconds); see MarkerStore.acquire.
 SETTLE_FLOOR = 0.5
@@ -40,7 +41,7 @@ class MarkerStore:
     """
 
     def __init__(self, compute, resource_group, gallery, image, to_wire, server_now,
-                 timeout=300.0, poll_interval=5.0, lock_ttl=300, clock=time.monotonic, sleep=time.sleep):
+                 timeout=300.0, poll_interval=5.0, lease_seconds=300, clock=time.monotonic, sleep=time.sleep):
         self.compute = compute
         self.resource_group = resource_group
         self.gallery = gallery
@@ -49,7 +50,7 @@ class MarkerStore:
         self.server_now = server_now
         self.timeout = float(timeout)
         self.poll_interval = float(poll_interval)
-        self.lock_ttl = lock_ttl
+        self.lease_seconds = lease_seconds
         self.clock = clock
         self.sleep = sleep
         self.owner = uuid.uuid4().hex
@@ -58,15 +59,10 @@ class MarkerStore:
     # -- reads ---------------------------------------------------------------------------------
 
     def definition(self):
-        try:
+        with azure_errors("read image definition %s" % self.image,
+                          not_found="Image definition %s in gallery %s (resource group %s) does not exist." % (
+                              self.image, self.gallery, self.resource_group)):
             return self.to_wire(self.compute.gallery_images.get(self.resource_group, self.gallery, self.image))
-        except Exception as exc:  # pylint: disable=broad-except
-            error = classify(exc)
-            if isinstance(error, NotFoundError):
-                raise NotFoundError(
-                    "Image definition %s in gallery %s (resource group %s) does not exist." % (
-                        self.image, self.gallery, self.resource_group)) from None
-            raise error from None
 
     def versions(self, replication=False):
         """Summaries of every version, sorted by version number.
@@ -75,27 +71,17 @@ class MarkerStore:
         the list call does not return it).
         """
         now = self.server_now()
-        try:
-            listed = [self.to_wire(item) for item in self.compute.gallery_image_versions.list_by_gallery_image(
-                self.resource_group, self.gallery, self.image)]
-        except Exception as exc:  # pylint: disable=broad-except
-            error = classify(exc)
-            if isinstance(error, NotFoundError):
-                return []
-            raise error from None
+        listed = get_or_none(lambda: [self.to_wire(item) for item in self.compute.gallery_image_versions
+                                      .list_by_gallery_image(self.resource_group, self.gallery, self.image)])
+        if listed is None:
+            return []
         if replication:
             listed = [self.version_wire(item["name"]) or item for item in listed]
         return sorted((summarize_version(item, now) for item in listed), key=lambda item: version_key(item["name"]))
 
     def version_wire(self, name):
-        try:
-            return self.to_wire(self.compute.gallery_image_versions.get(
-                self.resource_group, self.gallery, self.image, name, expand="ReplicationStatus"))
-        except Exception as exc:  # pylint: disable=broad-except
-            error = classify(exc)
-            if isinstance(error, NotFoundError):
-                return None
-            raise error from None
+        return self.to_wire(get_or_none(self.compute.gallery_image_versions.get, self.resource_group, self.gallery,
+                                        self.image, name, expand="ReplicationStatus"))
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -108,32 +94,32 @@ class MarkerStore:
         """
         while True:
             try:
-                poller = self.compute.gallery_image_versions.begin_update(
-                    self.resource_group, self.gallery, self.image, name, {"tags": tags})
+                with azure_errors("update the tags of version %s" % name):
+                    poller = self.compute.gallery_image_versions.begin_update(
+                        self.resource_group, self.gallery, self.image, name, {"tags": tags})
                 break
-            except Exception as exc:  # pylint: disable=broad-except
-                error = classify(exc)
-                if not isinstance(error, ConflictError) or read_tags is None or self.clock() >= deadline:
-                    raise error from None
+            except ConflictError:
+                if read_tags is None or self.clock() >= deadline:
+                    raise
             self.sleep(min(self.poll_interval, max(deadline - self.clock(), 0.0)))
             current = self.version_wire(name)
             if current is None:
                 raise NotFoundError("Version %s was deleted while its marker tags were being changed." % name)
             tags, read_tags = rebase_tags(read_tags, tags, current.get("tags") or {}), dict(current.get("tags") or {})
-        self._finish(poller, deadline, "the tag update of version %s" % name)
+        self._finish(poller, deadline, "update the tags of version %s" % name)
         self.writes.append(name)
 
     def _write_definition_tags(self, tags, deadline, landed=None):
         """PATCH the definition's tags and wait for it; ``landed()`` is called once Azure accepted it."""
-        poller = self.compute.gallery_images.begin_update(
-            self.resource_group, self.gallery, self.image, {"tags": tags})
+        with azure_errors("update the tags of image definition %s" % self.image):
+            poller = self.compute.gallery_images.begin_update(
+                self.resource_group, self.gallery, self.image, {"tags": tags})
         if landed is not None:
             landed()
-        self._finish(poller, deadline, "the tag update of image definition %s" % self.image)
+        self._finish(poller, deadline, "update the tags of image definition %s" % self.image)
 
-    def _finish(self, poller, deadline, describe):
-        from ._wait import wait_poller  # local: keeps this module importable for pure unit tests
-        wait_poller(poller, max(deadline - self.clock(), 0.0), describe=describe)
+    def _finish(self, poller, deadline, operation):
+        wait_operation(poller, max(deadline - self.clock(), 0.0), operation)
 
     def apply(self, plan, deadline, versions=()):
         """Write ``plan``; ``versions`` are the summaries it was planned from (for a retry after a 409)."""
@@ -155,7 +141,7 @@ class MarkerStore:
                 if self.clock() >= deadline:
                     raise ConflictError("Could not take the marker lease on image definition %s within the "
                                         "timeout: other runs kept taking it. Run again later." % self.image)
-                expires = self.server_now() + datetime.timedelta(seconds=self.lock_ttl)
+                expires = self.server_now() + datetime.timedelta(seconds=self.lease_seconds)
                 tags = without_lock(tags)
                 tags[LOCK_TAG] = lock_value(self.owner, expires)
                 landed = []

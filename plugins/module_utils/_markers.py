@@ -4,76 +4,22 @@
 #
 # Internal use only: this file is not a public API of the collection and may change without notice.
 
-"""Markers on gallery image versions, the version tree, and host pools that follow a marker.
+"""One marker change on an image definition: validate, lease, write, verify, repair.
 
-A marker (``pilot``, ``prod``, ...) is a label held by at most one version of an image
-definition. It lives in tags of that version:
-
-- ``goldenimage.marker.<marker>``: when the marker was put on the version (ARM clock, ISO 8601);
-- ``goldenimage.marker.<marker>.previous``: the version that held the marker before;
-- ``goldenimage.marker.<marker>.rolled-back-from``: set only when the marker got there by a
-  rollback; a second rollback of the same marker is then a no-op (idempotent re-runs).
-
-Reading rule, used everywhere: if several versions claim a marker (a concurrent writer, or a
-crash between the two writes of a move), the newest claim wins (latest set time, then the
-highest version number); the others are stale and a move removes them.
-
+What a marker is, the tags that hold it and the reading rule (the newest claim wins) are
+described in ``_marker_tags``.
 
 The pure parts live in ``_marker_tags`` (tags, summaries, eligibility, bindings, lease tag) and
 ``_marker_plans`` (holders, plans, rollback target, version tree), the reads and writes in
 ``_marker_store``; this file puts them together into one change (validate, lease, write, verify,
-repair) and re-exports the names the modules import from here.
+repair). Import the other names from their own files.
 """
 
 from __future__ import annotations
 
-# pylint: disable=unused-import
-from ._errors import ConflictError, NotFoundError, PreconditionError  # noqa: F401
-from ._ids import same_id  # noqa: F401
-from ._marker_plans import (  # noqa: F401
-    MarkerPlan,
-    build_tree,
-    holders,
-    marker_map,
-    plan_put,
-    plan_remove,
-    plan_repair,
-    resolve_marker,
-    rollback_target,
-)
-from ._marker_store import RELEASE_GRACE, SETTLE_FLOOR, MarkerStore  # noqa: F401
-from ._marker_tags import (  # noqa: F401
-    FOLLOW_IMAGE_TAG,
-    FOLLOW_MARKER_TAG,
-    LOCK_TAG,
-    MARKER_TAG_PREFIX,
-    PARENT_TAG,
-    PREVIOUS_SUFFIX,
-    PROVENANCE_TAGS,
-    ROLLED_BACK_FROM_SUFFIX,
-    TAG_PREFIX,
-    binding_of,
-    follows,
-    format_time,
-    ineligible_reasons,
-    lock_state,
-    lock_value,
-    marker_key,
-    markers_of,
-    parse_lock,
-    parse_time,
-    previous_key,
-    rebase_tags,
-    rolled_back_from_key,
-    summarize_version,
-    validate_marker,
-    with_binding,
-    with_marker,
-    without_binding,
-    without_lock,
-    without_marker,
-)
-from ._versions import validate_version, version_key  # noqa: F401
+from ._errors import NotFoundError, PreconditionError
+from ._marker_plans import MarkerPlan, plan_put, plan_remove, plan_repair, resolve_marker, rollback_target
+from ._marker_tags import format_time, ineligible_reasons, markers_of, summarize_version
 
 
 # ---------------------------------------------------------------------------------------------

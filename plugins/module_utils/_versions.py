@@ -9,13 +9,8 @@ and the golden-image build decision (build, resume, retry or finish which versio
 
 from __future__ import annotations
 
-import re
+from ._ids import VERSION_PART_MAX, VERSION_RE, same_id, validate_name
 
-from ._ids import same_id, validate_name
-
-# Azure: three 32-bit integers; the same rule as ``_ids.validate_name("image_version", ...)``.
-VERSION_RE = re.compile(r"^([0-9]+)\.([0-9]+)\.([0-9]+)$")
-VERSION_PART_MAX = 2147483647
 FIRST_VERSION = "1.0.0"
 
 

@@ -114,14 +114,9 @@ version_id:
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import PreconditionError, azure_errors
 from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import get_pool, update_pool_tags
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id, validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
-    MarkerStore,
-    binding_of,
-    resolve_marker,
-    validate_marker,
-    with_binding,
-    without_binding,
-)
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_plans import resolve_marker
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_tags import binding_of, validate_marker, with_binding, without_binding
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options, to_wire
 
 

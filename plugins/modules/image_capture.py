@@ -272,9 +272,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._capture import (
     definition_body,
     describe_version,
     find_version_from_source,
-    highest_version,
     markers_of,
-    next_patch_version,
     normalize_region,
     provenance_tags,
     replication_summary,
@@ -294,6 +292,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._versions import highest_version, next_patch_version
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
@@ -359,6 +358,7 @@ def ensure_definition(azure, capture, location, deadline):
 def pick_version(requested, versions, expected_source):
     """``(version name, existing version or None)``: ``auto`` reuses the version of this source or takes the next."""
     if requested == "auto":
+        # not _versions.decide_build: this matches the clone's storage-profile source in any state
         existing = find_version_from_source(versions, expected_source)
         return (existing["name"] if existing else next_patch_version([v.get("name") for v in versions])), existing
     return requested, next((v for v in versions if v.get("name") == requested), None)

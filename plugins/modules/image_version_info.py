@@ -222,7 +222,7 @@ build:
     failed: {description: "Versions of O(source_vm) in provisioning state C(Failed), lowest first.", type: list, elements: str}
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import is_not_found
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import get_or_none
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id, validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._marker_plans import build_tree, marker_map
 from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
@@ -243,12 +243,8 @@ def following_pools(desktop, image_id, marker_to_version, resource_group=None):
         pools = desktop.host_pools.list_by_resource_group(resource_group)
     else:
         pools = desktop.host_pools.list()
-    try:
-        listed = [to_wire(pool) for pool in pools]
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_not_found(exc):  # a resource group that does not exist holds no host pools
-            return []
-        raise
+    # a resource group that does not exist holds no host pools
+    listed = get_or_none(lambda: [to_wire(pool) for pool in pools]) or []
     out = []
     for wire in listed:
         binding = binding_of(wire.get("tags"))
@@ -326,15 +322,11 @@ def run(azure):
     empty = dict(image_id=image_id, versions=[], markers={}, tree=build_tree([]), lock=None)
     if params["following_host_pools"]:
         empty["following_host_pools"] = []
-    try:
-        definition = to_wire(azure.compute.gallery_images.get(params["resource_group"], params["gallery"],
-                                                              params["image"]))
-    except Exception as exc:  # pylint: disable=broad-except
-        if is_not_found(exc):
-            azure.exit(False, exists=False, server_time=format_time(azure.server_now()),
-                       **with_build(empty, params, []))
-            return
-        raise
+    definition = to_wire(get_or_none(azure.compute.gallery_images.get, params["resource_group"], params["gallery"],
+                                     params["image"]))
+    if definition is None:
+        azure.exit(False, exists=False, server_time=format_time(azure.server_now()), **with_build(empty, params, []))
+        return
     versions = store.versions(replication=params["replication_status"])
     now = azure.server_now()
     tree = build_tree(versions)

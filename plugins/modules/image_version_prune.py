@@ -106,7 +106,7 @@ latest_users:
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ignore_not_found
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id, validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._markers import MarkerStore
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._retention import select_for_deletion, versions_in_use
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_operation
@@ -170,7 +170,7 @@ def run(azure):
                            "galleries", params["gallery"], "images", params["image"])
     store = MarkerStore(azure.compute, params["resource_group"], params["gallery"], params["image"],
                         to_wire=to_wire, server_now=azure.server_now, timeout=params["timeout"],
-                        poll_interval=params["poll_interval"], lock_ttl=params["lease_seconds"])
+                        poll_interval=params["poll_interval"], lease_seconds=params["lease_seconds"])
     versions, delete, kept, in_use, latest_users = decide(azure, store, image_id)
     if delete and not azure.check_mode:
         deadline = store.new_deadline()

@@ -184,13 +184,11 @@ notes:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id, validate_name
-from ansible_collections.goldenimage.avd.plugins.module_utils._markers import (
-    MarkerStore,
-    change_marker,
-    validate_marker,
-    validate_version,
-)
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
+from ansible_collections.goldenimage.avd.plugins.module_utils._marker_tags import validate_marker
+from ansible_collections.goldenimage.avd.plugins.module_utils._markers import change_marker
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire
+from ansible_collections.goldenimage.avd.plugins.module_utils._versions import validate_version
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
@@ -225,7 +223,7 @@ def run(azure):
     validate(params)
     store = MarkerStore(azure.compute, params["resource_group"], params["gallery"], params["image"],
                         to_wire=to_wire, server_now=azure.server_now, timeout=params["timeout"],
-                        poll_interval=params["poll_interval"], lock_ttl=params["lease_seconds"])
+                        poll_interval=params["poll_interval"], lease_seconds=params["lease_seconds"])
     outcome = change_marker(store, params["marker"], state=params["state"], version=params["version"],
                             source_marker=params["source_marker"], rollback=params["rollback"],
                             allow_excluded=params["allow_excluded"], check_mode=azure.check_mode)

@@ -11,6 +11,9 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
+from ansible_collections.goldenimage.avd.plugins.module_utils import _errors as errors
+from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_plans as marker_plans
+from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_store as marker_store
 from ansible_collections.goldenimage.avd.plugins.module_utils import _markers as markers
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import to_wire
 from test_marker_tag_support import GALLERY, IMAGE, LOCK_TAG, RG, all_tags, create_version, holders
@@ -37,8 +40,8 @@ class ArmClock:
 def new_store(sim):
     clock = ArmClock()
     compute = sim.compute_client(raw_response_hook=clock.hook)
-    return markers.MarkerStore(compute, RG, GALLERY, IMAGE, to_wire=to_wire, server_now=clock.now,
-                               timeout=120, poll_interval=0.2, lease_seconds=86400)
+    return marker_store.MarkerStore(compute, RG, GALLERY, IMAGE, to_wire=to_wire, server_now=clock.now,
+                                    timeout=120, poll_interval=0.2, lease_seconds=86400)
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +110,7 @@ def test_stale_claim_is_repaired_by_the_next_move(world):
     tags["goldenimage.marker.prod"] = "2020-01-01T00:00:00Z"  # an old claim left over
     compute.gallery_image_versions.begin_update(RG, GALLERY, IMAGE, "1.0.3", {"tags": tags}).result(timeout=60)
     assert holders(compute, "prod") == ["1.0.1", "1.0.3"]
-    assert markers.resolve_marker(store.versions(), "prod") == "1.0.1"
+    assert marker_plans.resolve_marker(store.versions(), "prod") == "1.0.1"
     outcome = markers.change_marker(store, "prod", version="1.0.1")
     assert outcome["changed"] and outcome["plan"]["stale_claims"] == ["1.0.3"]
     assert holders(compute, "prod") == ["1.0.1"]
@@ -133,7 +136,7 @@ def test_a_live_lease_blocks_until_timeout(world):
     tags[LOCK_TAG] = "owner=other;expires=2099-01-01T00:00:00Z"
     compute.gallery_images.begin_update(RG, GALLERY, IMAGE, {"tags": tags}).result(timeout=60)
     before = all_tags(compute)
-    with pytest.raises(markers.ConflictError, match="Another run holds the marker lease"):
+    with pytest.raises(errors.ConflictError, match="Another run holds the marker lease"):
         markers.change_marker(store, "prod", version="1.0.3")
     assert all_tags(compute) == before
     tags.pop(LOCK_TAG)

@@ -15,6 +15,7 @@ try:
     from ansible_collections.goldenimage.avd.plugins.module_utils import _clone as clone
     from ansible_collections.goldenimage.avd.plugins.module_utils import _guest_scripts as scripts
     from ansible_collections.goldenimage.avd.plugins.module_utils import _sysprep as sysprep
+    from ansible_collections.goldenimage.avd.plugins.module_utils._versions import next_patch_version
 except ImportError:  # running from the repository before `make collection`
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "build" / "collections"))
     from ansible_collections.goldenimage.avd.plugins.module_utils import _backup as backup
@@ -22,6 +23,7 @@ except ImportError:  # running from the repository before `make collection`
     from ansible_collections.goldenimage.avd.plugins.module_utils import _clone as clone
     from ansible_collections.goldenimage.avd.plugins.module_utils import _guest_scripts as scripts
     from ansible_collections.goldenimage.avd.plugins.module_utils import _sysprep as sysprep
+    from ansible_collections.goldenimage.avd.plugins.module_utils._versions import next_patch_version
 
 SUB = "00000000-0000-0000-0000-000000000001"
 VM_ID = "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm-golden" % SUB
@@ -155,7 +157,7 @@ def test_is_clone_of(tags, source, expected):
     (["2.0.0", "latest", "1.9.9"], "2.0.1"),
 ])
 def test_next_patch_version(names, expected):
-    assert capture.next_patch_version(names) == expected
+    assert next_patch_version(names) == expected
 
 
 @pytest.mark.parametrize("params, message", [

@@ -10,11 +10,15 @@ import sys
 import pytest
 
 try:
-    from ansible_collections.goldenimage.avd.plugins.module_utils import _markers as markers
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_plans as marker_plans
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_tags as marker_tags
+    from ansible_collections.goldenimage.avd.plugins.module_utils._versions import validate_version, version_key
     from ansible_collections.goldenimage.avd.plugins.module_utils._errors import NotFoundError, PreconditionError
 except ImportError:  # running from the repository before `make collection`
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "build" / "collections"))
-    from ansible_collections.goldenimage.avd.plugins.module_utils import _markers as markers
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_plans as marker_plans
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_tags as marker_tags
+    from ansible_collections.goldenimage.avd.plugins.module_utils._versions import validate_version, version_key
     from ansible_collections.goldenimage.avd.plugins.module_utils._errors import NotFoundError, PreconditionError
 
 NOW = datetime.datetime(2026, 11, 22, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -38,7 +42,7 @@ def wire(name, tags=None, state="Succeeded", replication=None, eol=None, exclude
 
 
 def version(name, tags=None, **kw):
-    return markers.summarize_version(wire(name, tags, **kw), NOW)
+    return marker_tags.summarize_version(wire(name, tags, **kw), NOW)
 
 
 @pytest.mark.parametrize("value,ok", [
@@ -48,10 +52,10 @@ def version(name, tags=None, **kw):
 ])
 def test_validate_marker(value, ok):
     if ok:
-        assert markers.validate_marker(value) == value
+        assert marker_tags.validate_marker(value) == value
     else:
         with pytest.raises(ValueError, match="marker"):
-            markers.validate_marker(value)
+            marker_tags.validate_marker(value)
 
 
 @pytest.mark.parametrize("value,ok", [
@@ -60,10 +64,10 @@ def test_validate_marker(value, ok):
 ])
 def test_validate_version(value, ok):
     if ok:
-        assert markers.validate_version(value) == value
+        assert validate_version(value) == value
     else:
         with pytest.raises(ValueError, match="version"):
-            markers.validate_version(value)
+            validate_version(value)
 
 
 @pytest.mark.parametrize("names,expected", [
@@ -71,7 +75,7 @@ def test_validate_version(value, ok):
     (["2.0.0", "1.10.0", "1.9.9"], ["1.9.9", "1.10.0", "2.0.0"]),
 ])
 def test_version_key_is_numeric(names, expected):
-    assert sorted(names, key=markers.version_key) == expected
+    assert sorted(names, key=version_key) == expected
 
 
 @pytest.mark.parametrize("tags,expected", [
@@ -87,16 +91,16 @@ def test_version_key_is_numeric(names, expected):
     ({"goldenimage.marker-lock": "owner=a;expires=" + T1, "goldenimage.parent-version": "1.0.0"}, {}),
 ])
 def test_markers_of(tags, expected):
-    assert markers.markers_of(tags) == expected
+    assert marker_tags.markers_of(tags) == expected
 
 
 def test_with_and_without_marker_keep_other_tags():
     tags = {"owner": "ops", "goldenimage.marker.prod": T1, "goldenimage.marker.prod.previous": "0.9.0",
             "goldenimage.marker.pilot": T2}
-    moved = markers.with_marker(tags, "prod", T3, previous="1.0.0")
+    moved = marker_tags.with_marker(tags, "prod", T3, previous="1.0.0")
     assert moved == {"owner": "ops", "goldenimage.marker.prod": T3, "goldenimage.marker.prod.previous": "1.0.0",
                      "goldenimage.marker.pilot": T2}
-    assert markers.without_marker(moved, "prod") == {"owner": "ops", "goldenimage.marker.pilot": T2}
+    assert marker_tags.without_marker(moved, "prod") == {"owner": "ops", "goldenimage.marker.pilot": T2}
 
 
 @pytest.mark.parametrize("kwargs,allow_excluded,expected", [
@@ -117,7 +121,7 @@ def test_with_and_without_marker_keep_other_tags():
 ])
 def test_ineligible_reasons(kwargs, allow_excluded, expected):
     summary = version("1.0.1", **kwargs)
-    reasons = markers.ineligible_reasons(summary, NOW, allow_excluded=allow_excluded)
+    reasons = marker_tags.ineligible_reasons(summary, NOW, allow_excluded=allow_excluded)
     assert len(reasons) == len(expected)
     for reason, fragment in zip(reasons, expected):
         assert fragment in reason
@@ -144,7 +148,7 @@ def test_summary_fields():
 def test_resolve_marker(claims, expected):
     versions = [version(name, {"goldenimage.marker.prod": when}) for name, when in claims.items()]
     versions.append(version("2.0.0"))
-    assert markers.resolve_marker(versions, "prod") == expected
+    assert marker_plans.resolve_marker(versions, "prod") == expected
 
 
 def _tags_after(plan):
@@ -153,7 +157,7 @@ def _tags_after(plan):
 
 def test_plan_put_first_time():
     versions = [version("1.0.0"), version("1.0.1")]
-    plan = markers.plan_put(versions, "pilot", "1.0.1", T3)
+    plan = marker_plans.plan_put(versions, "pilot", "1.0.1", T3)
     assert (plan.before, plan.after, plan.changed) == (None, "1.0.1", True)
     assert _tags_after(plan) == {"1.0.1": {"goldenimage.marker.pilot": T3}}
 
@@ -162,7 +166,7 @@ def test_plan_put_moves_and_records_previous_new_holder_first():
     versions = [version("1.0.0", {"goldenimage.marker.prod": T1, "goldenimage.marker.prod.previous": "0.9.0",
                                   "keep": "me"}),
                 version("1.0.1", {"goldenimage.marker.pilot": T2})]
-    plan = markers.plan_put(versions, "prod", "1.0.1", T3)
+    plan = marker_plans.plan_put(versions, "prod", "1.0.1", T3)
     assert [name for name, _tags in plan.writes] == ["1.0.1", "1.0.0"]
     assert _tags_after(plan) == {
         "1.0.1": {"goldenimage.marker.pilot": T2, "goldenimage.marker.prod": T3,
@@ -174,7 +178,7 @@ def test_plan_put_moves_and_records_previous_new_holder_first():
 
 def test_plan_put_is_idempotent():
     versions = [version("1.0.0"), version("1.0.1", {"goldenimage.marker.prod": T2})]
-    plan = markers.plan_put(versions, "prod", "1.0.1", T3)
+    plan = marker_plans.plan_put(versions, "prod", "1.0.1", T3)
     assert plan.changed is False
     assert (plan.before, plan.after) == ("1.0.1", "1.0.1")
 
@@ -182,7 +186,7 @@ def test_plan_put_is_idempotent():
 def test_plan_put_onto_a_claiming_version_cleans_the_other_claims():
     versions = [version("1.0.0", {"goldenimage.marker.prod": T3}), version("1.0.1", {"goldenimage.marker.prod": T1}),
                 version("1.0.2", {"goldenimage.marker.prod": T2})]
-    plan = markers.plan_put(versions, "prod", "1.0.1", T3)
+    plan = marker_plans.plan_put(versions, "prod", "1.0.1", T3)
     assert sorted(_tags_after(plan)) == ["1.0.0", "1.0.2"]
     assert all(tags == {} for tags in _tags_after(plan).values())
     assert plan.before == "1.0.0" and plan.stale == ["1.0.2"]
@@ -191,7 +195,7 @@ def test_plan_put_onto_a_claiming_version_cleans_the_other_claims():
 def test_plan_put_rollback_records_origin():
     versions = [version("1.0.0"), version("1.0.1", {"goldenimage.marker.prod": T2,
                                                     "goldenimage.marker.prod.previous": "1.0.0"})]
-    plan = markers.plan_put(versions, "prod", "1.0.0", T3, rollback=True)
+    plan = marker_plans.plan_put(versions, "prod", "1.0.0", T3, rollback=True)
     assert _tags_after(plan)["1.0.0"] == {"goldenimage.marker.prod": T3, "goldenimage.marker.prod.previous": "1.0.1",
                                           "goldenimage.marker.prod.rolled-back-from": "1.0.1"}
     assert _tags_after(plan)["1.0.1"] == {}
@@ -199,7 +203,7 @@ def test_plan_put_rollback_records_origin():
 
 def test_plan_put_unknown_version():
     with pytest.raises(NotFoundError, match="9.9.9"):
-        markers.plan_put([version("1.0.0")], "prod", "9.9.9", T3)
+        marker_plans.plan_put([version("1.0.0")], "prod", "9.9.9", T3)
 
 
 @pytest.mark.parametrize("claims,before,writes", [
@@ -209,7 +213,7 @@ def test_plan_put_unknown_version():
 ])
 def test_plan_remove(claims, before, writes):
     versions = [version(name, {"goldenimage.marker.prod": when, "x": "y"}) for name, when in claims.items()]
-    plan = markers.plan_remove(versions, "prod")
+    plan = marker_plans.plan_remove(versions, "prod")
     assert plan.before == before and plan.after is None
     assert [name for name, _tags in plan.writes] == writes
     assert all(tags == {"x": "y"} for _name, tags in plan.writes)
@@ -218,22 +222,22 @@ def test_plan_remove(claims, before, writes):
 def test_plan_repair_keeps_newest_claim():
     versions = [version("1.0.0", {"goldenimage.marker.prod": T1}), version("1.0.1", {"goldenimage.marker.prod": T3}),
                 version("1.0.2", {"goldenimage.marker.prod": T2})]
-    plan = markers.plan_repair(versions, "prod")
+    plan = marker_plans.plan_repair(versions, "prod")
     assert plan.after == "1.0.1"
     assert sorted(plan.stale) == ["1.0.0", "1.0.2"]
-    assert markers.plan_repair(versions[:1], "prod").changed is False
+    assert marker_plans.plan_repair(versions[:1], "prod").changed is False
 
 
 def test_rollback_target_goes_to_previous():
     versions = [version("1.0.0"), version("1.0.1", {"goldenimage.marker.prod": T2,
                                                     "goldenimage.marker.prod.previous": "1.0.0"})]
-    assert markers.rollback_target(versions, "prod") == ("1.0.0", "1.0.1", None)
+    assert marker_plans.rollback_target(versions, "prod") == ("1.0.0", "1.0.1", None)
 
 
 def test_rollback_target_after_a_rollback_is_a_noop():
     versions = [version("1.0.0", {"goldenimage.marker.prod": T3, "goldenimage.marker.prod.previous": "1.0.1",
                                   "goldenimage.marker.prod.rolled-back-from": "1.0.1"}), version("1.0.1")]
-    target, holder, note = markers.rollback_target(versions, "prod")
+    target, holder, note = marker_plans.rollback_target(versions, "prod")
     assert target is None and holder == "1.0.0"
     assert "already rolled back from 1.0.1" in note
 
@@ -246,13 +250,13 @@ def test_rollback_target_after_a_rollback_is_a_noop():
 ])
 def test_rollback_target_refusals(versions, message):
     with pytest.raises(PreconditionError, match=message):
-        markers.rollback_target(versions, "prod")
+        marker_plans.rollback_target(versions, "prod")
 
 
 def test_marker_map():
     versions = [version("1.0.0", {"goldenimage.marker.prod": T1}),
                 version("1.0.1", {"goldenimage.marker.pilot": T2, "goldenimage.marker.test": T2})]
-    assert markers.marker_map(versions) == {"pilot": "1.0.1", "prod": "1.0.0", "test": "1.0.1"}
+    assert marker_plans.marker_map(versions) == {"pilot": "1.0.1", "prod": "1.0.0", "test": "1.0.1"}
 
 
 def test_build_tree():
@@ -263,7 +267,7 @@ def test_build_tree():
         version("1.0.10", {"goldenimage.parent-version": "1.0.0"}),
         version("2.0.0", {"goldenimage.parent-version": "0.5.0"}),
     ]
-    tree = markers.build_tree(versions)
+    tree = marker_plans.build_tree(versions)
     assert tree["roots"] == ["1.0.0", "2.0.0"]
     assert tree["children"]["1.0.0"] == ["1.0.1", "1.0.10"]
     assert tree["missing_parents"] == {"2.0.0": "0.5.0"}
@@ -281,7 +285,7 @@ def test_build_tree_shows_a_marker_on_its_winning_claim_only():
         version("1.0.0", {"goldenimage.marker.prod": T1, "goldenimage.marker.pilot": T1}),
         version("1.0.1", {"goldenimage.parent-version": "1.0.0", "goldenimage.marker.prod": T2}),
     ]
-    assert markers.build_tree(versions)["lines"] == [
+    assert marker_plans.build_tree(versions)["lines"] == [
         "1.0.0 [pilot] (stale claim of prod)",
         "└── 1.0.1 [prod]",
     ]
@@ -290,12 +294,12 @@ def test_build_tree_shows_a_marker_on_its_winning_claim_only():
 def test_build_tree_survives_a_parent_cycle():
     versions = [version("1.0.0", {"goldenimage.parent-version": "1.0.1"}),
                 version("1.0.1", {"goldenimage.parent-version": "1.0.0"})]
-    tree = markers.build_tree(versions)
+    tree = marker_plans.build_tree(versions)
     assert sorted(line.strip("└─ ") for line in tree["lines"]) == ["1.0.0", "1.0.1"]
 
 
 def test_build_tree_empty():
-    assert markers.build_tree([]) == {"roots": [], "children": {}, "missing_parents": {}, "lines": []}
+    assert marker_plans.build_tree([]) == {"roots": [], "children": {}, "missing_parents": {}, "lines": []}
 
 
 IMAGE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/win11"
@@ -310,13 +314,13 @@ IMAGE = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/gallerie
     ({"goldenimage.follow-marker": "prod"}, "prod", False),
 ])
 def test_follows(tags, marker, expected):
-    assert markers.follows(tags, IMAGE, marker) is expected
+    assert marker_tags.follows(tags, IMAGE, marker) is expected
 
 
 def test_binding_tags_roundtrip():
-    tags = markers.with_binding({"cost": "1"}, IMAGE, "prod")
-    assert markers.binding_of(tags) == {"image_id": IMAGE, "marker": "prod"}
-    assert markers.without_binding(tags) == {"cost": "1"}
+    tags = marker_tags.with_binding({"cost": "1"}, IMAGE, "prod")
+    assert marker_tags.binding_of(tags) == {"image_id": IMAGE, "marker": "prod"}
+    assert marker_tags.without_binding(tags) == {"cost": "1"}
 
 
 @pytest.mark.parametrize("value,expected", [
@@ -325,17 +329,17 @@ def test_binding_tags_roundtrip():
     ("owner=me;expires=2026-11-22T12:05:00Z", "mine"),
     ("owner=me;expires=2026-11-22T11:00:00Z", "mine"),
     ("owner=other;expires=2026-11-22T11:59:59Z", "free"),
-    ("owner=other;expires=2026-11-22T12:05:00Z", ("held", "other", markers.parse_time("2026-11-22T12:05:00Z"))),
+    ("owner=other;expires=2026-11-22T12:05:00Z", ("held", "other", marker_tags.parse_time("2026-11-22T12:05:00Z"))),
 ])
 def test_lock_state(value, expected):
     tags = {"goldenimage.marker-lock": value} if value else {}
-    assert markers.lock_state(tags, "me", NOW) == expected
+    assert marker_tags.lock_state(tags, "me", NOW) == expected
 
 
 def test_lock_value_roundtrip():
-    value = markers.lock_value("abc", NOW)
+    value = marker_tags.lock_value("abc", NOW)
     assert value == "owner=abc;expires=2026-11-22T12:00:00Z"
-    assert markers.parse_lock(value) == ("abc", NOW)
+    assert marker_tags.parse_lock(value) == ("abc", NOW)
     assert len(value) <= 256  # Azure tag value limit
 
 
@@ -348,15 +352,15 @@ def test_lock_value_roundtrip():
     (None, None),
 ])
 def test_parse_time(text, expected):
-    assert markers.parse_time(text) == expected
+    assert marker_tags.parse_time(text) == expected
 
 
 def test_plan_remove_only_one_version():
     versions = [version("1.0.0", {"goldenimage.marker.prod": T1}), version("1.0.1", {"goldenimage.marker.prod": T2})]
-    plan = markers.plan_remove(versions, "prod", only="1.0.1")
+    plan = marker_plans.plan_remove(versions, "prod", only="1.0.1")
     assert [name for name, _tags in plan.writes] == ["1.0.1"]
     assert (plan.before, plan.after) == ("1.0.1", "1.0.0")
-    assert markers.plan_remove(versions, "prod", only="2.0.0").changed is False
+    assert marker_plans.plan_remove(versions, "prod", only="2.0.0").changed is False
 
 
 @pytest.mark.parametrize("read,wanted,current,expected", [
@@ -369,4 +373,4 @@ def test_plan_remove_only_one_version():
     ({"a": "1", "x": "y"}, {"a": "1", "x": "y", "m": "t"}, {"a": "1"}, {"a": "1", "m": "t"}),
 ])
 def test_rebase_tags(read, wanted, current, expected):
-    assert markers.rebase_tags(read, wanted, current) == expected
+    assert marker_tags.rebase_tags(read, wanted, current) == expected

@@ -14,10 +14,14 @@ import sys
 import pytest
 
 try:
-    from ansible_collections.goldenimage.avd.plugins.module_utils import _markers as markers
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _errors as errors
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_store as marker_store
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_tags as marker_tags
 except ImportError:  # running from the repository before `make collection`
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "build" / "collections"))
-    from ansible_collections.goldenimage.avd.plugins.module_utils import _markers as markers
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _errors as errors
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_store as marker_store
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_tags as marker_tags
 
 NOW = datetime.datetime(2026, 11, 22, 12, 0, 0, tzinfo=datetime.timezone.utc)
 
@@ -72,15 +76,15 @@ class Compute:
 
 
 def store_for(images, clock, owner="me", timeout=30.0):
-    store = markers.MarkerStore(Compute(images), "rg", "gal", "img", to_wire=lambda item: item,
-                                server_now=lambda: NOW, timeout=timeout, poll_interval=1.0, lock_ttl=300,
-                                clock=clock, sleep=clock.sleep)
+    store = marker_store.MarkerStore(Compute(images), "rg", "gal", "img", to_wire=lambda item: item,
+                                     server_now=lambda: NOW, timeout=timeout, poll_interval=1.0, lease_seconds=300,
+                                     clock=clock, sleep=clock.sleep)
     store.owner = owner
     return store
 
 
 def lock_owner(images):
-    lock = markers.parse_lock(images.tags.get(markers.LOCK_TAG))
+    lock = marker_tags.parse_lock(images.tags.get(marker_tags.LOCK_TAG))
     return lock[0] if lock else None
 
 
@@ -90,25 +94,25 @@ def test_free_lease_is_claimed_after_the_settle_wait():
     store = store_for(images, clock)
     store.acquire(clock() + 30)
     assert lock_owner(images) == "me" and images.tags["team"] == "avd"
-    assert markers.parse_lock(images.tags[markers.LOCK_TAG])[1] == NOW + datetime.timedelta(seconds=300)
+    assert marker_tags.parse_lock(images.tags[marker_tags.LOCK_TAG])[1] == NOW + datetime.timedelta(seconds=300)
     # waited at least the floor after the claim landed before trusting it
-    assert clock() >= images.write_seconds + markers.SETTLE_FLOOR
+    assert clock() >= images.write_seconds + marker_store.SETTLE_FLOOR
     store.release(clock() + 30)
-    assert markers.LOCK_TAG not in images.tags and images.tags == {"team": "avd"}
+    assert marker_tags.LOCK_TAG not in images.tags and images.tags == {"team": "avd"}
 
 
 def test_a_claim_landing_during_the_settle_wait_wins_and_we_wait():
     """Both read "free"; the other writer's claim lands after ours, during our settle wait."""
     clock = Clock()
     images = Images(clock)
-    other = markers.lock_value("other", NOW + datetime.timedelta(seconds=300))
+    other = marker_tags.lock_value("other", NOW + datetime.timedelta(seconds=300))
 
     def other_writes():
-        images.tags = dict(images.tags, **{markers.LOCK_TAG: other})
+        images.tags = dict(images.tags, **{marker_tags.LOCK_TAG: other})
 
     clock.on_sleep.append(other_writes)
     store = store_for(images, clock)
-    with pytest.raises(markers.ConflictError, match="Another run holds the marker lease"):
+    with pytest.raises(errors.ConflictError, match="Another run holds the marker lease"):
         store.acquire(clock() + 5)
     assert lock_owner(images) == "other", "we must not overwrite a claim that won"
     assert len(images.patches) == 1
@@ -116,9 +120,9 @@ def test_a_claim_landing_during_the_settle_wait_wins_and_we_wait():
 
 def test_a_live_lease_of_another_run_is_never_overwritten():
     clock = Clock()
-    images = Images(clock, {markers.LOCK_TAG: markers.lock_value("other", NOW + datetime.timedelta(seconds=60))})
+    images = Images(clock, {marker_tags.LOCK_TAG: marker_tags.lock_value("other", NOW + datetime.timedelta(seconds=60))})
     store = store_for(images, clock)
-    with pytest.raises(markers.ConflictError) as raised:
+    with pytest.raises(errors.ConflictError) as raised:
         store.acquire(clock() + 3)
     assert images.patches == []
     assert "expires 2026-11-22T12:01:00Z" in str(raised.value)
@@ -128,8 +132,8 @@ def test_a_live_lease_of_another_run_is_never_overwritten():
 
 def test_a_lease_released_while_we_wait_is_taken():
     clock = Clock()
-    images = Images(clock, {markers.LOCK_TAG: markers.lock_value("other", NOW + datetime.timedelta(seconds=60))})
-    clock.on_sleep.append(lambda: images.tags.pop(markers.LOCK_TAG))
+    images = Images(clock, {marker_tags.LOCK_TAG: marker_tags.lock_value("other", NOW + datetime.timedelta(seconds=60))})
+    clock.on_sleep.append(lambda: images.tags.pop(marker_tags.LOCK_TAG))
     store = store_for(images, clock)
     store.acquire(clock() + 30)
     assert lock_owner(images) == "me"
@@ -138,7 +142,7 @@ def test_a_lease_released_while_we_wait_is_taken():
 @pytest.mark.parametrize("value", ["owner=crashed;expires=2026-11-22T11:59:59Z", "not a lease"])
 def test_an_expired_or_unreadable_lease_is_taken_over(value):
     clock = Clock()
-    images = Images(clock, {markers.LOCK_TAG: value})
+    images = Images(clock, {marker_tags.LOCK_TAG: value})
     store = store_for(images, clock)
     store.acquire(clock() + 30)
     assert lock_owner(images) == "me"

@@ -10,11 +10,11 @@ import sys
 import pytest
 
 try:
-    from ansible_collections.goldenimage.avd.plugins.module_utils import _markers as markers
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_tags as marker_tags
     from ansible_collections.goldenimage.avd.plugins.module_utils import _retention as retention
 except ImportError:  # running from the repository before `make collection`
     sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[2] / "build" / "collections"))
-    from ansible_collections.goldenimage.avd.plugins.module_utils import _markers as markers
+    from ansible_collections.goldenimage.avd.plugins.module_utils import _marker_tags as marker_tags
     from ansible_collections.goldenimage.avd.plugins.module_utils import _retention as retention
 
 NOW = datetime.datetime(2026, 11, 22, 12, 0, 0, tzinfo=datetime.timezone.utc)
@@ -27,8 +27,8 @@ def version(name, tags=None, state="Succeeded", exclude=False, eol=None, block=F
         props["publishingProfile"]["endOfLifeDate"] = eol
     if block:
         props["safetyProfile"] = {"blockDeletionBeforeEndOfLife": True}
-    return markers.summarize_version({"name": name, "id": IMAGE + "/versions/" + name, "tags": tags or {},
-                                      "properties": props}, NOW)
+    return marker_tags.summarize_version({"name": name, "id": IMAGE + "/versions/" + name, "tags": tags or {},
+                                          "properties": props}, NOW)
 
 
 def vm(name, image_id, exact=None):

@@ -10,6 +10,7 @@ import pytest
 from ansible_collections.goldenimage.avd.plugins.module_utils import _deploy as deploy
 from ansible_collections.goldenimage.avd.plugins.module_utils import _drain as drain
 from ansible_collections.goldenimage.avd.plugins.module_utils import _hostpool as hostpool
+from ansible_collections.goldenimage.avd.plugins.module_utils._vm import power_state
 
 DEF = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/win11"
 NOW = datetime.datetime(2026, 11, 2, 8, 0, tzinfo=datetime.timezone.utc)
@@ -73,7 +74,8 @@ def test_drain_uses_the_vm_resource_group(vm_id, expected):
     ([], None),
 ])
 def test_vm_power_state(statuses, expected):
-    assert hostpool.vm_power_state({"properties": {"instanceView": {"statuses": statuses}}}) == expected
+    # a host pool report says null, not "unknown", for a VM without an instance view
+    assert power_state({"properties": {"instanceView": {"statuses": statuses}}}, default=None) == expected
 
 
 @pytest.mark.parametrize("value,expected", [
