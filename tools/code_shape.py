@@ -40,7 +40,9 @@ def _reason(lines, block):
     while index >= 0 and lines[index].lstrip().startswith("@"):
         index -= 1
     above = lines[index].strip() if index >= 0 else ""
-    return above[len(SHAPE_MARK):].strip() or None if above.startswith(SHAPE_MARK) else None
+    if not above.startswith(SHAPE_MARK):
+        return None
+    return above[len(SHAPE_MARK):].strip() or None
 
 
 def check_source(path, source, limits):

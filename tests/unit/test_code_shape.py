@@ -25,6 +25,7 @@ BRANCHY = ("def branchy(a):\n    if a == 1:\n        return 1\n    if a == 2:\n 
      ["f.py:2 long: 8 lines (shape: a table of cases reads best in one place)"]),
     ("# shape: decorated\n@staticmethod\n" + LONG, [], ["f.py:3 long: 8 lines (shape: decorated)"]),
     ("# shape:\n" + LONG, ["f.py:2 long: 8 lines"], []),  # a mark without a reason excuses nothing
+    ("value_above = compute_something()\n" + LONG, ["f.py:2 long: 8 lines"], []),  # code above is no reason
     ("class K:\n    def m(self):\n" + "        x = 1\n" * 6, ["f.py:2 m: 7 lines"], []),
     ("def outer():\n    def inner():\n" + "        x = 1\n" * 6 + "    return inner\n",
      ["f.py:1 outer: 9 lines", "f.py:2 inner: 7 lines"], []),
