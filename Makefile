@@ -114,7 +114,7 @@ simtest: venv
 # simulator): it runs on its own, in file order, after the others.
 SERIAL_INTEGRATION := tests/integration/test_marker_edge_cases.py
 integration: venv collection
-	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --ignore=$(SERIAL_INTEGRATION) tests/integration,integration)
+	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --ignore=$(SERIAL_INTEGRATION) tests/integration,integration)
 	$(call run_pytest,-q -p no:cacheprovider $(SERIAL_INTEGRATION),integration-in-order)
 
 molecule: venv collection
