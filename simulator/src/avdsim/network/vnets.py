@@ -16,11 +16,10 @@ from __future__ import annotations
 import copy
 import uuid
 
-from ..arm import get_in_rg, norm_location, paged, set_tags
+from ..arm import RG, get_in_rg, norm_location, paged, set_tags
 from ..errors import ArmError, not_found
 from ..ids import resource_id
 from ..routing import route
-from ..arm import RG
 from . import common as c
 
 VNET = RG + "/providers/Microsoft.Network/virtualNetworks/{virtualNetworkName}"
