@@ -155,6 +155,8 @@ def test_registration_gates_writes_and_moves_through_its_states(tmp_path):
             "Unregistering"
         sim.advance(sim.state()["durations"]["provider_registration"] + 1)
         assert res.providers.get("Microsoft.Network").registration_state == "Unregistered"
+        assert sim.state()["provider_registration"][sim.subscription_id.lower()][
+            "Microsoft.Network"] == "Unregistered"
         with pytest.raises(HttpResponseError) as exc:
             net.network_security_groups.begin_delete(RG, "nsg-x")
         assert exc.value.status_code == 409

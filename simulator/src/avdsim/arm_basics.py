@@ -37,9 +37,6 @@ def list_locations(sim, req):
     """``Location`` entries (Subscriptions_ListLocations): the regions the simulator knows."""
     return {"value": [{"id": f"/subscriptions/{req.subscription_id}/locations/{name}",
                        "name": name, "type": "Region", "displayName": display,
-                       "regionalDisplayName": f"(Europe) {display}" if "europe" in name
-                       or name in ("swedencentral", "germanywestcentral", "francecentral",
-                                   "uksouth") else f"(US) {display}",
                        "metadata": {"regionType": "Physical", "regionCategory": "Recommended"}}
                       for name, display in providers.LOCATIONS.items()]}
 
@@ -176,3 +173,5 @@ def register(sim):
             providers.set_state(sim, sim.subscription_id, ns, "NotRegistered")
 
     sim.scenario_section("unregistered_providers", load_unregistered, 5)
+    sim.state_sections["provider_registration"] = lambda sim: {
+        sub: dict(states) for sub, states in sim.provider_registration.items()}
