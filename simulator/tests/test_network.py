@@ -234,6 +234,11 @@ def test_nic_in_subnet_with_nsg_and_the_references_azure_reports(net):
     code, _msg = _refused(lambda: net.virtual_networks.begin_create_or_update(
         RG, "vnet-nic", vnet_body(subnets=(("other", "10.50.9.0/24"),))))
     assert code == "InUseSubnetCannotBeDeleted"  # a PUT that drops a used subnet
+    code, msg = _refused(lambda: net.subnets.begin_create_or_update(
+        RG, "vnet-nic", "a", {"properties": {"addressPrefix": "10.50.4.0/24"}}))
+    assert (code, msg) == ("InUsePrefixCannotBeDeleted", "IpPrefix 10.50.1.0/24 on Subnet a "
+                                                         "has active allocations and cannot be "
+                                                         "deleted.")
     code, msg = _refused(lambda: net.network_security_groups.begin_delete(RG, "nsg-nic"))
     assert code == "InUseNetworkSecurityGroupCannotBeDeleted"
     assert nic.id in msg and "aka.ms/deletensg" in msg

@@ -35,6 +35,7 @@ def _subnet_body(sim, vnet_id: str, name: str, props: dict, old: dict | None) ->
                             "properties.addressPrefix")
     for p in prefixes:
         c.parse_prefix(p, sid)
+    _check_prefix_kept(sim, sid, name, old, prefixes)
     out_props = copy.deepcopy((old or {}).get("properties") or {})
     out_props.pop("ipConfigurations", None)
     out_props.update({k: v for k, v in props.items() if k not in ("provisioningState",
@@ -50,6 +51,18 @@ def _subnet_body(sim, vnet_id: str, name: str, props: dict, old: dict | None) ->
     out_props["provisioningState"] = "Succeeded"
     return {"id": sid, "name": name, "type": c.SUBNET_TYPE, "etag": c.etag(),
             "properties": out_props}
+
+
+def _check_prefix_kept(sim, sid: str, name: str, old: dict | None, prefixes: list) -> None:
+    """A prefix of a subnet with allocations cannot be removed or changed (400
+    InUsePrefixCannotBeDeleted, the body quoted in hashicorp/terraform-provider-azurerm#11211)."""
+    if old is None or not c.nics_in(sim, sid):
+        return
+    for p in c.subnet_prefixes(old["properties"]):
+        if p not in prefixes:
+            raise ArmError(400, "InUsePrefixCannotBeDeleted",
+                           f"IpPrefix {p} on Subnet {name} has active allocations and cannot "
+                           "be deleted.")
 
 
 def _check_layout(vnet_name: str, space: list[str], subnets: list[dict], vnet_id: str) -> None:
