@@ -44,7 +44,7 @@ def list_locations(sim, req):
 # -- resource providers --------------------------------------------------------------------
 def _namespace(req) -> str:
     ns = providers.namespace_of(req.param("namespace"))
-    if ns is None:  # ARM's answer for a namespace it does not know
+    if ns is None:  # ARM's answer for a namespace it does not know (Azure/aci-connector-k8s#13)
         raise ArmError(404, "InvalidResourceNamespace",
                        f"The resource namespace '{req.param('namespace')}' is invalid.")
     return ns
