@@ -146,13 +146,17 @@ def _query_pairs(req):
 
 
 # -- subscriptions -------------------------------------------------------------------------
-@route("GET", SUB)
-def get_subscription(sim, req):
-    sub = sim.subscriptions.get(req.subscription_id.lower())
+def subscription_body(sub: dict) -> dict:
+    """``Subscription`` (Microsoft.Resources subscriptions.json 2022-12-01)."""
     return {"id": f"/subscriptions/{sub['subscriptionId']}", **sub, "state": "Enabled",
             "subscriptionPolicies": {"locationPlacementId": "Public_2014-09-01",
                                      "quotaId": "PayAsYouGo_2014-09-01", "spendingLimit": "Off"},
-            "authorizationSource": "RoleBased"}
+            "authorizationSource": "RoleBased", "managedByTenants": []}
+
+
+@route("GET", SUB)
+def get_subscription(sim, req):
+    return subscription_body(sim.subscriptions.get(req.subscription_id.lower()))
 
 
 # -- resource groups -----------------------------------------------------------------------

@@ -22,6 +22,10 @@ DEFAULTS = {
     "run_command_detached": 20.0,  # a script that launches a detached process (sysprep)
     "sysprep": 600.0,            # sysprep /generalize /oobe /shutdown /mode:vm until shutdown
     "nic_create": 5.0,
+    # Microsoft.Network PUT/DELETE (virtual networks, subnets, NSGs, NICs): Updating/Deleting
+    # until Succeeded/gone, polled through Azure-AsyncOperation
+    "network_put": 10.0,
+    "network_delete": 10.0,
     # disks and snapshots
     "disk_empty": 10.0,
     "disk_copy": 120.0,          # Copy from a disk or snapshot, Restore from a restore point
@@ -43,6 +47,8 @@ DEFAULTS = {
     "gallery_version_delete": 120.0,
     # resource groups
     "resource_group_delete": 60.0,
+    # resource provider (un)registration: Registering -> Registered, Unregistering -> Unregistered
+    "provider_registration": 120.0,
 }
 
 # How often the service asks pollers to come back (simulated seconds).

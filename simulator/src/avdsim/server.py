@@ -18,6 +18,7 @@ from . import routing
 from .clock import http_date, iso
 from .errors import ArmError
 from .pacing import wait_header
+from .providers import require_registered
 from .throttle import HEADER as RATE_HEADERS
 
 
@@ -358,7 +359,7 @@ def check_subscription(sim, req: Request, client) -> None:
 
 # Stages of an ARM request (a route with ``auth``), between routing and the handler.
 ARM_STAGES = (count_request, authenticate, pace, check_api_version, throttle_subscription,
-              throttle_resource_policy, inject_faults, check_subscription)
+              throttle_resource_policy, inject_faults, check_subscription, require_registered)
 
 
 def run_handler(sim, req: Request, client) -> Response:

@@ -192,3 +192,13 @@ class SimServer:
         return DesktopVirtualizationMgmtClient(credential or self.credential(),
                                                self.subscription_id,
                                                **self._client_kwargs(**kwargs))
+
+    def network_client(self, credential=None, **kwargs):
+        from azure.mgmt.network import NetworkManagementClient
+        return NetworkManagementClient(credential or self.credential(), self.subscription_id,
+                                       **self._client_kwargs(**kwargs))
+
+    def resource_client(self, credential=None, **kwargs):
+        from azure.mgmt.resource.resources import ResourceManagementClient
+        return ResourceManagementClient(credential or self.credential(), self.subscription_id,
+                                        **self._client_kwargs(**kwargs))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import network as _network
+from ..arm import norm_location
 from ..errors import ArmError, invalid_parameter
 from ..ids import resource_id
 
@@ -35,7 +36,7 @@ def _referenced(sim, vm_id, refs) -> list[dict]:
     return nic_refs
 
 
-def _planned_nic(sim, sub, rg, vm_id, c) -> tuple:
+def _planned_nic(sim, sub, rg, vm_id, c, location=None) -> tuple:
     """(nic id, subnet id, ipconfig name, accelerated) for one networkInterfaceConfiguration."""
     props = c.get("properties") or {}
     ipcs = props.get("ipConfigurations") or []
@@ -44,7 +45,10 @@ def _planned_nic(sim, sub, rg, vm_id, c) -> tuple:
                                 "ipConfigurations.", "networkProfile."
                                 "networkInterfaceConfigurations")
     subnet_id = ((ipcs[0].get("properties") or {}).get("subnet") or {}).get("id")
-    if _network.find_subnet(sim, subnet_id) is None:
+    subnet = _network.find_subnet(sim, subnet_id)
+    vnet = sim.store.get(subnet["id"].rsplit("/subnets/", 1)[0]) if subnet else None
+    if subnet is None or (location and vnet["location"] != norm_location(location)):
+        # the subnet must exist in the VM's region (as for a NIC PUT, network/nics.py)
         raise ArmError(400, "InvalidResourceReference",
                        f"Resource {subnet_id} referenced by resource {vm_id} was not found. "
                        "Please make sure that the referenced resource exists, and that both "
@@ -60,7 +64,7 @@ def _planned_nic(sim, sub, rg, vm_id, c) -> tuple:
             props.get("enableAcceleratedNetworking", False))
 
 
-def plan_nics(sim, sub, rg, vm_id, net: dict) -> tuple[list, list]:
+def plan_nics(sim, sub, rg, vm_id, net: dict, location=None) -> tuple[list, list]:
     """Validate ``networkProfile``; returns (NIC references of the VM, NICs to create)."""
     configs = net.get("networkInterfaceConfigurations") or []
     refs = net.get("networkInterfaces") or []
@@ -68,7 +72,7 @@ def plan_nics(sim, sub, rg, vm_id, net: dict) -> tuple[list, list]:
     nic_refs = _referenced(sim, vm_id, refs)
     planned = []
     for i, c in enumerate(configs):
-        planned.append(_planned_nic(sim, sub, rg, vm_id, c))
+        planned.append(_planned_nic(sim, sub, rg, vm_id, c, location))
         props = c.get("properties") or {}
         nic_refs.append({"id": planned[-1][0], "properties": {
             "primary": props.get("primary", i == 0 and not refs),
@@ -89,4 +93,5 @@ def apply_nics(sim, vm_id, location, net: dict, plan) -> dict:
 
 def create_nics(sim, sub, rg, vm_id, location, net: dict) -> dict:
     """Validate ``networkProfile``, then create and claim its NICs."""
-    return apply_nics(sim, vm_id, location, net, plan_nics(sim, sub, rg, vm_id, net))
+    return apply_nics(sim, vm_id, location, net, plan_nics(sim, sub, rg, vm_id, net,
+                                                               location))
