@@ -14,7 +14,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import routing
+from . import apiversions, ids, routing
 from .clock import http_date, iso
 from .errors import ArmError
 from .pacing import wait_header
@@ -281,10 +281,26 @@ def pace(sim, req: Request, client) -> None:
 
 
 def check_api_version(sim, req: Request, client) -> None:
-    if req.route.api_version and not req.api_version:
+    """Present, well-formed and one of the resource type's versions (``avdsim.apiversions``:
+    the table, its sources and ARM's answers)."""
+    if not req.route.api_version:
+        return
+    if not req.api_version:
         raise ArmError(400, "MissingApiVersionParameter",
                        "The api-version query parameter (?api-version=) is required for "
                        "all requests.")
+    rtype = apiversions.resource_type(req.template, req.params)
+    apiversions.check(rtype, req.api_version, _request_location(sim, req))
+
+
+def _request_location(sim, req: Request) -> str:
+    """The location ARM names in NoRegisteredProviderFound: the resource group's."""
+    try:
+        sub, rg = req.subscription_id, req.param("resourceGroupName")
+    except KeyError:
+        return "global"
+    group = sim.store.get(ids.rg_id(sub, rg)) or {}
+    return group.get("location", "global")
 
 
 def throttle_subscription(sim, req: Request, client) -> None:

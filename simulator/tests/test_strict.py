@@ -1,0 +1,114 @@
+"""The simulator refuses what Azure refuses (issue 13): api-versions per resource type, ``$expand``
+on VM lists, unknown members of request bodies, and Compute's per-operation throttling of disks
+and galleries. Each refusal is asserted with Azure's status, code and message shape; the
+sources are cited next to each test (and in the simulator modules)."""
+
+import re
+
+import pytest
+
+from avdsim import apiversions
+from compute_helpers import GALLERY, IMAGE, ORIGINAL, RG, raw
+
+
+def _base(sim):
+    return f"{sim.arm_endpoint}/subscriptions/{sim.subscription_id}"
+
+
+def _vm(sim, name=ORIGINAL):
+    return f"{_base(sim)}/resourceGroups/{RG}/providers/Microsoft.Compute/virtualMachines/{name}"
+
+
+def _error(response):
+    return response.json()["error"]
+
+
+# --- api-version ------------------------------------------------------------------------------
+# Malformed: ARM's InvalidApiVersionParameter (Azure/azure-cli#28038, ansible-collections/azure#1739).
+@pytest.mark.parametrize("version", ["not-a-version", "2026-4-1", "2026-04-01x"])
+def test_malformed_api_version_is_invalid(demo_sim, compute, version):
+    r = raw(compute, "GET", _vm(demo_sim) + f"?api-version={version}")
+    assert r.status_code == 400
+    err = _error(r)
+    assert err["code"] == "InvalidApiVersionParameter"
+    assert re.fullmatch(rf"The api-version '{re.escape(version)}' is invalid\. The supported "
+                        r"versions are '[0-9a-z,-]+'\.", err["message"])
+
+
+# Unknown for the type: NoRegisteredProviderFound (Azure/azure-cli#28496,
+# Azure/azure-powershell#3543): location, version, type, supported versions and locations.
+@pytest.mark.parametrize("version", ["1999-01-01", "2024-04-03", "2026-03-03"])
+def test_version_of_another_type_has_no_registered_provider(demo_sim, compute, version):
+    """1999-01-01 exists nowhere; 2024-04-03 is Desktop Virtualization's, 2026-03-03 the
+    galleries' version: neither is a virtualMachines version."""
+    r = raw(compute, "GET", _vm(demo_sim) + f"?api-version={version}")
+    assert r.status_code == 400
+    err = _error(r)
+    assert err["code"] == "NoRegisteredProviderFound"
+    supported = ", ".join(apiversions.SUPPORTED["Microsoft.Compute/virtualMachines"])
+    assert err["message"] == (
+        f"No registered resource provider found for location 'westeurope' and API version "
+        f"'{version}' for type 'virtualMachines'. The supported api-versions are '{supported}'. "
+        f"The supported locations are '{', '.join(apiversions.LOCATIONS)}'.")
+
+
+def test_desktop_virtualization_and_gallery_versions_per_type(demo_sim, compute):
+    pool = (f"{_base(demo_sim)}/resourceGroups/{RG}/providers/Microsoft.DesktopVirtualization/"
+            "hostPools/hp-demo-pooled")
+    assert raw(compute, "GET", pool + "?api-version=2024-04-03").status_code == 200
+    bad = raw(compute, "GET", pool + "?api-version=2026-04-01")
+    assert bad.status_code == 400 and _error(bad)["code"] == "NoRegisteredProviderFound"
+    assert "for type 'hostPools'" in _error(bad)["message"]
+    image = (f"{_base(demo_sim)}/resourceGroups/{RG}/providers/Microsoft.Compute/galleries/"
+             f"{GALLERY}/images/{IMAGE}")
+    assert raw(compute, "GET", image + "?api-version=2026-03-03").status_code == 200
+    bad = raw(compute, "GET", image + "?api-version=2026-04-01")
+    assert bad.status_code == 400 and "for type 'galleries/images'" in _error(bad)["message"]
+
+
+def test_resource_group_unknown_version_is_invalid(demo_sim, compute):
+    """ARM's own types answer InvalidApiVersionParameter (Azure/azure-cli#28038)."""
+    ok = raw(compute, "GET", f"{_base(demo_sim)}/resourcegroups/{RG}?api-version=2022-09-01")
+    assert ok.status_code == 200
+    r = raw(compute, "GET", f"{_base(demo_sim)}/resourcegroups/{RG}?api-version=2026-04-01")
+    assert r.status_code == 400
+    assert _error(r)["code"] == "InvalidApiVersionParameter"
+    assert _error(r)["message"].startswith("The api-version '2026-04-01' is invalid. The "
+                                           "supported versions are '2024-08-01,")
+
+
+def test_every_version_the_supported_sdks_send_is_accepted():
+    """The SDK range of the collection (azure-mgmt-compute 33.0.0 to 39.0.0,
+    azure-mgmt-desktopvirtualization 2.0.0) sends these, per type (read from their request
+    builders); the simulator must accept all of them."""
+    sent = {
+        "Microsoft.Compute/virtualMachines": ["2024-07-01", "2024-11-01", "2025-04-01",
+                                              "2025-11-01", "2026-03-01", "2026-04-01"],
+        "Microsoft.Compute/disks": ["2023-10-02", "2024-03-02", "2025-01-02", "2026-03-02"],
+        "Microsoft.Compute/galleries/images/versions": ["2023-07-03", "2024-03-03", "2025-03-03",
+                                                        "2025-12-03", "2026-03-03"],
+        "Microsoft.DesktopVirtualization/hostPools/sessionHosts": ["2024-04-03"],
+    }
+    for rtype, versions in sent.items():
+        for version in versions:
+            apiversions.check(rtype, version, "westeurope")
+
+
+@pytest.mark.parametrize("template, expected", [
+    ("/subscriptions/{s}/resourceGroups/{r}/providers/Microsoft.Compute/virtualMachines/{v}/start",
+     "Microsoft.Compute/virtualMachines"),
+    ("/subscriptions/{s}/resourceGroups/{r}/providers/Microsoft.Compute/virtualMachines/{v}"
+     "/runCommands", "Microsoft.Compute/virtualMachines/runCommands"),
+    ("/subscriptions/{s}/providers/Microsoft.Compute/galleries", "Microsoft.Compute/galleries"),
+    ("/subscriptions/{s}/resourcegroups", "Microsoft.Resources/resourceGroups"),
+    ("/subscriptions/{s}", "Microsoft.Resources/subscriptions"),
+])
+def test_resource_type_of_a_route_template(template, expected):
+    assert apiversions.resource_type(template) == expected
+
+
+def test_operation_status_type_from_the_path():
+    template = "/subscriptions/{s}/providers/{namespace}/locations/{location}/{operationKind}/{id}"
+    assert apiversions.resource_type(template, {"namespace": "Microsoft.Compute",
+                                                "operationKind": "capsOperations"}) == \
+        "Microsoft.Compute/locations/capsOperations"
