@@ -112,3 +112,37 @@ def test_operation_status_type_from_the_path():
     assert apiversions.resource_type(template, {"namespace": "Microsoft.Compute",
                                                 "operationKind": "capsOperations"}) == \
         "Microsoft.Compute/locations/capsOperations"
+
+
+# --- $expand=instanceView on VM lists ---------------------------------------------------------
+# ComputeRP.json 2026-04-01, VirtualMachines_List / _ListAll: "'instanceView' ... can only be
+# specified if a valid $filter option is specified"; Azure's answer without one: 400 BadRequest
+# "Expand Instance View is only supported when Virtual Machine Scale Set resource filter is
+# applied" (semicons/java_oci_manage#46, Azure/azure-rest-api-specs#42411).
+def test_vm_list_with_expand_instance_view_needs_a_scale_set_filter(demo_sim, compute):
+    from azure.core.exceptions import HttpResponseError
+    for call in (lambda: list(compute.virtual_machines.list(RG, expand="instanceView")),
+                 lambda: list(compute.virtual_machines.list_all(expand="instanceView"))):
+        with pytest.raises(HttpResponseError) as caught:
+            call()
+        assert caught.value.status_code == 400
+        assert caught.value.error.code == "BadRequest"
+        assert caught.value.error.message == ("Expand Instance View is only supported when "
+                                              "Virtual Machine Scale Set resource filter is applied")
+    scale_set = (f"/subscriptions/{demo_sim.subscription_id}/resourceGroups/{RG}/providers/"
+                 "Microsoft.Compute/virtualMachineScaleSets/none")
+    listed = list(compute.virtual_machines.list(
+        RG, filter=f"'virtualMachineScaleSet/id' eq '{scale_set}'", expand="instanceView"))
+    assert listed == []  # a valid filter: the scale set's VMs (the simulator has none)
+    plain = list(compute.virtual_machines.list(RG))
+    assert plain and all(vm.instance_view is None for vm in plain)
+
+
+def test_status_only_lists_run_time_status_of_the_subscription(demo_sim, compute):
+    """statusOnly=true is a ListAll parameter (ComputeRP.json); the resource-group list has none
+    and answers without instance views."""
+    statuses = {vm.name: [s.code for s in vm.instance_view.statuses]
+                for vm in compute.virtual_machines.list_all(status_only="true")}
+    assert statuses[ORIGINAL][-1].startswith("PowerState/")
+    assert all(vm.instance_view is None
+               for vm in compute.virtual_machines.list(RG, params={"statusOnly": "true"}))
