@@ -146,3 +146,70 @@ def test_status_only_lists_run_time_status_of_the_subscription(demo_sim, compute
     assert statuses[ORIGINAL][-1].startswith("PowerState/")
     assert all(vm.instance_view is None
                for vm in compute.virtual_machines.list(RG, params={"statusOnly": "true"}))
+
+
+# --- per-operation throttling of disks and galleries ------------------------------------------
+# Policy names and windows: the x-ms-ratelimit-remaining-resource headers of the recorded
+# Azure/azure-sdk-for-python traffic (../shared/azure-reference/recordings/azure-sdk-for-python/
+# test_mgmt_compute_disks.test_compute_shot.yaml, test_mgmt_compute_galleries...yaml); the 429 is
+# Compute's OperationNotAllowed with the operation group as target ("Troubleshooting API
+# throttling errors", learn.microsoft.com/troubleshoot/azure/virtual-machines/windows/
+# troubleshooting-throttling-errors).
+@pytest.mark.parametrize("path, header", [
+    (f"galleries/{GALLERY}?api-version=2026-03-03",
+     "Microsoft.Compute/GetGallery3Min;349,Microsoft.Compute/GetGallery30Min;2499"),
+    (f"galleries/{GALLERY}/images/{IMAGE}?api-version=2026-03-03",
+     "Microsoft.Compute/GetGalleryImage3Min;599,Microsoft.Compute/GetGalleryImage30Min;2999"),
+    (f"galleries/{GALLERY}/images/{IMAGE}/versions/1.0.0?api-version=2026-03-03",
+     "Microsoft.Compute/GetGalleryImageVersion3Min;1999,"
+     "Microsoft.Compute/GetGalleryImageVersion30Min;9999"),
+])
+def test_gallery_reads_carry_their_policy_header(path, header):
+    from avdsim.testing import SimServer
+    with SimServer(scenario="demo", time_scale=6000) as sim:
+        compute = sim.compute_client()
+        r = raw(compute, "GET", f"{_base(sim)}/resourceGroups/{RG}/providers/Microsoft.Compute/"
+                + path)
+        assert r.status_code == 200
+        assert r.headers["x-ms-ratelimit-remaining-resource"] == header
+
+
+def test_disk_and_gallery_writes_are_throttled_per_operation_group(tmp_path):
+    import yaml
+    from avdsim.testing import SimServer
+    scenario = tmp_path / "scenario.yaml"
+    scenario.write_text(yaml.safe_dump({"extends": "demo", "throttling": {"compute": {
+        "CreateUpdateDisks3Min": 1, "CreateUpdateGallery3Min": 1}}}), encoding="utf-8")
+    with SimServer(scenario=str(scenario), time_scale=60) as sim:
+        compute = sim.compute_client()
+        group = f"{_base(sim)}/resourceGroups/{RG}/providers/Microsoft.Compute"
+        disk = {"location": "westeurope", "sku": {"name": "Premium_LRS"},
+                "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 32}}
+        first = raw(compute, "PUT", f"{group}/disks/d-throttle?api-version=2026-03-02", disk)
+        assert first.status_code in (200, 202)
+        assert first.headers["x-ms-ratelimit-remaining-resource"] == (
+            "Microsoft.Compute/CreateUpdateDisks3Min;0,Microsoft.Compute/CreateUpdateDisks30Min;7999")
+        _assert_429(sim, f"{group}/disks/d-throttle2?api-version=2026-03-02", disk,
+                    "CreateUpdateDisks3Min")
+        gallery = {"location": "westeurope", "properties": {}}
+        assert raw(compute, "PUT", f"{group}/galleries/gal_t1?api-version=2026-03-03",
+                   gallery).status_code in (200, 201)
+        _assert_429(sim, f"{group}/galleries/gal_t2?api-version=2026-03-03", gallery,
+                    "CreateUpdateGallery3Min")
+        sim.advance(200)  # the 3-minute window slides with simulated time
+        assert raw(compute, "PUT", f"{group}/galleries/gal_t2?api-version=2026-03-03",
+                   gallery).status_code in (200, 201)
+
+
+def _assert_429(sim, url, body, group):
+    """One request without the SDK's retry policy: Compute's 429 and its headers."""
+    import requests
+    token = sim.credential().get_token(sim.arm_endpoint + "/.default").token
+    r = requests.put(url, json=body, headers={"Authorization": "Bearer " + token},
+                     verify=sim.info["ca_bundle"], timeout=10)
+    assert r.status_code == 429
+    err = r.json()["error"]
+    assert err["code"] == "OperationNotAllowed"
+    assert err["details"][0]["code"] == "TooManyRequests" and err["details"][0]["target"] == group
+    assert "Retry-After" in r.headers or "retry-after-ms" in r.headers
+    assert f"Microsoft.Compute/{group};0" in r.headers["x-ms-ratelimit-remaining-resource"]

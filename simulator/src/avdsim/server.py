@@ -18,7 +18,7 @@ from . import apiversions, ids, routing
 from .clock import http_date, iso
 from .errors import ArmError
 from .pacing import wait_header
-from .throttle import HEADER as RATE_HEADERS
+from .throttle import HEADER as RATE_HEADERS, operation_policy
 
 
 class Response:
@@ -322,8 +322,9 @@ def throttle_subscription(sim, req: Request, client) -> None:
 
 
 def throttle_resource_policy(sim, req: Request, client) -> None:
-    """Compute's per-operation policies (``x-ms-ratelimit-remaining-resource``)."""
-    sub, policy = req.subscription_id, req.route.policy
+    """Compute's per-operation policies (``x-ms-ratelimit-remaining-resource``): VMs, disks,
+    snapshots, galleries, gallery images and versions (``throttle.COMPUTE_POLICIES``)."""
+    sub, policy = req.subscription_id, operation_policy(req.route.policy, req.params)
     if not (sub and policy):
         return
     now = sim.now()
