@@ -213,3 +213,53 @@ def _assert_429(sim, url, body, group):
     assert err["details"][0]["code"] == "TooManyRequests" and err["details"][0]["target"] == group
     assert "Retry-After" in r.headers or "retry-after-ms" in r.headers
     assert f"Microsoft.Compute/{group};0" in r.headers["x-ms-ratelimit-remaining-resource"]
+
+
+# --- unknown members of request bodies --------------------------------------------------------
+# CRP and DiskRP: 400 InvalidRequestContent "... Could not find member 'x' on object of type
+# 'y'. Path 'x' ..." (Azure/azure-sdk-for-net#3487, Azure/azure-sdk-for-java#646); read-only
+# members sent back are ignored (Azure/azure-rest-api-specs#286).
+def test_unknown_member_of_a_disk_is_refused(demo_sim, compute):
+    url = (f"{_base(demo_sim)}/resourceGroups/{RG}/providers/Microsoft.Compute/disks/"
+           "d-unknown?api-version=2026-03-02")
+    body = {"location": "westeurope", "sku": {"name": "Premium_LRS"}, "accountType": "x",
+            "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 32}}
+    r = raw(compute, "PUT", url, body)
+    assert r.status_code == 400
+    assert _error(r) == {"code": "InvalidRequestContent", "message": (
+        "The request content was invalid and could not be deserialized: 'Could not find member "
+        "'accountType' on object of type 'ResourceDefinition'. Path 'accountType'.'.")}
+    del body["accountType"]
+    body["properties"]["creationData"]["sourceBlob"] = "x"
+    r = raw(compute, "PUT", url, body)
+    assert r.status_code == 400
+    assert ("Could not find member 'sourceBlob' on object of type 'CreationData'. Path "
+            "'properties.creationData.sourceBlob'.") in _error(r)["message"]
+    from azure.core.exceptions import ResourceNotFoundError
+    with pytest.raises(ResourceNotFoundError):
+        compute.disks.get(RG, "d-unknown")  # refused before anything was made
+
+
+def test_unknown_member_of_a_vm_update_is_refused_read_only_ones_ignored(demo_sim, compute):
+    r = raw(compute, "PATCH", _vm(demo_sim, "avd-demo-1") + "?api-version=2026-04-01",
+            {"properties": {"hardwareProfile": {"vmSize": "Standard_D4s_v5", "cores": 4}}})
+    assert r.status_code == 400 and _error(r)["code"] == "InvalidRequestContent"
+    assert ("Could not find member 'cores' on object of type 'HardwareProfile'. Path "
+            "'properties.hardwareProfile.cores'.") in _error(r)["message"]
+    # a VM read and sent back (what an SDK does): read-only members are ignored
+    vm = raw(compute, "GET", _vm(demo_sim, "avd-demo-1") + "?api-version=2026-04-01").json()
+    vm["tags"] = dict(vm.get("tags") or {}, strict="yes")
+    assert "provisioningState" in vm["properties"] and "id" in vm
+    r = raw(compute, "PUT", _vm(demo_sim, "avd-demo-1") + "?api-version=2026-04-01", vm)
+    assert r.status_code in (200, 201), r.text()
+    assert compute.virtual_machines.get(RG, "avd-demo-1").tags["strict"] == "yes"
+
+
+def test_request_member_table_matches_the_specs():
+    """The committed table is what tools/gen_request_schemas.py makes from the specs."""
+    import subprocess
+    import sys
+    root = __file__.rsplit("/simulator/", 1)[0]
+    done = subprocess.run([sys.executable, root + "/tools/gen_request_schemas.py", "--check"],
+                          check=False, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, "regenerate: python tools/gen_request_schemas.py " + done.stderr

@@ -14,7 +14,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import apiversions, ids, routing
+from . import apiversions, ids, request_members, routing
 from .clock import http_date, iso
 from .errors import ArmError
 from .pacing import wait_header
@@ -373,9 +373,17 @@ def check_subscription(sim, req: Request, client) -> None:
                        f"The subscription '{sub}' could not be found.")
 
 
+def check_body_members(sim, req: Request, client) -> None:
+    """Compute and DiskRP refuse a body member their model does not have
+    (``avdsim.request_members``)."""
+    definition = request_members.body_definition(req.method, req.template)
+    if definition and req.raw_body:
+        request_members.check(definition, req.json())
+
+
 # Stages of an ARM request (a route with ``auth``), between routing and the handler.
 ARM_STAGES = (count_request, authenticate, pace, check_api_version, throttle_subscription,
-              throttle_resource_policy, inject_faults, check_subscription)
+              throttle_resource_policy, inject_faults, check_subscription, check_body_members)
 
 
 def run_handler(sim, req: Request, client) -> Response:
