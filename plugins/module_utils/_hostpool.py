@@ -6,12 +6,10 @@
 
 """Host pools as the rollout sees them: settings, marker binding, session hosts joined with their VMs.
 
-Reads cost a fixed number of ARM requests whatever the pool size: one host-pool GET, one
-session-host list, one VM list of the resource group - plus one per other resource group that holds
-session-host VMs -, one run-time status list of the subscription's VMs (power states: Azure refuses
-``$expand=instanceView`` on a VM list; an identity that may not list at subscription scope reads
-one instance view per session-host or rollout VM instead) and, when the pool follows a marker, one
-list of the image definition's versions.
+Reads cost one host-pool GET, one session-host list, one VM list of the resource group - plus one
+per other resource group that holds session-host VMs -, one instance-view GET per session-host or
+rollout VM (its power state: Azure refuses ``$expand=instanceView`` on a VM list without a
+scale-set filter) and, when the pool follows a marker, one list of the image definition's versions.
 
 Also the rollout lease kept in the host-pool tag ``goldenimage.rollout-lock``: a value
 ``owner=<run>;expires=<UTC ISO 8601>;hosts=<N>;in_service=<A>;floor=<F>;target=<version>``.
@@ -24,7 +22,7 @@ from __future__ import annotations
 import datetime
 import time
 
-from ._errors import AuthorizationError, ConflictError, PreconditionError, azure_errors, get_or_none, ignore_not_found
+from ._errors import ConflictError, PreconditionError, get_or_none, ignore_not_found
 from ._ids import parse_resource_id
 from ._module import to_wire
 from ._marker_plans import resolve_marker
@@ -61,33 +59,17 @@ def list_vms(compute, resource_group):
     return [to_wire(item) for item in compute.virtual_machines.list(resource_group)]
 
 
-def subscription_statuses(compute):
-    """``{vm id: instance view}`` of every VM of the subscription, in one paged call
-    (``statusOnly=true``, a parameter of VirtualMachines_ListAll), or None when the identity may not
-    list VMs at subscription scope (403: its roles are scoped to resource groups)."""
-    try:
-        with azure_errors("list the run-time status of the subscription's VMs"):
-            return {normalize_id(item.get("id")): (item.get("properties") or {}).get("instanceView")
-                    for item in (to_wire(vm) for vm in compute.virtual_machines.list_all(status_only="true"))}
-    except AuthorizationError:
-        return None
-
-
 def add_instance_views(compute, vms):
-    """Set ``properties.instanceView`` (power state) of each VM of ``vms``: one status list of the
-    subscription (whatever the number of VMs), or, when the identity may not list at subscription
-    scope, one ``GET .../virtualMachines/{vm}/instanceView`` per VM in its own resource group. A VM
-    deleted meanwhile keeps no view. Returns ``vms``."""
-    views = subscription_statuses(compute) if vms else {}
+    """Set ``properties.instanceView`` (power state) of each VM of ``vms``: one
+    ``GET .../virtualMachines/{vm}/instanceView`` per VM, in the VM's own resource group. Not one
+    ``statusOnly=true`` list of the subscription: that needs read access at subscription scope, and
+    the documented role is assigned to resource groups (README, "Azure RBAC"); a per-VM read is
+    Compute's cheap LowCostGet policy. A VM deleted meanwhile keeps no view. Returns ``vms``."""
     for vm in vms:
-        if views is not None:
-            view = views.get(normalize_id(vm.get("id")))
-        else:
-            group = parse_resource_id(vm.get("id") or "")["resource_group"]
-            view = get_or_none(compute.virtual_machines.instance_view, group, vm.get("name"))
-            view = to_wire(view) if view is not None else None
+        group = parse_resource_id(vm.get("id") or "")["resource_group"]
+        view = get_or_none(compute.virtual_machines.instance_view, group, vm.get("name"))
         if view is not None:
-            vm.setdefault("properties", {})["instanceView"] = view
+            vm.setdefault("properties", {})["instanceView"] = to_wire(view)
     return vms
 
 
