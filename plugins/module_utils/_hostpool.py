@@ -7,8 +7,8 @@
 """Host pools as the rollout sees them: settings, marker binding, session hosts joined with their VMs.
 
 Reads cost one host-pool GET, one session-host list, one VM list of the resource group - plus one
-per other resource group that holds session-host VMs -, one instance-view GET per session-host or
-rollout VM (its power state: Azure refuses ``$expand=instanceView`` on a VM list without a
+per other resource group that holds session-host VMs -, one VM GET with its instance view per
+session-host or rollout VM (its power state: Azure refuses ``$expand=instanceView`` on a VM list without a
 scale-set filter) and, when the pool follows a marker, one list of the image definition's versions.
 
 Also the rollout lease kept in the host-pool tag ``goldenimage.rollout-lock``: a value
@@ -22,13 +22,13 @@ from __future__ import annotations
 import datetime
 import time
 
-from ._errors import ConflictError, PreconditionError, get_or_none, ignore_not_found
+from ._errors import ConflictError, PreconditionError, ignore_not_found
 from ._ids import parse_resource_id
 from ._module import to_wire
 from ._marker_plans import resolve_marker
 from ._marker_tags import binding_of, parse_time, summarize_version
 from ._rollout import normalize_id, short_name
-from ._vm import power_state
+from ._vm import find_vm, power_state
 from ._wait import Deadline, wait_for
 
 TAG_FOLLOW_IMAGE = "goldenimage.follow-image"
@@ -61,15 +61,17 @@ def list_vms(compute, resource_group):
 
 def add_instance_views(compute, vms):
     """Set ``properties.instanceView`` (power state) of each VM of ``vms``: one
-    ``GET .../virtualMachines/{vm}/instanceView`` per VM, in the VM's own resource group. Not one
-    ``statusOnly=true`` list of the subscription: that needs read access at subscription scope, and
-    the documented role is assigned to resource groups (README, "Azure RBAC"); a per-VM read is
-    Compute's cheap LowCostGet policy. A VM deleted meanwhile keeps no view. Returns ``vms``."""
+    ``GET .../virtualMachines/{vm}?$expand=instanceView`` per VM, in the VM's own resource group
+    (``virtualMachines/read``, the action the documented role already has; Compute's cheap
+    LowCostGet policy). Not one ``statusOnly=true`` list of the subscription: that needs read
+    access at subscription scope, and the documented role is assigned to resource groups (README,
+    "Azure RBAC"). A VM deleted meanwhile keeps no view. Returns ``vms``."""
     for vm in vms:
         group = parse_resource_id(vm.get("id") or "")["resource_group"]
-        view = get_or_none(compute.virtual_machines.instance_view, group, vm.get("name"))
+        fresh = find_vm(compute, group, vm.get("name"))
+        view = ((fresh or {}).get("properties") or {}).get("instanceView")
         if view is not None:
-            vm.setdefault("properties", {})["instanceView"] = to_wire(view)
+            vm.setdefault("properties", {})["instanceView"] = view
     return vms
 
 

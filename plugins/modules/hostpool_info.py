@@ -15,9 +15,9 @@ description:
     is on, and for every session host its VM, the image version the VM runs, sessions, drain
     state, status, VM power state and whether it is outdated against the target version.
   - Costs one host pool read, one session-host list, one VM list of the resource group, one list
-    of image versions when the pool follows a marker, and one instance-view read per session-host
-    VM for its power state (Azure does not return instance views in a VM list without a scale-set
-    filter).
+    of image versions when the pool follows a marker, and one VM read with its instance view per
+    session-host VM for its power state (Azure does not return instance views in a VM list without
+    a scale-set filter).
   - With O(plan), also returns the next step of a rolling redeploy (which hosts to deploy, which to
     retire) as the C(session_host_rollout) role uses it; this only reads and decides.
   - Returns RV(exists=false) and empty lists when the host pool does not exist.

@@ -14,7 +14,7 @@ def test_demo_pool_is_read_in_four_requests_and_one_per_host(sim):
     # pool, session hosts, VMs of the resource group, image versions, and one instance view per
     # host (its power state: Azure refuses $expand=instanceView on a VM list)
     assert delta["total"] == 4 + len(rs.DEMO_HOSTS), delta
-    views = [op for op in delta["by_operation"] if op.endswith("/{vmName}/instanceView")]
+    views = [op for op in delta["by_operation"] if op.endswith("/virtualMachines/{vmName}")]
     assert [delta["by_operation"][op] for op in views] == [len(rs.DEMO_HOSTS)], delta
     assert delta["writes"] == 0
     assert delta["errors_by_code"] == {}, delta
