@@ -26,7 +26,8 @@ import re
 import time
 
 from ._errors import AzureModuleError, PreconditionError, TimeoutError, azure_errors, ignore_not_found  # pylint: disable=redefined-builtin
-from ._hostpool import TAG_ROLLOUT, format_time, get_pool, list_session_hosts, list_vms, vm_image
+from ._hostpool import (TAG_ROLLOUT, add_instance_views, format_time, get_pool, list_session_hosts, list_vms,
+                        vm_image)
 from ._ids import parse_resource_id
 from ._module import to_wire
 from ._rollout import normalize_id, short_name
@@ -282,7 +283,10 @@ def _wait_all(pollers, deadline, reports, phase):
 
 def plan_hosts(ctx, names, image_version_id):
     """What exists already: ``{name: {"vm": wire or None, "session_host": wire or None}}``."""
-    vms = {(vm.get("name") or "").lower(): vm for vm in list_vms(ctx.compute, ctx.resource_group)}
+    wanted = {name.lower() for name in names}
+    vms = {(vm.get("name") or "").lower(): vm for vm in list_vms(ctx.compute, ctx.resource_group)
+           if (vm.get("name") or "").lower() in wanted}
+    add_instance_views(ctx.compute, list(vms.values()))  # power state: a stopped host is started
     hosts = {short_name(sh.get("name")): sh for sh in list_session_hosts(ctx.desktop, ctx.resource_group,
                                                                          ctx.host_pool)}
     out = {}

@@ -6,10 +6,10 @@
 
 """Host pools as the rollout sees them: settings, marker binding, session hosts joined with their VMs.
 
-Reads cost a fixed number of ARM requests whatever the pool size: one host-pool GET, one
-session-host list, one VM list of the resource group with instance views (power state) - plus one
-per other resource group that holds session-host VMs - and, when the pool follows a marker, one
-list of the image definition's versions.
+Reads cost one host-pool GET, one session-host list, one VM list of the resource group - plus one
+per other resource group that holds session-host VMs -, one VM GET with its instance view per
+session-host or rollout VM (its power state: Azure refuses ``$expand=instanceView`` on a VM list without a
+scale-set filter) and, when the pool follows a marker, one list of the image definition's versions.
 
 Also the rollout lease kept in the host-pool tag ``goldenimage.rollout-lock``: a value
 ``owner=<run>;expires=<UTC ISO 8601>;hosts=<N>;in_service=<A>;floor=<F>;target=<version>``.
@@ -28,7 +28,7 @@ from ._module import to_wire
 from ._marker_plans import resolve_marker
 from ._marker_tags import binding_of, parse_time, summarize_version
 from ._rollout import normalize_id, short_name
-from ._vm import power_state
+from ._vm import find_vm, power_state
 from ._wait import Deadline, wait_for
 
 TAG_FOLLOW_IMAGE = "goldenimage.follow-image"
@@ -52,8 +52,27 @@ def list_session_hosts(desktop, resource_group, host_pool):
 
 
 def list_vms(compute, resource_group):
-    """Every VM of the resource group with its instance view, in one paged list call."""
-    return [to_wire(item) for item in compute.virtual_machines.list(resource_group, expand="instanceView")]
+    """Every VM of the resource group, in one paged list call, without instance views: Azure refuses
+    ``$expand=instanceView`` on a VM list without a scale-set ``$filter`` (400 BadRequest "Expand
+    Instance View is only supported when Virtual Machine Scale Set resource filter is applied");
+    ``add_instance_views`` reads the power state of the VMs that need it."""
+    return [to_wire(item) for item in compute.virtual_machines.list(resource_group)]
+
+
+def add_instance_views(compute, vms):
+    """Set ``properties.instanceView`` (power state) of each VM of ``vms``: one
+    ``GET .../virtualMachines/{vm}?$expand=instanceView`` per VM, in the VM's own resource group
+    (``virtualMachines/read``, the action the documented role already has; Compute's cheap
+    LowCostGet policy). Not one ``statusOnly=true`` list of the subscription: that needs read
+    access at subscription scope, and the documented role is assigned to resource groups (README,
+    "Azure RBAC"). A VM deleted meanwhile keeps no view. Returns ``vms``."""
+    for vm in vms:
+        group = parse_resource_id(vm.get("id") or "")["resource_group"]
+        fresh = find_vm(compute, group, vm.get("name"))
+        view = ((fresh or {}).get("properties") or {}).get("instanceView")
+        if view is not None:
+            vm.setdefault("properties", {})["instanceView"] = view
+    return vms
 
 
 def vm_resource_groups(session_hosts, pool_id, resource_group):
@@ -220,6 +239,24 @@ def describe_host(session_host, vm, target_version_id):
     return host
 
 
+def host_vm(session_host, by_id, by_name):
+    """The VM of a session host: by its ``resourceId``, else by its name."""
+    props = session_host.get("properties") or {}
+    return by_id.get(normalize_id(props.get("resourceId"))) or by_name.get(short_name(session_host.get("name")))
+
+
+def needing_views(session_hosts, vms, by_id, by_name):
+    """The VMs whose power state a report shows: session-host VMs and rollout VMs, each once."""
+    found = {}
+    for vm in [host_vm(sh, by_id, by_name) for sh in session_hosts]:
+        if vm is not None:
+            found.setdefault(normalize_id(vm.get("id")), vm)
+    for vm in vms:
+        if TAG_ROLLOUT in (vm.get("tags") or {}):
+            found.setdefault(normalize_id(vm.get("id")), vm)
+    return list(found.values())
+
+
 def collect(desktop, compute, resource_group, host_pool, image_version_id=None, now=None):
     """Pool settings, binding, target version and every session host joined with its VM."""
     pool = get_pool(desktop, resource_group, host_pool)
@@ -241,11 +278,11 @@ def collect(desktop, compute, resource_group, host_pool, image_version_id=None, 
             vms += list_vms(compute, other)
     by_id = {normalize_id(vm.get("id")): vm for vm in vms}
     by_name = {(vm.get("name") or "").lower(): vm for vm in vms}
+    add_instance_views(compute, needing_views(session_hosts, vms, by_id, by_name))
     hosts = []
     registered = set()
     for session_host in session_hosts:
-        props = session_host.get("properties") or {}
-        vm = by_id.get(normalize_id(props.get("resourceId"))) or by_name.get(short_name(session_host.get("name")))
+        vm = host_vm(session_host, by_id, by_name)
         host = describe_host(session_host, vm, target["image_version_id"])
         hosts.append(host)
         registered.add(normalize_id(host["vm_id"]))

@@ -14,9 +14,10 @@ description:
     C(goldenimage.follow-image) and C(goldenimage.follow-marker)) and the image version that marker
     is on, and for every session host its VM, the image version the VM runs, sessions, drain
     state, status, VM power state and whether it is outdated against the target version.
-  - Costs a fixed number of Azure Resource Manager requests whatever the pool size - one host
-    pool read, one session-host list, one VM list of the resource group with instance views,
-    and one list of image versions when the pool follows a marker.
+  - Costs one host pool read, one session-host list, one VM list of the resource group, one list
+    of image versions when the pool follows a marker, and one VM read with its instance view per
+    session-host VM for its power state (Azure does not return instance views in a VM list without
+    a scale-set filter).
   - With O(plan), also returns the next step of a rolling redeploy (which hosts to deploy, which to
     retire) as the C(session_host_rollout) role uses it; this only reads and decides.
   - Returns RV(exists=false) and empty lists when the host pool does not exist.

@@ -19,7 +19,7 @@ def test_list_and_child_shapes(demo_sim, compute):
     validate("compute", "VirtualMachineExtensionsListResult",
              _get(demo_sim, compute, "virtualMachines/avd-demo-0/extensions", "2026-04-01"))
     validate("compute", "VirtualMachineListResult",
-             _get(demo_sim, compute, "virtualMachines?$expand=instanceView", "2026-04-01"))
+             _get(demo_sim, compute, "virtualMachines", "2026-04-01"))
     validate("disk", "DiskList", _get(demo_sim, compute, "disks", "2026-03-02"))
     validate("gallery", "GalleryList", _get(demo_sim, compute, "galleries", "2026-03-03"))
     validate("gallery", "GalleryImageList",

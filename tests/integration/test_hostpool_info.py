@@ -6,14 +6,18 @@ import rollout_support as rs
 from helpers import run_module
 
 
-def test_demo_pool_is_read_in_four_requests(sim):
+def test_demo_pool_is_read_in_four_requests_and_one_per_host(sim):
     before = sim.metrics()
     result = run_module(sim, "hostpool_info", {"resource_group": rs.RG, "host_pool": rs.POOL})
     delta = rs.requests_delta(before, sim.metrics())
     assert not result["failed"] and not result["changed"], result.get("msg")
-    # pool, session hosts, VMs of the resource group (with instance views), image versions
-    assert delta["total"] == 4, delta
+    # pool, session hosts, VMs of the resource group, image versions, and one instance view per
+    # host (its power state: Azure refuses $expand=instanceView on a VM list)
+    assert delta["total"] == 4 + len(rs.DEMO_HOSTS), delta
+    views = [op for op in delta["by_operation"] if op.endswith("/virtualMachines/{vmName}")]
+    assert [delta["by_operation"][op] for op in views] == [len(rs.DEMO_HOSTS)], delta
     assert delta["writes"] == 0
+    assert delta["errors_by_code"] == {}, delta
 
     pool = result["host_pool"]
     assert pool["host_pool_type"] == "Pooled" and pool["max_session_limit"] == 8
@@ -62,3 +66,4 @@ def test_plans_missing_pool_and_bad_input(sim):
 
     bad = results["bad"]
     assert bad["failed"] and "surge and max_unavailable cannot both be 0" in bad["msg"]
+

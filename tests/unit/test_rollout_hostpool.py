@@ -258,3 +258,31 @@ def test_check_message(message, error):
     else:
         with pytest.raises(ValueError, match=error):
             drain.check_message(message)
+
+
+# --------------------------------------------------------------------------- whose power state is read
+def _vm_named(name, tags=None):
+    return {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/" + name,
+            "name": name, "tags": tags or {}}
+
+
+def _session_host(name, vm_name=None):
+    host = {"name": "hp/%s.contoso.com" % name, "properties": {}}
+    if vm_name:
+        host["properties"]["resourceId"] = _vm_named(vm_name)["id"].upper()
+    return host
+
+
+@pytest.mark.parametrize("session_hosts, vms, expected", [
+    # session-host VMs (by resourceId or by name) and rollout VMs, each once; other VMs are not read
+    ([_session_host("h1", "h1"), _session_host("h2")], [_vm_named("h1"), _vm_named("h2"), _vm_named("other")],
+     ["h1", "h2"]),
+    ([_session_host("h1", "h1")], [_vm_named("h1", {hostpool.TAG_ROLLOUT: "r"}), _vm_named("new", {hostpool.TAG_ROLLOUT: "r"})],
+     ["h1", "new"]),
+    ([_session_host("gone", "gone")], [_vm_named("other")], []),
+    ([], [], []),
+])
+def test_needing_views(session_hosts, vms, expected):
+    by_id = {hostpool.normalize_id(vm["id"]): vm for vm in vms}
+    by_name = {vm["name"].lower(): vm for vm in vms}
+    assert [vm["name"] for vm in hostpool.needing_views(session_hosts, vms, by_id, by_name)] == expected

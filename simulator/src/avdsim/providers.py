@@ -1,6 +1,6 @@
 """The resource providers the simulator serves: their resource types, api-versions and
-locations (the ONE table; ``api_versions(namespace, resource_type)`` is what any other stage
-should read), and each subscription's registration state.
+locations (their api-versions come from ``avdsim.apiversions``, the one table, which the
+request stage checks), and each subscription's registration state.
 
 Shapes follow ``Provider`` / ``ProviderResourceType`` of Microsoft.Resources
 (azure-rest-api-specs specification/resources/resource-manager/Microsoft.Resources/stable/
@@ -19,102 +19,82 @@ Azure/msrestazure-for-python#53)."""
 from __future__ import annotations
 
 from .errors import ArmError
+from .apiversions import SUPPORTED
+from .regions import LOCATIONS
 
-# Regions the simulator knows: name -> display name (GET /subscriptions/{id}/locations).
-LOCATIONS = {
-    "westeurope": "West Europe", "northeurope": "North Europe", "swedencentral": "Sweden Central",
-    "germanywestcentral": "Germany West Central", "francecentral": "France Central",
-    "uksouth": "UK South", "eastus": "East US", "eastus2": "East US 2", "westus2": "West US 2",
-    "centralus": "Central US",
-}
 _ALL = tuple(LOCATIONS.values())
 _GLOBAL = ()  # resource types without a region (locations: [])
 
-# api-versions, newest first (including those the pinned SDKs send: azure-mgmt-compute 39.0.0
-# ComputeRP 2026-04-01, DiskRP 2026-03-02, GalleryRP 2026-03-03; azure-mgmt-network 33.1.0
-# 2026-03-01; azure-mgmt-resource 26.0.0 2025-04-01; desktopvirtualization 2.0.0 2024-04-03). Compute: the versions of ComputeRP/DiskRP/GalleryRP in
-# azure-rest-api-specs specification/compute/resource-manager/Microsoft.Compute (stable);
-# Network: specification/network/resource-manager/Microsoft.Network/stable;
-# DesktopVirtualization: specification/desktopvirtualization/.../stable;
-# Resources: specification/resources/resource-manager/Microsoft.Resources/stable.
-_COMPUTE_RP = ("2026-04-01", "2025-04-01", "2024-11-01", "2024-07-01", "2024-03-01",
-               "2023-09-01", "2023-07-01", "2023-03-01", "2022-11-01", "2022-08-01",
-               "2022-03-01", "2021-11-01", "2021-07-01", "2021-04-01", "2021-03-01",
-               "2020-12-01", "2020-06-01")
-_DISK_RP = ("2026-03-02", "2025-01-02", "2024-03-02", "2023-10-02", "2023-04-02", "2023-01-02",
-            "2022-07-02", "2022-03-02", "2021-12-01", "2021-08-01", "2021-04-01",
-            "2020-12-01")
-_GALLERY_RP = ("2026-03-03", "2025-03-03", "2024-03-03", "2023-07-03", "2022-08-03", "2022-03-03",
-               "2022-01-03", "2021-10-01", "2021-07-01", "2020-09-30")
-_NETWORK = ("2026-03-01", "2026-01-01", "2025-09-01", "2025-07-01", "2025-05-01",
-            "2025-03-01", "2025-01-01", "2024-10-01", "2024-07-01", "2024-05-01",
-            "2024-03-01", "2024-01-01", "2023-11-01",
-            "2023-09-01", "2023-06-01", "2023-05-01", "2023-04-01", "2023-02-01",
-            "2022-11-01", "2022-09-01", "2022-07-01", "2022-05-01", "2022-01-01",
-            "2021-08-01", "2021-05-01", "2021-03-01", "2021-02-01", "2020-11-01",
-            "2020-08-01", "2020-07-01", "2020-06-01", "2020-05-01")
-_DESKTOP = ("2024-04-03", "2024-04-08-preview", "2024-01-16-preview", "2023-09-05",
-            "2023-09-05-preview", "2022-09-09", "2022-02-10-preview", "2021-07-12")
-_RESOURCES = ("2025-04-01", "2024-11-01", "2024-07-01", "2024-03-01", "2023-07-01", "2022-12-01",
-              "2022-09-01", "2021-04-01", "2021-01-01", "2020-10-01", "2020-06-01",
-              "2019-10-01", "2019-08-01", "2019-07-01", "2019-05-10", "2018-05-01",
-              "2016-09-01", "2016-06-01", "2016-02-01", "2015-11-01", "2014-04-01")
-_SUBSCRIPTIONS = ("2022-12-01", "2021-01-01", "2020-01-01", "2019-11-01", "2019-06-01",
-                  "2018-06-01", "2016-06-01", "2015-11-01", "2014-04-01")
+
+def _v(resource_type: str) -> tuple[str, ...]:
+    """The api-versions of ``resource_type`` from ``avdsim.apiversions`` (the one table, with
+    its sources), newest first as ARM lists them."""
+    by_lower = {key.lower(): versions for key, versions in SUPPORTED.items()}
+    return tuple(sorted(by_lower[resource_type.lower()], reverse=True))
+
 
 _TAGS_LOC = "SupportsTags, SupportsLocation"
 _MOVE = "CrossResourceGroupResourceMove, CrossSubscriptionResourceMove, " + _TAGS_LOC
 
-# namespace -> resource type -> (api-versions, locations, capabilities)
-REGISTRY = {
+# namespace -> resource type -> (locations, capabilities)
+_TYPES = {
     "Microsoft.Compute": {
-        "virtualMachines": (_COMPUTE_RP, _ALL, _MOVE),
-        "virtualMachines/extensions": (_COMPUTE_RP, _ALL, _TAGS_LOC),
-        "virtualMachines/runCommands": (_COMPUTE_RP, _ALL, _TAGS_LOC),
-        "restorePointCollections": (_COMPUTE_RP, _ALL, _TAGS_LOC),
-        "restorePointCollections/restorePoints": (_COMPUTE_RP, _ALL, "None"),
-        "locations": (_COMPUTE_RP, _GLOBAL, "None"),
-        "locations/operations": (_COMPUTE_RP, _ALL, "None"),
-        "locations/vmSizes": (_COMPUTE_RP, _ALL, "None"),
-        "disks": (_DISK_RP, _ALL, _MOVE),
-        "snapshots": (_DISK_RP, _ALL, _MOVE),
-        "locations/DiskOperations": (_DISK_RP, _ALL, "None"),
-        "galleries": (_GALLERY_RP, _ALL, _MOVE),
-        "galleries/images": (_GALLERY_RP, _ALL, _TAGS_LOC),
-        "galleries/images/versions": (_GALLERY_RP, _ALL, _TAGS_LOC),
-        "locations/capsOperations": (_GALLERY_RP, _ALL, "None"),
+        "virtualMachines": (_ALL, _MOVE),
+        "virtualMachines/extensions": (_ALL, _TAGS_LOC),
+        "virtualMachines/runCommands": (_ALL, _TAGS_LOC),
+        "restorePointCollections": (_ALL, _TAGS_LOC),
+        "restorePointCollections/restorePoints": (_ALL, "None"),
+        "locations": (_GLOBAL, "None"),
+        "locations/operations": (_ALL, "None"),
+        "locations/vmSizes": (_ALL, "None"),
+        "disks": (_ALL, _MOVE),
+        "snapshots": (_ALL, _MOVE),
+        "locations/DiskOperations": (_ALL, "None"),
+        "galleries": (_ALL, _MOVE),
+        "galleries/images": (_ALL, _TAGS_LOC),
+        "galleries/images/versions": (_ALL, _TAGS_LOC),
+        "locations/capsOperations": (_ALL, "None"),
     },
     "Microsoft.Network": {
-        "virtualNetworks": (_NETWORK, _ALL, _MOVE),
-        "virtualNetworks/subnets": (_NETWORK, _ALL, "None"),
-        "networkInterfaces": (_NETWORK, _ALL, _MOVE),
-        "networkSecurityGroups": (_NETWORK, _ALL, _MOVE),
-        "networkSecurityGroups/securityRules": (_NETWORK, _ALL, "None"),
-        "locations": (_NETWORK, _GLOBAL, "None"),
-        "locations/operations": (_NETWORK, _ALL, "None"),
-        "locations/operationResults": (_NETWORK, _ALL, "None"),
+        "virtualNetworks": (_ALL, _MOVE),
+        "virtualNetworks/subnets": (_ALL, "None"),
+        "networkInterfaces": (_ALL, _MOVE),
+        "networkSecurityGroups": (_ALL, _MOVE),
+        "networkSecurityGroups/securityRules": (_ALL, "None"),
+        "locations": (_GLOBAL, "None"),
+        "locations/operations": (_ALL, "None"),
+        "locations/operationResults": (_ALL, "None"),
     },
     "Microsoft.DesktopVirtualization": {
-        "hostpools": (_DESKTOP, _ALL, _MOVE),
-        "hostpools/sessionhosts": (_DESKTOP, _ALL, "None"),
-        "hostpools/sessionhosts/usersessions": (_DESKTOP, _ALL, "None"),
-        "hostpools/usersessions": (_DESKTOP, _ALL, "None"),
-        "applicationgroups": (_DESKTOP, _ALL, _MOVE),
-        "workspaces": (_DESKTOP, _ALL, _MOVE),
+        "hostpools": (_ALL, _MOVE),
+        "hostpools/sessionhosts": (_ALL, "None"),
+        "hostpools/sessionhosts/usersessions": (_ALL, "None"),
+        "hostpools/usersessions": (_ALL, "None"),
+        "applicationgroups": (_ALL, _MOVE),
+        "workspaces": (_ALL, _MOVE),
     },
     "Microsoft.Resources": {
-        "subscriptions": (_SUBSCRIPTIONS, _GLOBAL, "None"),
-        "tenants": (_SUBSCRIPTIONS, _GLOBAL, "None"),
-        "resourceGroups": (_RESOURCES, _ALL, "SupportsTags, SupportsLocation"),
-        "resources": (_RESOURCES, _GLOBAL, "None"),
-        "providers": (_RESOURCES, _GLOBAL, "None"),
-        "subscriptions/resourceGroups": (_RESOURCES, _ALL, "None"),
-        "subscriptions/resources": (_RESOURCES, _GLOBAL, "None"),
-        "subscriptions/providers": (_RESOURCES, _GLOBAL, "None"),
-        "subscriptions/operationresults": (_RESOURCES, _GLOBAL, "None"),
-        "subscriptions/locations": (_SUBSCRIPTIONS, _GLOBAL, "None"),
+        "subscriptions": (_GLOBAL, "None"),
+        "tenants": (_GLOBAL, "None"),
+        "resourceGroups": (_ALL, "SupportsTags, SupportsLocation"),
+        "resources": (_GLOBAL, "None"),
+        "providers": (_GLOBAL, "None"),
+        "subscriptions/resourceGroups": (_ALL, "None"),
+        "subscriptions/resources": (_GLOBAL, "None"),
+        "subscriptions/providers": (_GLOBAL, "None"),
+        "subscriptions/operationresults": (_GLOBAL, "None"),
+        "subscriptions/locations": (_GLOBAL, "None"),
     },
 }
+# ARM lists Microsoft.Resources' subscription-level types with a ``subscriptions/`` prefix; the
+# api-version table names them without it.
+_TABLE_NAME = {"subscriptions/" + t: t for t in ("resourceGroups", "resources", "providers",
+                                                 "operationresults", "locations")}
+
+# namespace -> resource type -> (api-versions, locations, capabilities)
+REGISTRY = {ns: {rtype: (_v(f"{ns}/{_TABLE_NAME.get(rtype, rtype)}"), locations, caps)
+                 for rtype, (locations, caps) in types.items()}
+            for ns, types in _TYPES.items()}
 # Microsoft.Resources needs no registration (ARM itself); the others start registered
 # unless the scenario lists them under ``unregistered_providers``.
 REGISTRATION_FREE = ("Microsoft.Resources",)

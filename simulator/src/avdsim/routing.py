@@ -13,9 +13,11 @@ Templates are matched case-insensitively (ARM paths are), one ``{param}`` per se
 When two templates match, the one with more literal segments wins. ``kind`` is the
 throttling bucket (``read``/``write``/``delete``; by default from the method).
 ``auth=False`` skips the bearer check, ``api_version=False`` skips the api-version check
-(identity endpoints only). ``policy`` names a Compute per-operation throttling policy
-(``PutVM``, ``UpdateVM``, ``DeleteVM``, ``LowCostGet``, ``HighCostGet``, ``GetOperation``;
-see ``throttle.COMPUTE_POLICIES``). The key in ``metrics.by_operation`` is ``"<METHOD> <template>"``.
+(identity endpoints only); the api-version must be one of the resource type's, derived from the
+template (``apiversions.resource_type``). ``policy`` names a Compute per-operation throttling
+policy (``PutVM``, ``UpdateVM``, ``DeleteVM``, ``LowCostGet``, ``HighCostGet``, ``GetOperation``,
+the disk and gallery ones such as ``CreateUpdateDisks`` or ``GetGalleryImageVersion``; see
+``throttle.COMPUTE_POLICIES``). The key in ``metrics.by_operation`` is ``"<METHOD> <template>"``.
 """
 
 from __future__ import annotations

@@ -14,12 +14,12 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import routing
+from . import apiversions, ids, request_members, routing
 from .clock import http_date, iso
 from .errors import ArmError
 from .pacing import wait_header
 from .providers import require_registered
-from .throttle import HEADER as RATE_HEADERS
+from .throttle import HEADER as RATE_HEADERS, operation_policy
 
 
 class Response:
@@ -282,10 +282,26 @@ def pace(sim, req: Request, client) -> None:
 
 
 def check_api_version(sim, req: Request, client) -> None:
-    if req.route.api_version and not req.api_version:
+    """Present, well-formed and one of the resource type's versions (``avdsim.apiversions``:
+    the table, its sources and ARM's answers)."""
+    if not req.route.api_version:
+        return
+    if not req.api_version:
         raise ArmError(400, "MissingApiVersionParameter",
                        "The api-version query parameter (?api-version=) is required for "
                        "all requests.")
+    rtype = apiversions.resource_type(req.template, req.params)
+    apiversions.check(rtype, req.api_version, _request_location(sim, req))
+
+
+def _request_location(sim, req: Request) -> str:
+    """The location ARM names in NoRegisteredProviderFound: the resource group's."""
+    try:
+        sub, rg = req.subscription_id, req.param("resourceGroupName")
+    except KeyError:
+        return "global"
+    group = sim.store.get(ids.rg_id(sub, rg)) or {}
+    return group.get("location", "global")
 
 
 def throttle_subscription(sim, req: Request, client) -> None:
@@ -307,8 +323,9 @@ def throttle_subscription(sim, req: Request, client) -> None:
 
 
 def throttle_resource_policy(sim, req: Request, client) -> None:
-    """Compute's per-operation policies (``x-ms-ratelimit-remaining-resource``)."""
-    sub, policy = req.subscription_id, req.route.policy
+    """Compute's per-operation policies (``x-ms-ratelimit-remaining-resource``): VMs, disks,
+    snapshots, galleries, gallery images and versions (``throttle.COMPUTE_POLICIES``)."""
+    sub, policy = req.subscription_id, operation_policy(req.route.policy, req.params)
     if not (sub and policy):
         return
     now = sim.now()
@@ -357,9 +374,18 @@ def check_subscription(sim, req: Request, client) -> None:
                        f"The subscription '{sub}' could not be found.")
 
 
+def check_body_members(sim, req: Request, client) -> None:
+    """Compute and DiskRP refuse a body member their model does not have
+    (``avdsim.request_members``)."""
+    definition = request_members.body_definition(req.method, req.template)
+    if definition and req.raw_body:
+        request_members.check(definition, req.json())
+
+
 # Stages of an ARM request (a route with ``auth``), between routing and the handler.
 ARM_STAGES = (count_request, authenticate, pace, check_api_version, throttle_subscription,
-              throttle_resource_policy, inject_faults, check_subscription, require_registered)
+              throttle_resource_policy, inject_faults, check_subscription, require_registered,
+              check_body_members)
 
 
 def run_handler(sim, req: Request, client) -> Response:

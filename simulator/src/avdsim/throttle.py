@@ -77,6 +77,21 @@ class Throttle:
 
 # Microsoft.Compute's own per-operation policies (x-ms-ratelimit-remaining-resource), as the
 # recorded responses show them: name -> [(window name, seconds, allowed requests)].
+# Disk and gallery policies: the names and the (3Min, 30Min) windows are those of the
+# x-ms-ratelimit-remaining-resource headers in Azure/azure-sdk-for-python's recordings
+# (../shared/azure-reference/recordings/azure-sdk-for-python/test_mgmt_compute_disks.test_compute_shot
+# and test_mgmt_compute_galleries.test_compute_galleries): PUT/PATCH disk and PATCH snapshot ->
+# CreateUpdateDisks, PUT snapshot (and begin/endGetAccess) -> HighCostSnapshotCreateHydrate,
+# GET disk/snapshot -> LowCostGet, DELETE disk/snapshot -> DeleteDisks, galleries / gallery images /
+# image versions -> CreateUpdate*, Get*, Delete* of each, a capsOperations poll ->
+# GetOperationStatus. Each limit is the count a first call in a fresh window left remaining plus
+# one, rounded up to the bucket the other values of the same header point at (e.g. GetGallery
+# "3Min;349,30Min;2496" -> 350 and 2500). Microsoft documents the mechanism (per-policy buckets,
+# the header, 429 OperationNotAllowed) in "Troubleshooting API throttling errors"
+# (https://learn.microsoft.com/troubleshoot/azure/virtual-machines/windows/troubleshooting-throttling-errors)
+# and the VM limits in https://learn.microsoft.com/azure/virtual-machines/compute-throttling-limits;
+# it publishes no table for disks and galleries, so the recorded headers are the source.
+# Disk and snapshot lists carry no policy: no recording shows one.
 COMPUTE_POLICIES = {
     "PutVM": [("3Min", 180, 240), ("30Min", 1800, 1200)],
     "UpdateVM": [("3Min", 180, 240), ("30Min", 1800, 1200)],
@@ -84,7 +99,30 @@ COMPUTE_POLICIES = {
     "LowCostGet": [("3Min", 180, 4000), ("30Min", 1800, 32000)],
     "HighCostGet": [("3Min", 180, 140), ("30Min", 1800, 700)],
     "GetOperation": [("3Min", 180, 15000), ("30Min", 1800, 30000)],
+    "GetOperationStatus": [("3Min", 180, 1200), ("30Min", 1800, 4200)],
+    "CreateUpdateDisks": [("3Min", 180, 1000), ("30Min", 1800, 8000)],
+    "HighCostSnapshotCreateHydrate": [("3Min", 180, 1000), ("30Min", 1800, 8000)],
+    "DeleteDisks": [("3Min", 180, 3000), ("30Min", 1800, 24000)],
+    "CreateUpdateGallery": [("3Min", 180, 50), ("30Min", 1800, 300)],
+    "GetGallery": [("3Min", 180, 350), ("30Min", 1800, 2500)],
+    "DeleteGallery": [("3Min", 180, 50), ("30Min", 1800, 300)],
+    "CreateUpdateGalleryImage": [("3Min", 180, 150), ("30Min", 1800, 750)],
+    "GetGalleryImage": [("3Min", 180, 600), ("30Min", 1800, 3000)],
+    "DeleteGalleryImage": [("3Min", 180, 50), ("30Min", 1800, 300)],
+    "CreateUpdateGalleryImageVersion": [("3Min", 180, 375), ("30Min", 1800, 1200)],
+    "GetGalleryImageVersion": [("3Min", 180, 2000), ("30Min", 1800, 10000)],
+    "DeleteGalleryImageVersion": [("3Min", 180, 150), ("30Min", 1800, 1000)],
 }
+
+
+def operation_policy(route_policy: str | None, params: dict) -> str | None:
+    """The policy of an operation-status poll depends on the kind of operation: GalleryRP's
+    ``capsOperations`` count against GetOperationStatus, the others against GetOperation (recordings
+    above)."""
+    kind = next((v for k, v in params.items() if k.lower() == "operationkind"), "")
+    if route_policy == "GetOperation" and kind.lower() == "capsoperations":
+        return "GetOperationStatus"
+    return route_policy
 
 
 class ResourcePolicies:

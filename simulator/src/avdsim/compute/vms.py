@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..arm import RG, SUB, paged, require_rg
 from ..errors import ArmError
 from ..routing import route
@@ -59,11 +61,52 @@ def get_instance_view(sim, req):
     return instance_view(sim, get_vm(sim, req))
 
 
-def _list(sim, req, prefix):
+# VirtualMachines_List / _ListAll (ComputeRP.json 2026-04-01): ``$filter`` allows only
+# "'virtualMachineScaleSet/id' eq '<scale set id>'"; ``$expand=instanceView`` "can only be
+# specified if a valid $filter option is specified". Without one Azure answers 400 BadRequest
+# "Expand Instance View is only supported when Virtual Machine Scale Set resource filter is
+# applied" (as reported from real tenants: semicons/java_oci_manage#46,
+# Azure/azure-rest-api-specs#42411). ``statusOnly=true`` is a parameter of ListAll only: the run
+# time status of every VM of the subscription (here: id, name, type, location and the instance
+# view, nothing else); on the resource-group list it is not a parameter and changes nothing.
+_VMSS_FILTER = re.compile(r"^\s*'?virtualMachineScaleSet/id'?\s+eq\s+'([^']+)'\s*$", re.I)
+_EXPAND_WITHOUT_FILTER = ("Expand Instance View is only supported when Virtual Machine Scale "
+                          "Set resource filter is applied")
+
+
+def _scale_set_filter(req) -> str | None:
+    """The scale-set id of a valid ``$filter``, or None without one (400 for another filter)."""
+    raw = req.query.get("$filter")
+    if raw is None:
+        return None
+    m = _VMSS_FILTER.match(raw)
+    if not m:
+        raise ArmError(400, "BadRequest", f"The $filter '{raw}' is not supported. Allowed value "
+                       "is 'virtualMachineScaleSet/id' eq '<virtual machine scale set id>'.")
+    return m.group(1).lower()
+
+
+def _status_only(sim, vm: dict) -> dict:
+    return {"id": vm["id"], "name": vm["name"], "type": vm["type"], "location": vm["location"],
+            "properties": {"instanceView": instance_view(sim, vm)}}
+
+
+def _list(sim, req, prefix, status_only_allowed=False):
     vms = sim.store.list(VM_TYPE, prefix)
-    expand = (req.query.get("$expand") or "").lower() == "instanceview" or \
-        (req.query.get("statusOnly") or "").lower() == "true"
-    return paged(sim, req, [render(sim, v, expand) for v in vms])
+    scale_set = _scale_set_filter(req)
+    expand = (req.query.get("$expand") or "").lower()
+    if expand and expand != "instanceview":
+        raise ArmError(400, "InvalidParameter", f"The value '{req.query.get('$expand')}' of "
+                       "parameter '$expand' is not valid. Allowed value is 'instanceView'.",
+                       target="$expand")
+    if expand and scale_set is None:
+        raise ArmError(400, "BadRequest", _EXPAND_WITHOUT_FILTER)
+    if scale_set is not None:
+        vms = [v for v in vms if ((v["properties"].get("virtualMachineScaleSet") or {})
+                                  .get("id") or "").lower() == scale_set]
+    if status_only_allowed and (req.query.get("statusOnly") or "").lower() == "true":
+        return paged(sim, req, [_status_only(sim, v) for v in vms])
+    return paged(sim, req, [render(sim, v, bool(expand)) for v in vms])
 
 
 @route("GET", RG + "/providers/Microsoft.Compute/virtualMachines", policy="HighCostGet")
@@ -75,7 +118,7 @@ def list_vms(sim, req):
 
 @route("GET", SUB + "/providers/Microsoft.Compute/virtualMachines", policy="HighCostGet")
 def list_all_vms(sim, req):
-    return _list(sim, req, f"/subscriptions/{req.subscription_id}/")
+    return _list(sim, req, f"/subscriptions/{req.subscription_id}/", status_only_allowed=True)
 
 
 @route("DELETE", VM, policy="DeleteVM")

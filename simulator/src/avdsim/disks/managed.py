@@ -17,7 +17,7 @@ def _disk_id(req, name_param="diskName"):
                        "disks", req.param(name_param))
 
 
-@route("PUT", DISK)
+@route("PUT", DISK, policy="CreateUpdateDisks")
 def put_disk(sim, req):
     sub, rg = req.subscription_id, req.param("resourceGroupName")
     require_rg(sim, sub, rg)
@@ -74,13 +74,13 @@ def _update_disk(sim, req, disk, body, patch=False):
     return lro_put(sim, req, disk, sim.duration("disk_update"), True)
 
 
-@route("PATCH", DISK)
+@route("PATCH", DISK, policy="CreateUpdateDisks")
 def patch_disk(sim, req):
     disk = get_disk(sim, req)
     return _update_disk(sim, req, disk, req.json(), patch=True)
 
 
-@route("GET", DISK)
+@route("GET", DISK, policy="LowCostGet")
 def get_disk(sim, req):
     return get_in_rg(sim, req, _disk_id(req), DISK_TYPE, "diskName")
 
@@ -88,7 +88,7 @@ def get_disk(sim, req):
 list_routes("Microsoft.Compute/disks", DISK_TYPE)
 
 
-@route("DELETE", DISK)
+@route("DELETE", DISK, policy="DeleteDisks")
 def delete_disk(sim, req):
     disk = find_in_rg(sim, req, _disk_id(req))
     if disk is None:

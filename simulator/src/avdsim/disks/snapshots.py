@@ -44,7 +44,7 @@ def _new_snapshot(sim, req, sid, body: dict) -> dict:
     return snap
 
 
-@route("PUT", SNAP)
+@route("PUT", SNAP, policy="HighCostSnapshotCreateHydrate")
 def put_snapshot(sim, req):
     sid = _snap_id(req)
     existing = find_in_rg(sim, req, sid)
@@ -63,14 +63,14 @@ def put_snapshot(sim, req):
     return lro_put(sim, req, snap, sim.duration("snapshot"), False, finish)
 
 
-@route("PATCH", SNAP)
+@route("PATCH", SNAP, policy="CreateUpdateDisks")
 def patch_snapshot(sim, req):
     snap = get_snapshot(sim, req)
     set_tags(snap, req.json(), False)
     return lro_put(sim, req, snap, sim.duration("disk_update"), True)
 
 
-@route("GET", SNAP)
+@route("GET", SNAP, policy="LowCostGet")
 def get_snapshot(sim, req):
     return get_in_rg(sim, req, _snap_id(req), SNAP_TYPE, "snapshotName")
 
@@ -78,7 +78,7 @@ def get_snapshot(sim, req):
 list_routes("Microsoft.Compute/snapshots", SNAP_TYPE)
 
 
-@route("DELETE", SNAP)
+@route("DELETE", SNAP, policy="DeleteDisks")
 def delete_snapshot(sim, req):
     snap = find_in_rg(sim, req, _snap_id(req))
     if snap is None:

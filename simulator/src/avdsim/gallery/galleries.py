@@ -28,7 +28,7 @@ def create_gallery(sim, sub, rg, name, location, props, tags):
     return sim.store.put(gid, body)
 
 
-@route("PUT", GAL)
+@route("PUT", GAL, policy="CreateUpdateGallery")
 def put_gallery(sim, req):
     require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
     body = req.json()
@@ -54,12 +54,12 @@ def put_gallery(sim, req):
     return caps_put(sim, req, g, sim.duration("gallery"), True)
 
 
-@route("PATCH", GAL)
+@route("PATCH", GAL, policy="CreateUpdateGallery")
 def patch_gallery(sim, req):
     return caps_patch(sim, req, get_gallery(sim, req), ("description",))
 
 
-@route("GET", GAL)
+@route("GET", GAL, policy="GetGallery")
 def get_gallery(sim, req):
     return get_in_rg(sim, req, gal_id(req), GAL_TYPE, "galleryName")
 
@@ -67,7 +67,7 @@ def get_gallery(sim, req):
 list_routes("Microsoft.Compute/galleries", GAL_TYPE)
 
 
-@route("DELETE", GAL)
+@route("DELETE", GAL, policy="DeleteGallery")
 def delete_gallery(sim, req):
     g = find_in_rg(sim, req, gal_id(req))
     if g is None:

@@ -56,7 +56,7 @@ def validate_image_props(props):
                                 "galleryImage.properties.features")
 
 
-@route("PUT", IMG)
+@route("PUT", IMG, policy="CreateUpdateGalleryImage")
 def put_image(sim, req):
     gallery = get_gallery(sim, req)
     body = req.json()
@@ -90,13 +90,13 @@ def put_image(sim, req):
     return caps_put(sim, req, img, sim.duration("gallery_image"), True)
 
 
-@route("PATCH", IMG)
+@route("PATCH", IMG, policy="CreateUpdateGalleryImage")
 def patch_image(sim, req):
     return caps_patch(sim, req, get_image(sim, req),
                       ("description", "eula", "releaseNoteUri", "endOfLifeDate", "recommended"))
 
 
-@route("GET", IMG)
+@route("GET", IMG, policy="GetGalleryImage")
 def get_image(sim, req):
     get_gallery(sim, req)
     return found(sim.store.get(img_id(req)), IMG_TYPE,
@@ -110,7 +110,7 @@ def list_images(sim, req):
     return paged(sim, req, sim.store.list(IMG_TYPE, g["id"].lower() + "/"))
 
 
-@route("DELETE", IMG)
+@route("DELETE", IMG, policy="DeleteGalleryImage")
 def delete_image(sim, req):
     get_gallery(sim, req)
     img = sim.store.get(img_id(req))

@@ -199,7 +199,7 @@ def _start_capture(sim, req, ver: dict, regions: list, now: float):
                          kind="capsOperations", resource_id=ver["id"])
 
 
-@route("PUT", VER)
+@route("PUT", VER, policy="CreateUpdateGalleryImageVersion")
 def put_version(sim, req):
     definition = get_image(sim, req)
     gallery = sim.store.get(gal_id(req))
@@ -284,7 +284,7 @@ def _update_version(sim, req, ver, body, replace):
     return Response(200, render(sim, ver, False), sim.ops.headers(op, location=False))
 
 
-@route("PATCH", VER)
+@route("PATCH", VER, policy="CreateUpdateGalleryImageVersion")
 def patch_version(sim, req):
     ver = get_version_res(sim, req)
     return _update_version(sim, req, ver, req.json(), replace=False)
@@ -297,7 +297,7 @@ def get_version_res(sim, req):
                  f"{req.param('galleryImageVersionName')}", req.param("resourceGroupName"))
 
 
-@route("GET", VER)
+@route("GET", VER, policy="GetGalleryImageVersion")
 def get_version(sim, req):
     ver = get_version_res(sim, req)
     return render(sim, ver, (req.query.get("$expand") or "").lower() == "replicationstatus")
@@ -310,7 +310,7 @@ def list_versions(sim, req):
                             for v in sim.store.list(VER_TYPE, img["id"].lower() + "/")])
 
 
-@route("DELETE", VER)
+@route("DELETE", VER, policy="DeleteGalleryImageVersion")
 def delete_version(sim, req):
     get_image(sim, req)
     ver = sim.store.get(ver_id(req))
