@@ -274,6 +274,14 @@ def authenticate(sim, req: Request, client) -> None:
     req.claims = claims
 
 
+def authorize(sim, req: Request, client) -> None:
+    """Azure RBAC: the caller's role assignments must allow the route's action at the addressed
+    scope, and the linked actions on the resources a write references (avdsim.rbac.enforce);
+    403 AuthorizationFailed / LinkedAuthorizationFailed otherwise."""
+    from .rbac.enforce import authorize as check
+    check(sim, req)
+
+
 def pace(sim, req: Request, client) -> None:
     """The wait this client kept (if any) moves the clock first: buckets refill, events fall
     due, as they would have while it waited against Azure (avdsim.pacing)."""
@@ -357,7 +365,7 @@ def check_subscription(sim, req: Request, client) -> None:
 
 
 # Stages of an ARM request (a route with ``auth``), between routing and the handler.
-ARM_STAGES = (count_request, authenticate, pace, check_api_version, throttle_subscription,
+ARM_STAGES = (count_request, authenticate, authorize, pace, check_api_version, throttle_subscription,
               throttle_resource_policy, inject_faults, check_subscription)
 
 
