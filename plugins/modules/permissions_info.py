@@ -53,7 +53,8 @@ options:
   source_vm:
     description:
       - Name of a VM in O(resource_group) whose primary network interface's subnet is checked when O(subnet_id) is
-        empty (the C(golden_image) role clones into the original VM's subnet).
+        empty (the C(golden_image) role clones into the original VM's subnet); when the VM does not exist the subnet
+        is not checked.
     type: str
   fail_on_missing:
     description: Fail when an action is missing; V(false) only reports RV(missing).
@@ -70,7 +71,7 @@ EXAMPLES = r"""
     job: build_image
     resource_group: rg-avd-demo
     gallery_resource_group: rg-avd-demo
-    subnet_id: /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-avd-demo/providers/Microsoft.Network/virtualNetworks/vnet-avd/subnets/snet-hosts
+    subnet_id: "/subscriptions/{{ sub }}/resourceGroups/rg-avd-demo/providers/Microsoft.Network/virtualNetworks/vnet-avd/subnets/snet-hosts"
 
 - name: Only report what a rollout would lack
   goldenimage.avd.permissions_info:
@@ -100,7 +101,7 @@ required_actions:
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._clone import source_subnet
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import azure_errors
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import get_or_none
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._permissions import (
@@ -112,9 +113,9 @@ def run(azure):
     job = params["job"]
     subnet = params["subnet_id"]
     if not subnet and params["source_vm"]:
-        with azure_errors("read VM '%s' for its subnet" % params["source_vm"]):
-            vm = azure.compute.virtual_machines.get(params["resource_group"], params["source_vm"])
-        subnet = source_subnet(to_wire(vm))
+        # a VM that does not exist has no subnet to check: the job's own step reports it
+        vm = get_or_none(azure.compute.virtual_machines.get, params["resource_group"], params["source_vm"])
+        subnet = source_subnet(to_wire(vm)) if vm is not None else None
     gallery_rg = params["gallery_resource_group"]
     if not gallery_rg and params["image_version_id"]:
         gallery_rg = parse_resource_id(params["image_version_id"])["resource_group"]

@@ -87,11 +87,20 @@ def test_action_of_any_route(method, path, action, scope):
     assert request_action(method, path) == (action, scope)
 
 
-def test_action_of_a_metrics_template():
-    op = ("POST /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
-          "Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/retrieveRegistrationToken")
-    assert rbac_actions(op) == {
-        "microsoft.desktopvirtualization/hostpools/retrieveregistrationtoken/action"}
+_T = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
+
+
+@pytest.mark.parametrize("operation,expected", [
+    ("POST " + _T + "Microsoft.DesktopVirtualization/hostPools/{hostPoolName}/retrieveRegistrationToken",
+     {"microsoft.desktopvirtualization/hostpools/retrieveregistrationtoken/action"}),
+    ("GET " + _T + "{resourceProviderNamespace}/{resourceType}/{resourceName}/providers/"
+     "Microsoft.Authorization/permissions", set()),
+    ("PUT " + _T + "{resourceProviderNamespace}/{resourceType}/{resourceName}/providers/"
+     "Microsoft.Authorization/roleAssignments/{roleAssignmentName}",
+     {"microsoft.authorization/roleassignments/write"}),
+])
+def test_action_of_a_metrics_template(operation, expected):
+    assert rbac_actions(operation) == expected
 
 
 # -- through the SDK ---------------------------------------------------------------------------

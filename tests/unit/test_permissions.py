@@ -97,3 +97,27 @@ def test_failure_message_names_actions_and_scopes():
     assert ("missing Microsoft.Compute/virtualMachines/write, Microsoft.Compute/virtualMachines/delete at scope "
             "/subscriptions/s/resourceGroups/a; Microsoft.Network/virtualNetworks/subnets/join/action at scope " + SUBNET) in text
     assert "job 'rollout'" in text and "nothing was changed" in text
+
+
+_JOB_TITLES = {"build_image": "`build_image` (role `golden_image`, build_image.yml, lifecycle build)",
+               "marker": "`marker` (role `image_marker`, promote.yml, rollback.yml, lifecycle pilot/prod)",
+               "rollout": "`rollout` (role `session_host_rollout`, rollout.yml, lifecycle rollouts)"}
+_PLACE_TITLES = {"resource_group": "resource group of the VMs / host pools",
+                 "gallery_resource_group": "resource group of the gallery", "subnet": "the subnet"}
+
+
+def readme_table():
+    """The README's permissions table, made from the job table."""
+    lines = ["| job | checked at | actions |", "|---|---|---|"]
+    for job in perms.JOBS:
+        for place in perms.PLACES:
+            actions = perms.JOB_ACTIONS[job].get(place)
+            if actions:
+                lines.append("| %s | %s | %s |" % (_JOB_TITLES[job], _PLACE_TITLES[place],
+                                                  ", ".join("`%s`" % a for a in sorted(actions, key=str.lower))))
+    return "\n".join(lines)
+
+
+def test_readme_permissions_table_is_the_job_table():
+    section = (REPO / "README.md").read_text().split("### Azure RBAC", 1)[1].split("\n## ", 1)[0]
+    assert readme_table() in section, "README 'Azure RBAC' table differs; expected:\n" + readme_table()

@@ -71,11 +71,14 @@ def rbac_actions(operation: str) -> set:
     operation, as ``/_sim/metrics`` counts them: a template whose resource TYPE is a parameter
     (the operation-status route) stands for every action it can need."""
     method, template = operation.split(" ", 1)
+    if unchecked(template):
+        return set()
     segments = _segments(template)
     lower = [s.lower() for s in segments]
-    if "providers" in lower and segments[lower.index("providers") + 1] == "{namespace}":
+    at = len(lower) - 1 - lower[::-1].index("providers") if "providers" in lower else None
+    if at is not None and segments[at + 1] == "{namespace}":
         return set(COMPUTE_OPERATION_STATUS)
-    start = lower.index("providers") + 2 if "providers" in lower else 0
+    start = at + 2 if at is not None else 0
     for i, seg in enumerate(segments[start:]):
         if i % 2 == 0 and seg.startswith("{"):
             raise ValueError(f"unexpected parameter {seg!r} at a type position in {operation}")
