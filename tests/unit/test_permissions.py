@@ -113,8 +113,8 @@ def readme_table():
         for place in perms.PLACES:
             actions = perms.JOB_ACTIONS[job].get(place)
             if actions:
-                lines.append("| %s | %s | %s |" % (_JOB_TITLES[job], _PLACE_TITLES[place],
-                                                  ", ".join("`%s`" % a for a in sorted(actions, key=str.lower))))
+                cells = ", ".join("`%s`" % a for a in sorted(actions, key=str.lower))
+                lines.append("| %s | %s | %s |" % (_JOB_TITLES[job], _PLACE_TITLES[place], cells))
     return "\n".join(lines)
 
 
