@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 
 try:
     from azure.core.exceptions import (
@@ -139,11 +140,30 @@ def classify(exc):
             status=status,
             request_id=_header(response, "x-ms-request-id"),
             correlation_id=_header(response, "x-ms-correlation-request-id"),
-            hint=None if cls is not AzureModuleError else _generic_hint(status),
+            hint=_authorization_hint(code, message) if cls is AuthorizationError else (
+                None if cls is not AzureModuleError else _generic_hint(status)),
         )
     if ServiceRequestError is not None and isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return ConnectionFailedError(_first_line(exc))
     return AzureModuleError(_first_line(exc) or exc.__class__.__name__)
+
+
+_DENIED = re.compile(r"perform action '([^']+)' over scope '([^']+)'")
+_LINKED = re.compile(r"perform action\(s\) '([^']+)' on the linked scope\(s\) '([^']+)'")
+
+
+def _authorization_hint(code, message):
+    """Name the missing action(s) and scope(s) of Azure's AuthorizationFailed /
+    LinkedAuthorizationFailed message; None keeps the class's generic hint."""
+    text = str(message or "")
+    found = _DENIED.search(text) if code == "AuthorizationFailed" else _LINKED.search(text) \
+        if code == "LinkedAuthorizationFailed" else None
+    if not found:
+        return None
+    pairs = zip(found.group(1).split(","), found.group(2).split(","))
+    return ("The identity lacks %s. Grant it with a role assignment (the collection's custom role, "
+            "meta/goldenimage-avd-operator-role.json, holds every action the collection uses)."
+            % "; ".join("'%s' on scope '%s'" % pair for pair in pairs))
 
 
 def _generic_hint(status):

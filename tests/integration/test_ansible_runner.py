@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from avdsim.scenario import load as load_scenario
 from avdsim.testing import SimServer
-from test_lifecycle_rbac import missing_actions
+from test_lifecycle_rbac import missing_actions, shipped_role
 
 REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -86,8 +87,23 @@ def job_output(artifacts: Path, events: list) -> str:
     return (artifacts / "stdout").read_text() + "\n".join(json.dumps(e) for e in events)
 
 
+def least_privilege_scenario(tmp_path: Path) -> Path:
+    """The demo, with the service principal holding ONLY the shipped custom role, assigned on
+    the customer's resource group (images, gallery, host pool, VMs and the virtual network all
+    live in rg-avd-demo), as README "Azure RBAC" tells an operator to do."""
+    sub = load_scenario("demo")["subscription_id"]
+    role = shipped_role()
+    role["AssignableScopes"] = [f"/subscriptions/{sub}"]
+    path = tmp_path / "least_privilege.yaml"
+    path.write_text(yaml.safe_dump({"extends": "demo", "rbac": {
+        "role_definitions": [role],
+        "role_assignments": [{"role": role["Name"],
+                              "scope": f"/subscriptions/{sub}/resourceGroups/rg-avd-demo"}]}}))
+    return path
+
+
 def test_lifecycle_runs_as_an_awx_job(installed_collection, tmp_path):
-    with SimServer(scenario="demo") as sim:
+    with SimServer(scenario=str(least_privilege_scenario(tmp_path))) as sim:
         admin_password = "Av1!" + secrets.token_urlsafe(18)
         pdd = make_private_data_dir(tmp_path, installed_collection, sim.env, {
             # Survey-style inputs, as a job template passes them; nothing prompts.
@@ -106,7 +122,12 @@ def test_lifecycle_runs_as_an_awx_job(installed_collection, tmp_path):
         # No play waited for input.
         assert not [e for e in events if e["event"] == "playbook_on_vars_prompt"]
         metrics = sim.metrics()
-        # The README's custom role allows every request this job made.
+        # The job ran with only the shipped custom role: the simulator authorized every request
+        # (and its linked checks) against it, and the mapping agrees.
+        assignments = sim.state()["rbac"]["role_assignments"]
+        assert [a["properties"]["scope"].rsplit("/", 1)[-1] for a in assignments] == ["rg-avd-demo"]
+        assert "AuthorizationFailed" not in metrics["errors_by_code"]
+        assert "LinkedAuthorizationFailed" not in metrics["errors_by_code"]
         assert missing_actions(metrics["requests"]["by_operation"]) == {}
         assert metrics["violations"] == []
         assert metrics["users"]["logon_failures"] == 0

@@ -1,10 +1,12 @@
-"""The custom role in README.md ("Azure RBAC") against what the collection really calls.
+"""The shipped custom role (meta/goldenimage-avd-operator-role.json, shown in README.md "Azure
+RBAC") against what the collection really calls.
 
-`rbac_actions(template)` maps one simulator operation key (``"<METHOD> <ARM path template>"``,
-as ``/_sim/metrics`` counts them) to the RBAC actions Azure checks for it. The lifecycle test
-(test_ansible_runner.py) feeds it every request of a full run and requires the role to cover
-them; this file checks the mapping itself and that the role holds nothing the collection does
-not need.
+`rbac_actions(template)` (avdsim.rbac.actions, the simulator's own derivation that its
+enforcement uses too) maps one simulator operation key (``"<METHOD> <ARM path template>"``, as
+``/_sim/metrics`` counts them) to the RBAC actions Azure checks for it. The lifecycle test
+(test_ansible_runner.py) runs a full lifecycle with ONLY this role assigned; this file checks the
+mapping, that README and the shipped file agree, and that the role holds nothing the collection
+does not need.
 """
 
 import json
@@ -13,15 +15,9 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from avdsim.rbac.actions import COMPUTE_OPERATION_STATUS, rbac_actions
 
-# Operation-status resources of Compute: which one a poll hits depends on the operation (VMs,
-# disks and snapshots, galleries), and the simulator counts them under one template.
-COMPUTE_OPERATION_STATUS = {
-    "microsoft.compute/locations/operations/read",
-    "microsoft.compute/locations/diskoperations/read",
-    "microsoft.compute/locations/capsoperations/read",
-}
+REPO = Path(__file__).resolve().parents[2]
 
 # Actions in the role that a lifecycle run on the demo does not show as requests, each with the
 # reason the collection needs it.
@@ -45,34 +41,11 @@ NEEDED_BEYOND_THE_DEMO_RUN = {
 }
 
 _RG = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/"
-_VERB = {"GET": "read", "PUT": "write", "PATCH": "write", "DELETE": "delete"}
+ROLE_FILE = REPO / "meta" / "goldenimage-avd-operator-role.json"
 
 
-def rbac_actions(operation: str) -> set:
-    """RBAC actions (lower case) Azure checks for one ``"<METHOD> <template>"`` operation."""
-    method, template = operation.split(" ", 1)
-    segments = [s for s in template.split("?")[0].strip("/").split("/") if s]
-    if "providers" not in segments:
-        # /subscriptions/{id}[/resourceGroups/{rg}]: resource group reads.
-        return {"microsoft.resources/subscriptions/resourcegroups/read"} if len(segments) > 2 else {
-            "microsoft.resources/subscriptions/read"}
-    rest = segments[segments.index("providers") + 1:]
-    namespace, rest = rest[0], rest[1:]
-    if namespace == "{namespace}":
-        return set(COMPUTE_OPERATION_STATUS)
-    types, action = [], None
-    for i, seg in enumerate(rest):
-        if i % 2 == 0:
-            types.append(seg)
-        elif not seg.startswith("{"):
-            raise ValueError(f"unexpected literal {seg!r} in {operation}")
-    if method == "POST" and len(rest) % 2 == 1:
-        # .../{name}/<action>: the last literal is the action, the rest are types.
-        action = types.pop()
-    base = "/".join([namespace] + types).lower()
-    if method == "POST":
-        return {f"{base}/{action.lower()}/action"}
-    return {f"{base}/{_VERB[method]}"}
+def shipped_role() -> dict:
+    return json.loads(ROLE_FILE.read_text())
 
 
 def readme_role() -> dict:
@@ -83,7 +56,7 @@ def readme_role() -> dict:
 
 
 def role_actions() -> set:
-    return {a.lower() for a in readme_role()["Actions"]}
+    return {a.lower() for a in shipped_role()["Actions"]}
 
 
 def missing_actions(by_operation: dict) -> dict:
@@ -124,8 +97,15 @@ def test_operation_to_action(operation, expected):
     assert rbac_actions(operation) == expected
 
 
+def test_readme_shows_the_shipped_role():
+    """One source: the README's block is the shipped file, character for character."""
+    assert readme_role() == shipped_role()
+    text = (REPO / "README.md").read_text().split("### Azure RBAC", 1)[1]
+    assert ROLE_FILE.read_text().strip() in text
+
+
 def test_role_is_a_valid_custom_role_definition():
-    role = readme_role()
+    role = shipped_role()
     assert role["IsCustom"] is True
     assert role["Actions"] == sorted(role["Actions"], key=str.lower)
     assert len(role["Actions"]) == len(role_actions())

@@ -275,6 +275,14 @@ def authenticate(sim, req: Request, client) -> None:
     req.claims = claims
 
 
+def authorize(sim, req: Request, client) -> None:
+    """Azure RBAC: the caller's role assignments must allow the route's action at the addressed
+    scope, and the linked actions on the resources a write references (avdsim.rbac.enforce);
+    403 AuthorizationFailed / LinkedAuthorizationFailed otherwise."""
+    from .rbac.enforce import authorize as check
+    check(sim, req)
+
+
 def pace(sim, req: Request, client) -> None:
     """The wait this client kept (if any) moves the clock first: buckets refill, events fall
     due, as they would have while it waited against Azure (avdsim.pacing)."""
@@ -383,9 +391,9 @@ def check_body_members(sim, req: Request, client) -> None:
 
 
 # Stages of an ARM request (a route with ``auth``), between routing and the handler.
-ARM_STAGES = (count_request, authenticate, pace, check_api_version, throttle_subscription,
-              throttle_resource_policy, inject_faults, check_subscription, require_registered,
-              check_body_members)
+ARM_STAGES = (count_request, authenticate, pace, authorize, check_api_version,
+              throttle_subscription, throttle_resource_policy, inject_faults, check_subscription,
+              require_registered, check_body_members)
 
 
 def run_handler(sim, req: Request, client) -> Response:

@@ -22,8 +22,8 @@ from .throttle import ResourcePolicies, Throttle
 
 # Built-in providers, imported in this order. Each may define ``register(sim)``.
 BUILTIN_PROVIDERS = ["avdsim.identity", "avdsim.arm", "avdsim.arm_basics", "avdsim.control",
-                     "avdsim.network",
-                     "avdsim.compute", "avdsim.disks", "avdsim.gallery"]
+                     "avdsim.network", "avdsim.compute", "avdsim.disks", "avdsim.gallery",
+                     "avdsim.rbac"]
 # Providers that are loaded when their module exists (part 2: Desktop Virtualization, users).
 OPTIONAL_PROVIDERS = ["avdsim.avd", "avdsim.users"]
 

@@ -142,3 +142,29 @@ def test_azure_errors_lets_bad_input_through_and_works_as_a_decorator():
 
     with pytest.raises(ValueError, match="Option 'name' is required."):
         validate()
+
+
+_DENIED = ("The client 'app' with object id 'oid' does not have authorization to perform action "
+           "'Microsoft.Compute/virtualMachines/write' over scope '/subscriptions/s/resourceGroups/rg/providers/"
+           "Microsoft.Compute/virtualMachines/vm' or the scope is invalid. If access was recently granted, please "
+           "refresh your credentials.")
+_LINKED = ("The client 'app' with object id 'oid' has permission to perform action 'Microsoft.Compute/virtualMachines/"
+           "write' on scope '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm'; however, "
+           "it does not have permission to perform action(s) 'Microsoft.Network/virtualNetworks/subnets/join/action,"
+           "Microsoft.Compute/galleries/images/versions/read' on the linked scope(s) '/subscriptions/s/net,/subscriptions/"
+           "s/gal' (respectively) or the linked scope(s) are invalid.")
+
+
+@pytest.mark.parametrize("code, message, hint", [
+    ("AuthorizationFailed", _DENIED,
+     "The identity lacks 'Microsoft.Compute/virtualMachines/write' on scope '/subscriptions/s/resourceGroups/rg/"
+     "providers/Microsoft.Compute/virtualMachines/vm'."),
+    ("LinkedAuthorizationFailed", _LINKED,
+     "The identity lacks 'Microsoft.Network/virtualNetworks/subnets/join/action' on scope '/subscriptions/s/net'; "
+     "'Microsoft.Compute/galleries/images/versions/read' on scope '/subscriptions/s/gal'."),
+    ("AuthorizationFailed", "Something else.", _errors.AuthorizationError.hint),
+])
+def test_authorization_failures_name_the_action_and_scope(code, message, hint):
+    error = classify(http_error(403, code, message))
+    assert isinstance(error, _errors.AuthorizationError)
+    assert error.hint.startswith(hint)
