@@ -56,7 +56,7 @@ class AzureModuleError(Exception):
 
 
 class NotFoundError(AzureModuleError):
-    hint = "Check the resource group and resource names, and that the subscription is the right one."
+    hint = "Check the resource group and resource names; the message names the one that does not exist."
 
 
 class ConflictError(AzureModuleError):
@@ -69,8 +69,8 @@ class PreconditionError(AzureModuleError):
 
 
 class AuthenticationError(AzureModuleError):
-    hint = ("Check the credentials (client_id/secret/tenant or their AZURE_* environment variables), "
-            "auth_source and cloud_environment.")
+    hint = ("Check the credentials (client_id/secret/tenant or ad_user/password, or their AZURE_* "
+            "environment variables), auth_source and cloud_environment.")
 
 
 class AuthorizationError(AzureModuleError):
@@ -92,6 +92,43 @@ class ConnectionFailedError(AzureModuleError):
 
 class TimeoutError(AzureModuleError):  # pylint: disable=redefined-builtin
     hint = "Raise the timeout, or run again: the task continues from where it stopped."
+
+
+# Hints where the error code says more than its HTTP status. ARM codes:
+# https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors
+_HINT_BY_CODE = {
+    "SubscriptionNotFound": "The subscription does not exist or the identity cannot see it: check "
+                            "subscription_id (or AZURE_SUBSCRIPTION_ID) and the identity's role assignments.",
+    "ResourceGroupNotFound": "Check resource_group: the subscription has no resource group of that name.",
+    "ParentResourceNotFound": "The resource that contains this one (the message names it) does not exist.",
+    "InvalidSubscriptionId": "subscription_id must be a subscription GUID.",
+}
+
+# Microsoft Entra sign-in errors (AADSTS codes in the message):
+# https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+_AUTH_HINTS = (
+    (("AADSTS50126", "AADSTS50034"),
+     "Microsoft Entra refused the user's sign-in: check ad_user and password (or AZURE_AD_USER and "
+     "AZURE_PASSWORD)."),
+    (("AADSTS50076", "AADSTS50079", "AADSTS50158"),
+     "The user must use multi-factor authentication, which a password sign-in cannot: use a service "
+     "principal (client_id/secret/tenant) or a managed identity."),
+    (("AADSTS7000215", "AADSTS7000222"),
+     "The client secret is wrong or expired: check secret (or AZURE_SECRET/AZURE_CLIENT_SECRET) of the "
+     "app in client_id."),
+    (("AADSTS7000218",),
+     "client_id names a confidential app: give its secret, or, for ad_user/password, leave client_id "
+     "unset (the Azure CLI's public client) or name a public client."),
+    (("AADSTS700016",), "No app with this client_id in the tenant: check client_id and tenant."),
+    (("AADSTS90002",), "Unknown tenant: check tenant (or AZURE_TENANT) and cloud_environment."),
+)
+
+
+def _auth_hint(message):
+    for codes, hint in _AUTH_HINTS:
+        if any(code in message for code in codes):
+            return hint
+    return None
 
 
 _BY_STATUS = {
@@ -120,8 +157,10 @@ def classify(exc):
     if isinstance(exc, AzureModuleError):
         return exc
     if ClientAuthenticationError is not None and isinstance(exc, ClientAuthenticationError) \
-            and getattr(exc, "response", None) is None:
-        return AuthenticationError(_first_line(exc))
+            and (getattr(exc, "response", None) is None or "AADSTS" in str(exc)):
+        # a sign-in refused by Microsoft Entra (not a 401 of Azure Resource Manager)
+        message = _first_line(exc)
+        return AuthenticationError(message, hint=_auth_hint(message))
     status = getattr(exc, "status_code", None)
     if HttpResponseError is not None and isinstance(exc, HttpResponseError) or status is not None:
         error = getattr(exc, "error", None)
@@ -139,7 +178,7 @@ def classify(exc):
             status=status,
             request_id=_header(response, "x-ms-request-id"),
             correlation_id=_header(response, "x-ms-correlation-request-id"),
-            hint=None if cls is not AzureModuleError else _generic_hint(status),
+            hint=_HINT_BY_CODE.get(code) or (None if cls is not AzureModuleError else _generic_hint(status)),
         )
     if ServiceRequestError is not None and isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return ConnectionFailedError(_first_line(exc))
