@@ -59,6 +59,14 @@ class NotFoundError(AzureModuleError):
     hint = "Check the resource group and resource names; the message names the one that does not exist."
 
 
+class SubscriptionNotFoundError(AzureModuleError):
+    """ARM knows no such subscription, or not for this identity: not "the resource does not
+    exist", so ``get_or_none`` and ``ignore_not_found`` let it through."""
+
+    hint = ("The subscription does not exist or the identity cannot see it: check subscription_id "
+            "(or AZURE_SUBSCRIPTION_ID) and the identity's role assignments.")
+
+
 class ConflictError(AzureModuleError):
     hint = ("Another operation is changing this resource, or its current state does not allow the change; "
             "wait for it to finish and run again.")
@@ -97,8 +105,6 @@ class TimeoutError(AzureModuleError):  # pylint: disable=redefined-builtin
 # Hints where the error code says more than its HTTP status. ARM codes:
 # https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors
 _HINT_BY_CODE = {
-    "SubscriptionNotFound": "The subscription does not exist or the identity cannot see it: check "
-                            "subscription_id (or AZURE_SUBSCRIPTION_ID) and the identity's role assignments.",
     "ResourceGroupNotFound": "Check resource_group: the subscription has no resource group of that name.",
     "ParentResourceNotFound": "The resource that contains this one (the message names it) does not exist.",
     "InvalidSubscriptionId": "subscription_id must be a subscription GUID.",
@@ -167,7 +173,7 @@ def classify(exc):
         code = getattr(error, "code", None)
         message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
         response = getattr(exc, "response", None)
-        cls = _BY_STATUS.get(status)
+        cls = SubscriptionNotFoundError if code == "SubscriptionNotFound" else _BY_STATUS.get(status)
         if cls is None:
             cls = AzureModuleError
             if code == "ResourceNotFound":
@@ -243,6 +249,7 @@ def _first_line(value):
 
 class _Outcome:
     found = True
+    error = None  # the NotFoundError when not found: its ``code`` says what is missing
 
 
 @contextlib.contextmanager
@@ -250,12 +257,15 @@ def ignore_not_found():
     """Treat "not found" as success (idempotent deletes).
 
     ``with ignore_not_found() as outcome: client.begin_delete(...)``; afterwards ``outcome.found``
-    is False when the resource was already gone. Any other error propagates unchanged.
+    is False when the resource was already gone (``outcome.error`` says what was missing). Any
+    other error, an unknown subscription included, propagates unchanged.
     """
     outcome = _Outcome()
     try:
         yield outcome
     except Exception as exc:  # pylint: disable=broad-except
-        if not is_not_found(exc):
+        error = classify(exc)
+        if not isinstance(error, NotFoundError):
             raise
         outcome.found = False
+        outcome.error = error

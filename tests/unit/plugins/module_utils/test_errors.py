@@ -161,7 +161,6 @@ def test_sign_in_errors_get_the_hint_of_their_aadsts_code(message, expected):
 
 
 @pytest.mark.parametrize("status, code, expected", [
-    (404, "SubscriptionNotFound", "check subscription_id"),
     (404, "ResourceGroupNotFound", "Check resource_group"),
     (404, "ParentResourceNotFound", "contains this one"),
     (404, "ResourceNotFound", "the message names the one that does not exist"),
@@ -171,3 +170,18 @@ def test_not_found_hints_follow_the_code(status, code, expected):
     error = classify(http_error(status, code, "missing"))
     assert expected in error.hint
     assert "subscription is the right one" not in error.hint
+
+
+def test_unknown_subscription_is_not_a_missing_resource():
+    error = classify(http_error(404, "SubscriptionNotFound", "The subscription 'x' could not be found."))
+    assert isinstance(error, _errors.SubscriptionNotFoundError)
+    assert not isinstance(error, _errors.NotFoundError)
+    assert "check subscription_id" in error.hint
+    with pytest.raises(HttpResponseError) as raised:
+        with _errors.ignore_not_found():
+            raise http_error(404, "SubscriptionNotFound", "gone")
+    assert raised.value.error.code == "SubscriptionNotFound"
+    assert not _errors.is_not_found(raised.value)
+    with _errors.ignore_not_found() as outcome:
+        raise http_error(404, "ResourceGroupNotFound", "no group")
+    assert outcome.found is False and outcome.error.code == "ResourceGroupNotFound"
