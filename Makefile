@@ -58,7 +58,8 @@ $(SIM_STAMP): $(VENV_STAMP) $(HAVE_SIMULATOR)
 	$(if $(HAVE_SIMULATOR),$(BIN)/python -m pip install --quiet -e simulator)
 	touch $@
 
-venv: $(VENV_STAMP) $(SIM_STAMP)
+# the collection link too: ansible.cfg resolves goldenimage.avd through it (a plain `ansible-lint`)
+venv: $(VENV_STAMP) $(SIM_STAMP) $(COLLECTION_LINK)
 
 collection: $(COLLECTION_LINK)
 
@@ -70,8 +71,11 @@ $(COLLECTION_LINK):
 
 # ansible-lint, and the code-shape gate: functions of at most 60 lines and complexity 20, files of
 # at most 600 lines, unless a `# shape: <reason>` comment above the def says why (tools/code_shape.py)
+# ansible-lint runs as editors and pre-commit run it: from the root, without ANSIBLE_COLLECTIONS_PATH
+# (ansible.cfg resolves the collection from the checkout)
 lint: venv collection
-	$(BIN)/ansible-lint --profile production --strict
+	env -u ANSIBLE_COLLECTIONS_PATH -u ANSIBLE_COLLECTIONS_SCAN_SYS_PATH $(BIN)/ansible-lint --profile production --strict
+	$(BIN)/antsibull-changelog lint
 	$(BIN)/python tools/code_shape.py plugins simulator/src
 
 # the execution-environment definition must be accepted by ansible-builder

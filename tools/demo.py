@@ -6,6 +6,11 @@ and request counters at every stage boundary, and prints a short report that is 
 as JSON to ``build/demo/report.json``. Exits non-zero when the playbook failed, when any
 invariant violation was recorded, or when a host pool did not end on the version its marker
 points at.
+
+No secret is written under the output directory: the credential reaches ansible-playbook
+through its environment, the generated admin password through an extra-vars file in a private
+scratch directory removed after the job, and ansible-runner's ``command`` artifact (which
+records the job's whole environment) stays in that scratch directory.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import argparse
 import json
 import os
 import secrets
+import shlex
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -119,8 +126,58 @@ def _observed_host_versions(sim, summary) -> dict:
     return observed
 
 
-def run(args) -> int:
+def _keep_artifacts(scratch: Path, dest: Path) -> None:
+    """Copy the run's artifacts (stdout, job events, status, rc) to ``dest``, all but ``command``:
+    ansible-runner writes the job's command line and environment there, credential included."""
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(scratch, dest, ignore=shutil.ignore_patterns("command"))
+
+
+def _run_job(sim, args, out_dir: Path, clock: "StageClock"):
+    """ansible-runner with the credential in the environment (as AWX injects it) and the admin
+    password in an extra-vars file of a private scratch directory that is removed after the job:
+    nothing secret is on a command line or in a file under ``out_dir``."""
     import ansible_runner
+
+    envvars = {
+        # As AWX's "Microsoft Azure Resource Manager" credential injects them.
+        **{k: sim.env[k] for k in ("AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_SECRET",
+                                   "AZURE_TENANT", "AZURE_CLOUD_ENVIRONMENT")},
+        "REQUESTS_CA_BUNDLE": sim.env["REQUESTS_CA_BUNDLE"],
+        "ANSIBLE_COLLECTIONS_PATH": str(_collections_path()),
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    with tempfile.TemporaryDirectory(prefix="goldenimage-demo-") as scratch:
+        secret_vars = Path(scratch) / "secret-extravars.json"
+        fd = os.open(secret_vars, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            # New session hosts need a local admin password: DEMO_ADMIN_PASSWORD from the
+            # environment, else a fresh one per run; never stored.
+            password = os.environ.get("DEMO_ADMIN_PASSWORD") or "Av1!" + secrets.token_urlsafe(18)
+            json.dump({"session_host_rollout_admin_password": password}, handle)
+        try:
+            return ansible_runner.run(
+                private_data_dir=str(out_dir / "runner"),
+                artifact_dir=str(Path(scratch) / "artifacts"),
+                project_dir=str(REPO / "playbooks"),
+                playbook="lifecycle.yml",
+                inventory=str(REPO / "playbooks" / "inventories" / args.inventory),
+                envvars=envvars,
+                extravars=dict(_extra_var(kv) for kv in args.extra_vars),
+                cmdline=f"-e @{shlex.quote(str(secret_vars))}",
+                ident="demo",
+                quiet=True,
+                event_handler=clock,
+                suppress_env_files=True,
+                timeout=args.timeout,
+            )
+        finally:
+            artifacts = Path(scratch) / "artifacts" / "demo"
+            if artifacts.is_dir():
+                _keep_artifacts(artifacts, out_dir / "runner" / "artifacts" / "demo")
+
+
+def run(args) -> int:
     from avdsim.testing import SimServer
 
     out_dir = Path(args.out_dir).resolve()
@@ -130,39 +187,15 @@ def run(args) -> int:
     (out_dir / "runner").mkdir(parents=True)
     # ansible-runner starts ansible-playbook from PATH: the one of this virtualenv.
     os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
-    collections = _collections_path()
+    _collections_path()
     started = time.monotonic()
     sim_kwargs = {"scenario": args.scenario}
     if args.time_scale:
         sim_kwargs["time_scale"] = args.time_scale
     with SimServer(**sim_kwargs) as sim:
         print(f"avdsim is serving scenario '{args.scenario}' at {sim.env['AZURE_CLOUD_ENVIRONMENT'].split('/metadata')[0]}")
-        envvars = {
-            # As AWX's "Microsoft Azure Resource Manager" credential injects them.
-            **{k: sim.env[k] for k in ("AZURE_SUBSCRIPTION_ID", "AZURE_CLIENT_ID", "AZURE_SECRET",
-                                       "AZURE_TENANT", "AZURE_CLOUD_ENVIRONMENT")},
-            "REQUESTS_CA_BUNDLE": sim.env["REQUESTS_CA_BUNDLE"],
-            "ANSIBLE_COLLECTIONS_PATH": str(collections),
-            "ANSIBLE_NOCOLOR": "1",
-        }
         clock = StageClock(sim)
-        result = ansible_runner.run(
-            private_data_dir=str(out_dir / "runner"),
-            project_dir=str(REPO / "playbooks"),
-            playbook="lifecycle.yml",
-            inventory=str(REPO / "playbooks" / "inventories" / args.inventory),
-            envvars=envvars,
-            extravars={
-                # New session hosts need a local admin password; a fresh one per run, never stored.
-                "session_host_rollout_admin_password": "Av1!" + secrets.token_urlsafe(18),
-                **dict(_extra_var(kv) for kv in args.extra_vars),
-            },
-            ident="demo",
-            quiet=True,
-            event_handler=clock,
-            suppress_env_files=True,
-            timeout=args.timeout,
-        )
+        result = _run_job(sim, args, out_dir, clock)
         metrics = sim.metrics()
         observed = _observed_host_versions(sim, clock.artifact_data.get("goldenimage_lifecycle"))
         # What ran is the product's own view (the lifecycle's summary); the simulator's metrics

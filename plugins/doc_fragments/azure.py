@@ -12,9 +12,9 @@ options:
   auth_source:
     description:
       - Where the credentials come from.
-      - V(auto) tries, in order, the module options (O(profile), or O(client_id)), the environment
-        (E(AZURE_PROFILE), or E(AZURE_CLIENT_ID) with E(AZURE_SECRET)/E(AZURE_CLIENT_SECRET) or
-        E(AZURE_FEDERATED_TOKEN_FILE)), the C(default) profile of C(~/.azure/credentials), the Azure
+      - V(auto) tries, in order, the module options (O(profile), or O(client_id) or O(ad_user)), the
+        environment (E(AZURE_PROFILE), or E(AZURE_CLIENT_ID) with E(AZURE_SECRET)/E(AZURE_CLIENT_SECRET) or
+        E(AZURE_FEDERATED_TOKEN_FILE), or E(AZURE_AD_USER)), the C(default) profile of C(~/.azure/credentials), the Azure
         CLI when C(az) is installed, and managed identity where the platform announces one
         (E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT)).
       - V(env) uses only environment variables, V(credential_file) only C(~/.azure/credentials)
@@ -49,10 +49,29 @@ options:
       - Microsoft Entra tenant id of the service principal.
       - Falls back to E(AZURE_TENANT) (AWX), then E(AZURE_TENANT_ID) (azure-identity).
     type: str
+  ad_user:
+    description:
+      - User principal name (V(name@example.com)) of a Microsoft Entra user to sign in with, with
+        O(password), instead of a service principal (the resource-owner password flow, as
+        C(azure.azcollection) and the username/password form of the AWX credential do).
+      - Used when no client secret or federated token file is set. O(client_id) then names the public
+        client to sign in through (default the Azure CLI's, C(04b07795-8ddb-461a-bbee-02f9e1bf7b46)), and
+        O(tenant) the tenant (default V(organizations), the user's home tenant).
+      - Only for cloud-only accounts without multi-factor authentication; Microsoft recommends a
+        service principal or managed identity for automation.
+      - Falls back to E(AZURE_AD_USER) (AWX).
+    type: str
+  password:
+    description:
+      - Password of O(ad_user).
+      - Falls back to E(AZURE_PASSWORD) (AWX).
+      - Never returned, logged or written to Azure.
+    type: str
   profile:
     description:
       - Section of the credential file C(~/.azure/credentials) (C($AZURE_CONFIG_DIR/credentials) when set)
-        to read C(subscription_id), C(client_id), C(secret), C(tenant) and C(cloud_environment) from.
+        to read C(subscription_id), C(client_id), C(secret), C(tenant), C(ad_user), C(password) and
+        C(cloud_environment) from.
       - Falls back to E(AZURE_PROFILE).
     type: str
   cloud_environment:
@@ -68,11 +87,15 @@ options:
     type: str
 requirements:
   - python >= 3.11
+  - azure-core >= 1.31.0
   - azure-identity >= 1.19.0
-  - azure-core >= 1.32.0
+  - azure-mgmt-compute >= 33.0.0
+  - azure-mgmt-core >= 1.4.0
+  - azure-mgmt-desktopvirtualization >= 2.0.0
 notes:
   - Set the authentication options once for all modules of this collection with
     C(module_defaults) and the action group C(group/goldenimage.avd.azure).
   - An AWX or Automation Platform "Microsoft Azure Resource Manager" credential sets E(AZURE_CLIENT_ID),
-    E(AZURE_SECRET), E(AZURE_TENANT) and E(AZURE_SUBSCRIPTION_ID), which these modules read unchanged.
+    E(AZURE_SECRET), E(AZURE_TENANT) and E(AZURE_SUBSCRIPTION_ID) (or, with a username and password,
+    E(AZURE_AD_USER), E(AZURE_PASSWORD) and E(AZURE_SUBSCRIPTION_ID)), which these modules read unchanged.
 """

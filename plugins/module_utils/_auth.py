@@ -29,6 +29,8 @@ AUTH_ARGUMENT_SPEC = dict(
     client_id=dict(type="str"),
     secret=dict(type="str", no_log=True),
     tenant=dict(type="str"),
+    ad_user=dict(type="str"),
+    password=dict(type="str", no_log=True),
     profile=dict(type="str"),
     cloud_environment=dict(type="str"),
 )
@@ -41,12 +43,20 @@ ENV_NAMES = {
     "client_id": ("AZURE_CLIENT_ID",),
     "secret": ("AZURE_SECRET", "AZURE_CLIENT_SECRET"),
     "tenant": ("AZURE_TENANT", "AZURE_TENANT_ID"),
+    "ad_user": ("AZURE_AD_USER",),
+    "password": ("AZURE_PASSWORD",),
     "profile": ("AZURE_PROFILE",),
     "cloud_environment": ("AZURE_CLOUD_ENVIRONMENT",),
     "federated_token_file": ("AZURE_FEDERATED_TOKEN_FILE",),
 }
 
 METADATA_TIMEOUT = 30
+
+# A user signs in through this client when no client_id is given: the Azure CLI's first-party
+# public client, present in every tenant (as azure.azcollection does, azure_rm_common.py), and
+# through the tenant ``organizations`` (the user's home tenant) when no tenant is given.
+USER_CLIENT_ID = "04b07795-8ddb-461a-bbee-02f9e1bf7b46"
+USER_TENANT = "organizations"
 
 
 class AuthConfigError(ValueError):
@@ -95,8 +105,10 @@ class AuthSettings:
     """What ``resolve_settings`` decided. ``secret`` is never part of ``describe()``."""
 
     def __init__(self, source, kind, subscription_id, cloud, client_id=None, secret=None, tenant=None,
-                 federated_token_file=None, profile=None):
+                 federated_token_file=None, profile=None, ad_user=None, password=None):
         self.source = source
+        self.ad_user = ad_user
+        self.password = password
         self.kind = kind
         self.subscription_id = subscription_id
         self.cloud = cloud
@@ -114,6 +126,7 @@ class AuthSettings:
             "subscription_id": self.subscription_id,
             "client_id": self.client_id,
             "tenant": self.tenant,
+            "ad_user": self.ad_user,
             "profile": self.profile,
             "cloud": self.cloud.name,
             "resource_manager": self.cloud.resource_manager,
@@ -180,6 +193,28 @@ def _which(program, environ):
     return shutil.which(program, path=environ.get("PATH"))
 
 
+def _identity(source, params, environ, fields, cloud_value, fetch):
+    """A user (``ad_user``, without a client secret or token file) or a service principal."""
+    if fields.get("ad_user") and not (fields.get("secret") or fields.get("federated_token_file")):
+        return _user_password(source, fields, cloud_value, fetch)
+    return _service_principal(source, params, environ, fields, cloud_value, fetch)
+
+
+def _user_password(source, fields, cloud_value, fetch):
+    """A Microsoft Entra user with a password (resource-owner password sign-in), as
+    azure.azcollection and AWX's username/password credential (AZURE_AD_USER, AZURE_PASSWORD)."""
+    if not fields.get("password"):
+        raise AuthConfigError(
+            "auth_source=%s: ad_user is set but no password (option 'password' or AZURE_PASSWORD)." % source)
+    return AuthSettings(
+        source=source, kind="user_password",
+        subscription_id=_require_subscription(source, fields.get("subscription_id")),
+        cloud=resolve_cloud(cloud_value or fields.get("cloud_environment"), fetch=fetch),
+        client_id=fields.get("client_id") or USER_CLIENT_ID, tenant=fields.get("tenant") or USER_TENANT,
+        ad_user=fields["ad_user"], password=fields["password"], profile=fields.get("profile"),
+    )
+
+
 def _service_principal(source, params, environ, fields, cloud_value, fetch):
     """Client secret or workload identity from ``fields`` (already merged params over source)."""
     client_id = fields.get("client_id")
@@ -221,7 +256,7 @@ def _merged(params, environ, base):
     """Params over ``base`` (a credential-file profile or the environment), field by field."""
     out = {}
     for option in ("subscription_id", "client_id", "secret", "tenant", "cloud_environment",
-                   "federated_token_file", "profile"):
+                   "federated_token_file", "profile", "ad_user", "password"):
         value = params.get(option)
         out[option] = value if value not in (None, "") else base.get(option)
     return out
@@ -238,15 +273,16 @@ def _from_profile(source, params, environ, profile, cloud_value, fetch):
             "auth_source=%s: profile %r not found in %s." % (source, profile, credential_file_path(environ)))
     section = dict(section, profile=profile)
     fields = _merged(params, environ, section)
-    return _service_principal(source, params, environ, fields, cloud_value, fetch)
+    return _identity(source, params, environ, fields, cloud_value, fetch)
 
 
 def resolve_settings(params, environ=None, fetch=None):
     """Decide the identity, subscription and cloud for ``params`` (module options) and ``environ``.
 
     ``auth_source`` (option, else ANSIBLE_AZURE_AUTH_SOURCE, else ``auto``):
-    - ``auto``: module options (``profile``, or ``client_id``), then the environment
-      (AZURE_PROFILE, or AZURE_CLIENT_ID with a secret or a federated token file), then the
+    - ``auto``: module options (``profile``, or ``client_id`` or ``ad_user``), then the environment
+      (AZURE_PROFILE, or AZURE_CLIENT_ID with a secret or a federated token file, or
+      AZURE_AD_USER), then the
       ``default`` profile of the credential file, then the Azure CLI when ``az`` is installed, then
       managed identity when the process runs where one is announced (IDENTITY_ENDPOINT/MSI_ENDPOINT).
     - ``env``, ``credential_file``, ``cli``, ``msi``: only that source.
@@ -269,7 +305,7 @@ def resolve_settings(params, environ=None, fetch=None):
 def _from_source(auth_source, params, environ, env, cloud_value, fetch):
     """The settings of the one source ``auth_source`` names (not ``auto``)."""
     if auth_source == "env":
-        return _service_principal("env", params, environ, _merged(params, environ, env), cloud_value, fetch)
+        return _identity("env", params, environ, _merged(params, environ, env), cloud_value, fetch)
     if auth_source == "credential_file":
         profile = _pick(params, environ, "profile") or "default"
         return _from_profile("credential_file", params, environ, profile, cloud_value, fetch)
@@ -282,12 +318,12 @@ def _auto(params, environ, env, cloud_value, fetch):
     """``auth_source=auto``: the first source that has credentials, in the documented order."""
     if params.get("profile"):
         return _from_profile("credential_file", params, environ, params["profile"], cloud_value, fetch)
-    if params.get("client_id"):
-        return _service_principal("params", params, environ, _merged(params, environ, env), cloud_value, fetch)
+    if params.get("client_id") or params.get("ad_user"):
+        return _identity("params", params, environ, _merged(params, environ, env), cloud_value, fetch)
     if env.get("profile"):
         return _from_profile("credential_file", params, environ, env["profile"], cloud_value, fetch)
-    if env.get("client_id") and (env.get("secret") or env.get("federated_token_file")):
-        return _service_principal("env", params, environ, _merged(params, environ, env), cloud_value, fetch)
+    if env.get("client_id") and (env.get("secret") or env.get("federated_token_file")) or env.get("ad_user"):
+        return _identity("env", params, environ, _merged(params, environ, env), cloud_value, fetch)
     if read_profile(environ, "default") is not None:
         return _from_profile("credential_file", params, environ, "default", cloud_value, fetch)
     if _which("az", environ):
@@ -296,7 +332,8 @@ def _auto(params, environ, env, cloud_value, fetch):
         return _msi(params, environ, env, cloud_value, fetch)
     raise AuthConfigError(
         "No Azure credentials found (auth_source=auto). Set client_id/secret/tenant/subscription_id "
-        "(or AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT, AZURE_SUBSCRIPTION_ID), a profile in %s, "
+        "(or AZURE_CLIENT_ID, AZURE_SECRET, AZURE_TENANT, AZURE_SUBSCRIPTION_ID), or ad_user/password "
+        "(AZURE_AD_USER, AZURE_PASSWORD), a profile in %s, "
         "log in with 'az login', or use auth_source=msi on an Azure VM with a managed identity."
         % credential_file_path(environ))
 
@@ -415,12 +452,17 @@ def build_credential(settings):
         AzureCliCredential,
         ClientSecretCredential,
         ManagedIdentityCredential,
+        UsernamePasswordCredential,
         WorkloadIdentityCredential,
     )
 
     if settings.kind == "client_secret":
         return ClientSecretCredential(settings.tenant, settings.client_id, settings.secret,
                                       **credential_kwargs(settings.cloud))
+    if settings.kind == "user_password":
+        _realm_discovery_port_workaround(settings.cloud.authority)
+        return UsernamePasswordCredential(settings.client_id, settings.ad_user, settings.password,
+                                          tenant_id=settings.tenant, **credential_kwargs(settings.cloud))
     if settings.kind == "workload_identity":
         return WorkloadIdentityCredential(tenant_id=settings.tenant, client_id=settings.client_id,
                                           token_file_path=settings.federated_token_file,
@@ -432,3 +474,19 @@ def build_credential(settings):
             return ManagedIdentityCredential(client_id=settings.client_id)
         return ManagedIdentityCredential()
     raise AuthConfigError("Unknown credential kind %r." % (settings.kind,))
+
+
+def _realm_discovery_port_workaround(authority):
+    """Before a password sign-in MSAL asks the authority's home-realm discovery endpoint, at
+    ``https://<host>/common/userrealm/...``: it drops the port of an authority that has one (a
+    private cloud's, the simulator's) and would ask another server. Such an authority gets what
+    MSAL itself does after a 404 there: the plain password grant, without realm discovery
+    (federated accounts cannot sign in with a password through a private authority anyway)."""
+    parsed = urlparse(authority)
+    if parsed.port in (None, 443):
+        return
+    try:
+        from msal.authority import Authority  # pylint: disable=import-outside-toplevel
+        Authority._domains_without_user_realm_discovery.add(parsed.hostname)  # pylint: disable=protected-access
+    except (ImportError, AttributeError):
+        pass

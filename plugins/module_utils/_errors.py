@@ -57,7 +57,15 @@ class AzureModuleError(Exception):
 
 
 class NotFoundError(AzureModuleError):
-    hint = "Check the resource group and resource names, and that the subscription is the right one."
+    hint = "Check the resource group and resource names; the message names the one that does not exist."
+
+
+class SubscriptionNotFoundError(AzureModuleError):
+    """ARM knows no such subscription, or not for this identity: not "the resource does not
+    exist", so ``get_or_none`` and ``ignore_not_found`` let it through."""
+
+    hint = ("The subscription does not exist or the identity cannot see it: check subscription_id "
+            "(or AZURE_SUBSCRIPTION_ID) and the identity's role assignments.")
 
 
 class ConflictError(AzureModuleError):
@@ -70,8 +78,8 @@ class PreconditionError(AzureModuleError):
 
 
 class AuthenticationError(AzureModuleError):
-    hint = ("Check the credentials (client_id/secret/tenant or their AZURE_* environment variables), "
-            "auth_source and cloud_environment.")
+    hint = ("Check the credentials (client_id/secret/tenant or ad_user/password, or their AZURE_* "
+            "environment variables), auth_source and cloud_environment.")
 
 
 class AuthorizationError(AzureModuleError):
@@ -93,6 +101,41 @@ class ConnectionFailedError(AzureModuleError):
 
 class TimeoutError(AzureModuleError):  # pylint: disable=redefined-builtin
     hint = "Raise the timeout, or run again: the task continues from where it stopped."
+
+
+# Hints where the error code says more than its HTTP status. ARM codes:
+# https://learn.microsoft.com/azure/azure-resource-manager/troubleshooting/common-deployment-errors
+_HINT_BY_CODE = {
+    "ResourceGroupNotFound": "Check resource_group: the subscription has no resource group of that name.",
+    "ParentResourceNotFound": "The resource that contains this one (the message names it) does not exist.",
+    "InvalidSubscriptionId": "subscription_id must be a subscription GUID.",
+}
+
+# Microsoft Entra sign-in errors (AADSTS codes in the message):
+# https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+_AUTH_HINTS = (
+    (("AADSTS50126", "AADSTS50034"),
+     "Microsoft Entra refused the user's sign-in: check ad_user and password (or AZURE_AD_USER and "
+     "AZURE_PASSWORD)."),
+    (("AADSTS50076", "AADSTS50079", "AADSTS50158"),
+     "The user must use multi-factor authentication, which a password sign-in cannot: use a service "
+     "principal (client_id/secret/tenant) or a managed identity."),
+    (("AADSTS7000215", "AADSTS7000222"),
+     "The client secret is wrong or expired: check secret (or AZURE_SECRET/AZURE_CLIENT_SECRET) of the "
+     "app in client_id."),
+    (("AADSTS7000218",),
+     "client_id names a confidential app: give its secret, or, for ad_user/password, leave client_id "
+     "unset (the Azure CLI's public client) or name a public client."),
+    (("AADSTS700016",), "No app with this client_id in the tenant: check client_id and tenant."),
+    (("AADSTS90002",), "Unknown tenant: check tenant (or AZURE_TENANT) and cloud_environment."),
+)
+
+
+def _auth_hint(message):
+    for codes, hint in _AUTH_HINTS:
+        if any(code in message for code in codes):
+            return hint
+    return None
 
 
 _BY_STATUS = {
@@ -121,15 +164,17 @@ def classify(exc):
     if isinstance(exc, AzureModuleError):
         return exc
     if ClientAuthenticationError is not None and isinstance(exc, ClientAuthenticationError) \
-            and getattr(exc, "response", None) is None:
-        return AuthenticationError(_first_line(exc))
+            and (getattr(exc, "response", None) is None or "AADSTS" in str(exc)):
+        # a sign-in refused by Microsoft Entra (not a 401 of Azure Resource Manager)
+        message = _first_line(exc)
+        return AuthenticationError(message, hint=_auth_hint(message))
     status = getattr(exc, "status_code", None)
     if HttpResponseError is not None and isinstance(exc, HttpResponseError) or status is not None:
         error = getattr(exc, "error", None)
         code = getattr(error, "code", None)
         message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
         response = getattr(exc, "response", None)
-        cls = _BY_STATUS.get(status)
+        cls = SubscriptionNotFoundError if code == "SubscriptionNotFound" else _BY_STATUS.get(status)
         if cls is None:
             cls = AzureModuleError
             if code == "ResourceNotFound":
@@ -140,8 +185,7 @@ def classify(exc):
             status=status,
             request_id=_header(response, "x-ms-request-id"),
             correlation_id=_header(response, "x-ms-correlation-request-id"),
-            hint=_authorization_hint(code, message) if cls is AuthorizationError else (
-                None if cls is not AzureModuleError else _generic_hint(status)),
+            hint=_error_hint(cls, code, message, status),
         )
     if ServiceRequestError is not None and isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return ConnectionFailedError(_first_line(exc))
@@ -164,6 +208,14 @@ def _authorization_hint(code, message):
     return ("The identity lacks %s. Grant it with a role assignment (the collection's custom role, "
             "meta/goldenimage-avd-operator-role.json, holds every action the collection uses)."
             % "; ".join("'%s' on scope '%s'" % pair for pair in pairs))
+
+
+def _error_hint(cls, code, message, status):
+    """A hint only where it is specific: the missing action of an authorization failure, a
+    hint for the ARM error code, else the generic one for the status of an unclassified error."""
+    if cls is AuthorizationError:
+        return _authorization_hint(code, message)
+    return _HINT_BY_CODE.get(code) or (None if cls is not AzureModuleError else _generic_hint(status))
 
 
 def _generic_hint(status):
@@ -224,6 +276,7 @@ def _first_line(value):
 
 class _Outcome:
     found = True
+    error = None  # the NotFoundError when not found: its ``code`` says what is missing
 
 
 @contextlib.contextmanager
@@ -231,12 +284,15 @@ def ignore_not_found():
     """Treat "not found" as success (idempotent deletes).
 
     ``with ignore_not_found() as outcome: client.begin_delete(...)``; afterwards ``outcome.found``
-    is False when the resource was already gone. Any other error propagates unchanged.
+    is False when the resource was already gone (``outcome.error`` says what was missing). Any
+    other error, an unknown subscription included, propagates unchanged.
     """
     outcome = _Outcome()
     try:
         yield outcome
     except Exception as exc:  # pylint: disable=broad-except
-        if not is_not_found(exc):
+        error = classify(exc)
+        if not isinstance(error, NotFoundError):
             raise
         outcome.found = False
+        outcome.error = error

@@ -148,9 +148,10 @@ class AzureModule:
                 self._settings = resolve_settings(self.params)
             except AuthConfigError as exc:
                 self.fail(str(exc))
-            if self._settings.secret:
-                # a secret from the environment is not a module option, so Ansible would not mask it
-                self.module.no_log_values.add(self._settings.secret)
+            for value in (self._settings.secret, self._settings.password):
+                if value:
+                    # a secret from the environment is not a module option, so Ansible would not mask it
+                    self.module.no_log_values.add(value)
         return self._settings
 
     @property

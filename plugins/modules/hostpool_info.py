@@ -20,7 +20,8 @@ description:
     a scale-set filter).
   - With O(plan), also returns the next step of a rolling redeploy (which hosts to deploy, which to
     retire) as the C(session_host_rollout) role uses it; this only reads and decides.
-  - Returns RV(exists=false) and empty lists when the host pool does not exist.
+  - Returns RV(exists=false) and empty lists when the host pool does not exist. A subscription Azure
+    does not know (or the identity cannot see) is a failure, not a missing host pool.
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:

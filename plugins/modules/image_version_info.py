@@ -20,8 +20,9 @@ description:
   - When two versions claim a marker, the newest claim wins (see M(goldenimage.avd.marker_tag)).
   - With O(source_vm), also decides which version a golden-image build of that VM makes and how
     (RV(build)), the decision the P(goldenimage.avd.golden_image#role) role acts on.
-  - Never changes anything. A missing gallery or image definition gives RV(exists=false) and empty
-    lists, not a failure.
+  - Never changes anything. A missing resource group, gallery or image definition gives
+    RV(exists=false), RV(missing) naming which one, and empty lists, not a failure. A subscription
+    Azure does not know (or the identity cannot see) is a failure, not a missing image.
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
 options:
@@ -120,6 +121,17 @@ exists:
   description: Whether the image definition exists.
   returned: always
   type: bool
+gallery_exists:
+  description: Whether the gallery exists (V(false) also when its resource group does not).
+  returned: always
+  type: bool
+missing:
+  description:
+    - What does not exist, the outermost first - V(resource_group), V(gallery) or V(image); null when the
+      image definition exists.
+  returned: always
+  type: str
+  sample: gallery
 image_id:
   description: Resource id of the image definition.
   returned: always
@@ -222,7 +234,7 @@ build:
     failed: {description: "Versions of O(source_vm) in provisioning state C(Failed), lowest first.", type: list, elements: str}
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import get_or_none
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import get_or_none, ignore_not_found
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id, validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._marker_plans import build_tree, marker_map
 from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
@@ -312,6 +324,16 @@ def with_build(result, params, versions):
     return result
 
 
+def missing_part(azure, params):
+    """The image definition does not exist: is it its gallery, or their resource group, that is missing?
+    (An unknown subscription is an error, raised by the read.)"""
+    with ignore_not_found() as outcome:
+        azure.compute.galleries.get(params["resource_group"], params["gallery"])
+    if outcome.found:
+        return "image"
+    return "resource_group" if outcome.error.code == "ResourceGroupNotFound" else "gallery"
+
+
 def run(azure):
     params = azure.params
     validate(params)
@@ -325,7 +347,9 @@ def run(azure):
     definition = to_wire(get_or_none(azure.compute.gallery_images.get, params["resource_group"], params["gallery"],
                                      params["image"]))
     if definition is None:
-        azure.exit(False, exists=False, server_time=format_time(azure.server_now()), **with_build(empty, params, []))
+        missing = missing_part(azure, params)
+        azure.exit(False, exists=False, gallery_exists=missing == "image", missing=missing,
+                   server_time=format_time(azure.server_now()), **with_build(empty, params, []))
         return
     versions = store.versions(replication=params["replication_status"])
     now = azure.server_now()
@@ -333,7 +357,7 @@ def run(azure):
     markers = marker_map(versions)
     selected = selected_versions(versions, markers, params["version"], params["marker"])
     result = dict(
-        exists=True, image_id=image_id, image=describe_image(definition),
+        exists=True, gallery_exists=True, missing=None, image_id=image_id, image=describe_image(definition),
         versions=[dict(item, children=tree["children"].get(item["name"], [])) for item in selected],
         markers=markers, tree=tree, lock=describe_lock(definition.get("tags"), now),
         server_time=format_time(now),

@@ -40,14 +40,24 @@ def installed_collection(tmp_path_factory):
     return collections
 
 
-def make_private_data_dir(root: Path, collections: Path, sim_env: dict, extravars: dict) -> Path:
-    """Lay out a private data dir the way AWX hands a job to ansible-runner."""
+def make_private_data_dir(root: Path, collections: Path, extravars: dict) -> Path:
+    """Lay out a private data dir the way AWX hands a job to ansible-runner: survey answers in
+    ``env/extravars`` (0600, removed with the private data dir after the job), no ``env/envvars``
+    (AWX passes the environment to ansible-runner directly, AWX_RUNNER_OMIT_ENV_FILES)."""
     pdd = root / "job"
     shutil.copytree(REPO / "playbooks", pdd / "project",
                     ignore=shutil.ignore_patterns("inventories"))
     shutil.copytree(REPO / "playbooks" / "inventories" / "demo", pdd / "inventory")
     (pdd / "env").mkdir()
-    envvars = {
+    fd = os.open(pdd / "env" / "extravars", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(yaml.safe_dump(extravars))
+    return pdd
+
+
+def job_environment(sim_env: dict, collections: Path) -> dict:
+    """The job's environment as AWX sets it: never written to a file by the test."""
+    return {
         # What AWX's azure_rm credential injector sets.
         "AZURE_SUBSCRIPTION_ID": sim_env["AZURE_SUBSCRIPTION_ID"],
         "AZURE_CLIENT_ID": sim_env["AZURE_CLIENT_ID"],
@@ -60,26 +70,26 @@ def make_private_data_dir(root: Path, collections: Path, sim_env: dict, extravar
         "ANSIBLE_COLLECTIONS_PATH": str(collections),
         "ANSIBLE_COLLECTIONS_SCAN_SYS_PATH": "false",
     }
-    (pdd / "env" / "envvars").write_text(yaml.safe_dump(envvars))
-    (pdd / "env" / "extravars").write_text(yaml.safe_dump(extravars))
-    for name in ("envvars", "extravars"):
-        (pdd / "env" / name).chmod(0o600)
-    return pdd
 
 
-def run_job(pdd: Path, playbook: str, timeout: int = 600):
+def run_job(pdd: Path, playbook: str, job_env: dict, timeout: int = 600):
     """`ansible-runner run` as a separate process, like the AWX task worker."""
     proc = subprocess.run(
         [str(VENV_BIN / "ansible-runner"), "run", str(pdd), "-p", playbook, "--ident", "job1"],
         check=False,
         env={**{k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AZURE_"))},
-             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"},
+             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}", **job_env},
         capture_output=True, text=True, timeout=timeout,
     )
     artifacts = pdd / "artifacts" / "job1"
     events = [json.loads(p.read_text()) for p in sorted(
         (artifacts / "job_events").glob("*.json"), key=lambda p: int(p.name.split("-", 1)[0]))]
     return proc, artifacts, events
+
+
+def files_holding(root: Path, secret: str) -> list:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and secret.encode() in p.read_bytes())
 
 
 def job_output(artifacts: Path, events: list) -> str:
@@ -105,13 +115,13 @@ def least_privilege_scenario(tmp_path: Path) -> Path:
 def test_lifecycle_runs_as_an_awx_job(installed_collection, tmp_path):
     with SimServer(scenario=str(least_privilege_scenario(tmp_path))) as sim:
         admin_password = "Av1!" + secrets.token_urlsafe(18)
-        pdd = make_private_data_dir(tmp_path, installed_collection, sim.env, {
+        pdd = make_private_data_dir(tmp_path, installed_collection, {
             # Survey-style inputs, as a job template passes them; nothing prompts.
             "golden_image_version": "1.0.1",
             "session_host_rollout_admin_password": admin_password,
             "awx_job_id": 4711,
         })
-        proc, artifacts, events = run_job(pdd, "lifecycle.yml")
+        proc, artifacts, events = run_job(pdd, "lifecycle.yml", job_environment(sim.env, installed_collection))
         output = job_output(artifacts, events)
         assert proc.returncode == 0, (artifacts / "stdout").read_text()[-6000:]
         assert (artifacts / "status").read_text().strip() == "successful"
@@ -119,6 +129,11 @@ def test_lifecycle_runs_as_an_awx_job(installed_collection, tmp_path):
         # The credential never shows in job output or events.
         assert sim.env["AZURE_SECRET"] not in output
         assert admin_password not in output
+        # On disk, the secrets are only where AWX put them and ansible-runner records the job's
+        # command line and environment (artifacts/<ident>/command): both in the private data
+        # dir AWX removes after the job. Nothing the collection or the job wrote holds them.
+        assert files_holding(pdd, admin_password) == ["env/extravars"]
+        assert files_holding(pdd, sim.env["AZURE_SECRET"]) == ["artifacts/job1/command"]
         # No play waited for input.
         assert not [e for e in events if e["event"] == "playbook_on_vars_prompt"]
         metrics = sim.metrics()

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from avdsim import scenario
 from helpers import run_module, run_playbook
 
 POOL = {"resource_group": "rg-avd-demo", "host_pool": "hp-demo-pooled"}
@@ -66,9 +67,50 @@ def test_module_defaults_action_group_with_options_only(sim):
 def test_wrong_secret_option_beats_right_environment(sim):
     result = run_module(sim, "hostpool_info", dict(POOL, secret="not-the-secret-4711"))
     assert result["failed"] is True
-    assert "Authentication failed" in result["msg"] or "AADSTS" in result["msg"]
-    assert "client_id/secret/tenant" in result["msg"]
+    assert "AADSTS7000215" in result["msg"]
+    assert "The client secret is wrong or expired: check secret" in result["msg"]
     assert "not-the-secret-4711" not in json.dumps(result)
+
+
+# A cloud-only Entra user of the demo tenant (simulator/src/avdsim/scenarios/demo.yaml).
+ENTRA_USER = scenario.load("demo")["entra_users"][0]
+
+
+def test_awx_username_password_credential(sim):
+    """AWX's Azure credential with a username and password injects AZURE_AD_USER, AZURE_PASSWORD and
+    AZURE_SUBSCRIPTION_ID (no client id, secret or tenant): the user signs in through the Azure CLI's
+    public client and the tenant 'organizations', as azure.azcollection does."""
+    env = dict(NO_AZURE, AZURE_AD_USER=ENTRA_USER["user_principal_name"], AZURE_PASSWORD=ENTRA_USER["password"],
+               AZURE_SUBSCRIPTION_ID=sim.env["AZURE_SUBSCRIPTION_ID"],
+               AZURE_CLOUD_ENVIRONMENT=sim.env["AZURE_CLOUD_ENVIRONMENT"])
+    before = sim.metrics()["tokens_issued"]
+    assert_pool_read(run_module(sim, "hostpool_info", POOL, extra_env=env))
+    assert sim.metrics()["tokens_issued"] > before
+
+
+def test_ad_user_options_and_wrong_password(sim):
+    """ad_user/password as module options: the right password reads the pool, a wrong one fails
+    naming the options, and neither password shows anywhere in the output."""
+    auth = {"ad_user": ENTRA_USER["user_principal_name"], "subscription_id": sim.env["AZURE_SUBSCRIPTION_ID"],
+            "cloud_environment": sim.env["AZURE_CLOUD_ENVIRONMENT"]}
+    wrong = "Wr0ng-" + ENTRA_USER["password"][::-1]
+    playbook = {"name": "user sign-in", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "read as the user", "goldenimage.avd.hostpool_info": dict(POOL, password=ENTRA_USER["password"], **auth)},
+        {"name": "wrong password", "goldenimage.avd.hostpool_info": dict(POOL, password=wrong, **auth),
+         "ignore_errors": True},
+        {"name": "no password", "goldenimage.avd.hostpool_info": dict(POOL, **auth), "ignore_errors": True},
+    ]}
+    run = run_playbook(sim, [playbook], extra_env=NO_AZURE)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert_pool_read(dict(run.task("read as the user"), failed=False))
+    failed = run.task("wrong password")
+    assert failed["failed"] is True
+    assert "AADSTS50126" in failed["msg"]
+    assert "check ad_user and password" in failed["msg"]
+    missing = run.task("no password")
+    assert missing["msg"] == "auth_source=params: ad_user is set but no password (option 'password' or AZURE_PASSWORD)."
+    for secret in (wrong, ENTRA_USER["password"]):
+        assert secret not in run.stdout + run.stderr
 
 
 def test_subscription_option_beats_environment(sim):

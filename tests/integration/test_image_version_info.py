@@ -105,15 +105,27 @@ def test_following_host_pools(world):
 
 
 def test_empty_and_missing_definitions(world):
+    """A missing image definition, a misspelt gallery and a missing resource group are reported (an info
+    module does not fail on a missing resource) and told apart; an unknown subscription fails."""
     sim, _compute = world
-    empty, missing, no_gallery = run_many(sim, "image_version_info", [
+    empty, missing, no_gallery, no_group, other_subscription = run_many(sim, "image_version_info", [
         dict(TARGET, image="empty-def", following_host_pools=True),
         dict(TARGET, image="no-such-def"),
         {"resource_group": RG, "gallery": "nogallery", "image": "win11-avd"},
+        {"resource_group": "rg-no-such-group", "gallery": "nogallery", "image": "win11-avd"},
+        dict(TARGET, subscription_id="11111111-2222-3333-4444-555555555555"),
     ], check=True)
     assert not empty["failed"] and empty["exists"] is True
+    assert (empty["gallery_exists"], empty["missing"]) == (True, None)
     assert (empty["versions"], empty["markers"], empty["tree"]["lines"], empty["following_host_pools"]) == \
         ([], {}, [], [])
     assert not missing["failed"] and missing["exists"] is False
+    assert (missing["gallery_exists"], missing["missing"]) == (True, "image")
     assert (missing["versions"], missing["markers"]) == ([], {})
     assert not no_gallery["failed"] and no_gallery["exists"] is False
+    assert (no_gallery["gallery_exists"], no_gallery["missing"]) == (False, "gallery")
+    assert not no_group["failed"] and (no_group["gallery_exists"], no_group["missing"]) == (False, "resource_group")
+    assert other_subscription["failed"] is True
+    assert "SubscriptionNotFound" in other_subscription["msg"]
+    assert "check subscription_id" in other_subscription["msg"]
+    assert other_subscription["azure_error"]["code"] == "SubscriptionNotFound"

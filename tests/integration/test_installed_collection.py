@@ -68,8 +68,16 @@ def test_tarball_contains_the_product_and_nothing_for_development(tarball):
     assert leaked == []
     assert manifest["collection_info"]["namespace"] == "goldenimage"
     assert manifest["collection_info"]["name"] == "avd"
-    for required in ("meta/runtime.yml", "plugins/module_utils/_module.py", "README.md"):
+    for required in ("meta/runtime.yml", "plugins/module_utils/_module.py", "README.md", "LICENSE",
+                     "CHANGELOG.rst", "changelogs/changelog.yaml", "requirements.txt"):
         assert required in names
+    assert "ansible.cfg" not in names  # the checkout's, for development only
+    assert "GNU GENERAL PUBLIC LICENSE" in tar_member_text(tarball, "LICENSE")
+    assert manifest["collection_info"]["license"] == ["GPL-3.0-or-later"]
+    version = manifest["collection_info"]["version"]
+    # the release of the version being built is in the shipped changelog
+    assert "v%s\n" % version in tar_member_text(tarball, "CHANGELOG.rst")
+    assert version in yaml.safe_load(tar_member_text(tarball, "changelogs/changelog.yaml"))["releases"]
     modules = {Path(n).stem for n in names if n.startswith("plugins/modules/") and n.endswith(".py")}
     assert modules, "no modules in the artifact"
     runtime = yaml.safe_load(tar_member_text(tarball, "meta/runtime.yml"))

@@ -6,6 +6,7 @@ driver's failure path runs end to end in seconds: ansible-runner events, report,
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -37,6 +38,7 @@ def test_demo_stages_report_azure_time_not_controller_overhead(tmp_path):
     """A stage of synchronous host-pool tag writes takes seconds of Azure time, a stage of gallery
     PATCHes (long-running operations) no more than their Azure durations, however long Ansible took."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AZURE_"))}
+    env["DEMO_ADMIN_PASSWORD"] = admin_password = "Av1!" + secrets.token_urlsafe(18)
     proc = subprocess.run(
         [sys.executable, str(REPO / "tools" / "demo.py"), "--out-dir", str(tmp_path),
          "-e", 'lifecycle_stages=["pilot"]', "-e", "lifecycle_version=1.0.0",
@@ -63,3 +65,16 @@ def test_demo_stages_report_azure_time_not_controller_overhead(tmp_path):
     # the rest is the controller's own seconds, counted once (not multiplied by the time scale)
     assert mark["azure_time_s"] <= mark["waited_s"] + mark["controller_time_s"] + 1, mark
     assert report["azure_time_s"] <= report["waited_s"] + report["controller_time_s"] + 5, report
+
+    # No secret in any file the demo wrote (report, runner artifacts, job events): neither the
+    # simulator's client secret nor the admin password handed to the job.
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert tmp_path / "runner" / "artifacts" / "demo" / "stdout" in written
+    assert len([p for p in written if "job_events" in p.parts]) > 50
+    for secret in (_DEMO_SECRET, admin_password):
+        leaks = [str(p.relative_to(tmp_path)) for p in written if secret.encode() in p.read_bytes()]
+        assert leaks == [], (secret[:4], leaks)
+
+
+# The demo scenario's client secret (simulator/src/avdsim/scenarios/demo.yaml).
+_DEMO_SECRET = "avdsim-demo-secret-5Qx8~pLr2VwZk"

@@ -25,7 +25,50 @@ def test_every_module_is_in_the_azure_action_group():
 
 
 def test_runtime_requires_ansible():
-    assert load("meta/runtime.yml")["requires_ansible"] == ">=2.17.0"
+    # the oldest ansible-core `make test` runs (test-requirements.txt pins it): claim no older one
+    assert load("meta/runtime.yml")["requires_ansible"] == ">=2.19.0"
+    pinned = [line for line in (REPO / "test-requirements.txt").read_text().splitlines()
+              if line.startswith("ansible-core==")]
+    assert pinned and pinned[0].startswith("ansible-core==2.19."), pinned
+
+
+def _requirements_txt():
+    """{package: lower bound} of requirements.txt (every line is ``name>=version``)."""
+    out = {}
+    for line in (REPO / "requirements.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, bound = line.partition(">=")
+            assert sep and bound, "requirements.txt: %r is not name>=version" % line
+            out[name.strip().lower()] = bound.strip()
+    return out
+
+
+def _documented_requirements(docs):
+    out = {}
+    for entry in docs.get("requirements") or []:
+        name, _sep, bound = str(entry).partition(">=")
+        out[name.strip().lower()] = bound.strip()
+    return out
+
+
+def test_module_docs_list_every_python_requirement_with_its_bound():
+    """The shared ``azure`` doc fragment lists every package of requirements.txt with the same lower
+    bound, and every module extends it: the docs cannot drift from what pip installs."""
+    from ansible_collections.goldenimage.avd.plugins.doc_fragments.azure import ModuleDocFragment
+
+    documented = _documented_requirements(yaml.safe_load(ModuleDocFragment.DOCUMENTATION))
+    expected = _requirements_txt()
+    assert expected, "requirements.txt lists nothing"
+    wrong = {name: (documented.get(name), bound) for name, bound in expected.items() if documented.get(name) != bound}
+    assert not wrong, "doc fragment azure: requirements (documented, requirements.txt): %s" % wrong
+    for module in MODULES:
+        docs = yaml.safe_load(__import__(
+            "ansible_collections.goldenimage.avd.plugins.modules." + module, fromlist=["DOCUMENTATION"]).DOCUMENTATION)
+        assert "goldenimage.avd.azure" in docs["extends_documentation_fragment"], module
+        own = _documented_requirements(docs)
+        clashes = {name: bound for name, bound in own.items() if name in expected and bound != expected[name]}
+        assert not clashes, "%s: requirements differ from requirements.txt: %s" % (module, clashes)
 
 
 def test_galaxy_metadata():
@@ -59,11 +102,21 @@ SECTIONS = {"release_summary", "major_changes", "minor_changes", "breaking_chang
             "removed_features", "security_fixes", "bugfixes", "known_issues", "trivial"}
 
 
-@pytest.mark.parametrize("fragment", sorted((REPO / "changelogs" / "fragments").glob("*.y*ml")), ids=lambda p: p.name)
-def test_changelog_fragments(fragment):
+def check_fragment(fragment):
     data = yaml.safe_load(fragment.read_text())
-    assert isinstance(data, dict) and data, "empty changelog fragment"
-    assert set(data) <= SECTIONS, "unknown sections: %s" % (set(data) - SECTIONS)
+    assert isinstance(data, dict) and data, "%s: empty changelog fragment" % fragment.name
+    assert set(data) <= SECTIONS, "%s: unknown sections: %s" % (fragment.name, set(data) - SECTIONS)
     for section, entries in data.items():
         if section != "release_summary":
-            assert isinstance(entries, list) and all(isinstance(entry, str) for entry in entries), section
+            assert isinstance(entries, list) and all(isinstance(entry, str) for entry in entries), \
+                (fragment.name, section)
+
+
+def test_changelog_fragments(tmp_path):
+    # after a release the directory may be empty; the unreleased fragments (if any) must be well formed
+    for fragment in sorted((REPO / "changelogs" / "fragments").glob("*.y*ml")):
+        check_fragment(fragment)
+    bad = tmp_path / "bad.yml"
+    bad.write_text("new_features:\n  - not a section\n")
+    with pytest.raises(AssertionError, match="unknown sections"):
+        check_fragment(bad)

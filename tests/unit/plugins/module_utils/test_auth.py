@@ -449,3 +449,59 @@ def test_environment_is_not_read_from_process_when_given(home, monkeypatch):
     assert resolve_settings({}).client_id == "process-client"
     assert resolve_settings({}, base_env(home, **AWX_ENV)).client_id == "awx-client"
     assert os.environ["AZURE_CLIENT_ID"] == "process-client"
+
+
+# ------------------------------------------------------------------------------ Entra users
+
+AWX_USER_ENV = {"AZURE_AD_USER": "ops@contoso.example", "AZURE_PASSWORD": "pw-env", "AZURE_SUBSCRIPTION_ID": SUB_ENV}
+
+
+@pytest.mark.parametrize(
+    "params, env, expected",
+    [
+        # AWX's username/password credential: no client id or tenant, so the Azure CLI's public
+        # client and the user's home tenant (azure.azcollection's defaults)
+        ({}, AWX_USER_ENV, ("env", "ops@contoso.example", "pw-env", _auth.USER_CLIENT_ID, "organizations", SUB_ENV)),
+        ({"auth_source": "env"}, AWX_USER_ENV,
+         ("env", "ops@contoso.example", "pw-env", _auth.USER_CLIENT_ID, "organizations", SUB_ENV)),
+        # module options, with a public client and tenant of the user's choice
+        ({"ad_user": "me@contoso.example", "password": "pw", "client_id": "public-app", "tenant": "t1",
+          "subscription_id": SUB}, {},
+         ("params", "me@contoso.example", "pw", "public-app", "t1", SUB)),
+        # options over the environment, field by field
+        ({"password": "pw-param"}, AWX_USER_ENV,
+         ("env", "ops@contoso.example", "pw-param", _auth.USER_CLIENT_ID, "organizations", SUB_ENV)),
+        # a profile of the credential file may hold a user too
+        ({"profile": "user"}, {}, ("credential_file", "file@contoso.example", "pw-file", _auth.USER_CLIENT_ID,
+                                   "organizations", SUB_FILE)),
+    ],
+)
+def test_user_password_resolution(home, params, env, expected):
+    write_credentials(home, user={"ad_user": "file@contoso.example", "password": "pw-file",
+                                  "subscription_id": SUB_FILE})
+    settings = resolve_settings(params, base_env(home, **env))
+    assert settings.kind == "user_password"
+    assert (settings.source, settings.ad_user, settings.password, settings.client_id, settings.tenant,
+            settings.subscription_id) == expected
+    assert "password" not in settings.describe() and settings.password not in json.dumps(settings.describe())
+
+
+def test_service_principal_wins_over_a_user_with_a_secret(home):
+    settings = resolve_settings({}, base_env(home, **AWX_ENV, AZURE_AD_USER="ops@contoso.example",
+                                             AZURE_PASSWORD="pw"))
+    assert settings.kind == "client_secret"
+
+
+def test_user_without_password_names_the_option(home):
+    with pytest.raises(AuthConfigError) as err:
+        resolve_settings({"ad_user": "ops@contoso.example", "subscription_id": SUB}, base_env(home))
+    assert str(err.value) == ("auth_source=params: ad_user is set but no password (option 'password' or "
+                              "AZURE_PASSWORD).")
+
+
+def test_build_user_password_credential(home, tmp_path):
+    doc = tmp_path / "endpoints.json"
+    doc.write_text(json.dumps(SIM_DOC))
+    settings = resolve_settings({}, base_env(home, AZURE_CLOUD_ENVIRONMENT=doc.as_uri(), **AWX_USER_ENV))
+    assert type(build_credential(settings)).__name__ == "UsernamePasswordCredential"
+    assert _auth.AUTH_ARGUMENT_SPEC["password"]["no_log"] is True

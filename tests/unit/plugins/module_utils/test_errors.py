@@ -168,3 +168,46 @@ def test_authorization_failures_name_the_action_and_scope(code, message, hint):
     error = classify(http_error(403, code, message))
     assert isinstance(error, _errors.AuthorizationError)
     assert error.hint.startswith(hint)
+
+
+@pytest.mark.parametrize("message, expected", [
+    ("AADSTS50126: Error validating credentials due to invalid username or password.", "check ad_user and password"),
+    ("AADSTS50034: The user account {EUII Hidden} does not exist", "check ad_user and password"),
+    ("AADSTS50076: Due to a configuration change made by your administrator", "multi-factor authentication"),
+    ("AADSTS7000215: Invalid client secret provided.", "The client secret is wrong or expired"),
+    ("AADSTS7000218: The request body must contain client_secret", "client_id names a confidential app"),
+    ("AADSTS700016: Application with identifier 'x' was not found", "No app with this client_id"),
+    ("AADSTS90002: Tenant 'x' not found.", "Unknown tenant"),
+    ("Something else entirely", "ad_user/password"),  # the general hint names every option
+])
+def test_sign_in_errors_get_the_hint_of_their_aadsts_code(message, expected):
+    error = classify(ClientAuthenticationError(message))
+    assert isinstance(error, _errors.AuthenticationError)
+    assert expected in error.hint
+
+
+@pytest.mark.parametrize("status, code, expected", [
+    (404, "ResourceGroupNotFound", "Check resource_group"),
+    (404, "ParentResourceNotFound", "contains this one"),
+    (404, "ResourceNotFound", "the message names the one that does not exist"),
+    (404, "NotFound", "the message names the one that does not exist"),
+])
+def test_not_found_hints_follow_the_code(status, code, expected):
+    error = classify(http_error(status, code, "missing"))
+    assert expected in error.hint
+    assert "subscription is the right one" not in error.hint
+
+
+def test_unknown_subscription_is_not_a_missing_resource():
+    error = classify(http_error(404, "SubscriptionNotFound", "The subscription 'x' could not be found."))
+    assert isinstance(error, _errors.SubscriptionNotFoundError)
+    assert not isinstance(error, _errors.NotFoundError)
+    assert "check subscription_id" in error.hint
+    with pytest.raises(HttpResponseError) as raised:
+        with _errors.ignore_not_found():
+            raise http_error(404, "SubscriptionNotFound", "gone")
+    assert raised.value.error.code == "SubscriptionNotFound"
+    assert not _errors.is_not_found(raised.value)
+    with _errors.ignore_not_found() as outcome:
+        raise http_error(404, "ResourceGroupNotFound", "no group")
+    assert outcome.found is False and outcome.error.code == "ResourceGroupNotFound"
