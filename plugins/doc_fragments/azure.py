@@ -69,7 +69,10 @@ options:
 requirements:
   - python >= 3.11
   - azure-identity >= 1.19.0
-  - azure-core >= 1.32.0
+  - azure-core >= 1.31.0
+  - azure-mgmt-core >= 1.4.0
+  - azure-mgmt-compute >= 33.0.0
+  - azure-mgmt-desktopvirtualization >= 2.0.0
 notes:
   - Set the authentication options once for all modules of this collection with
     C(module_defaults) and the action group C(group/goldenimage.avd.azure).
