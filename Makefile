@@ -110,8 +110,12 @@ lint: venv collection
 # the execution-environment definition must be accepted by ansible-builder, and what it installs
 # must resolve beside azure.azcollection: the builder's requirements (_build/requirements.txt), its
 # ansible-core and ansible-runner, and azure.azcollection's requirements.txt (from the PyPI `ansible`
-# package, as Galaxy would give it) as one set, resolved by pip against the package index
-ee: venv $(AZC_REQUIREMENTS)
+# package, as Galaxy would give it) as one set. pip resolves that set in .venv-azcollection, which
+# holds azure.azcollection's pins: what the environment already has counts (a fresh resolution of
+# the 140 packages against the index takes minutes), anything else comes from the index, and a
+# conflict (azure-core>=1.32 against azure.azcollection's ==1.31.0, as before) fails; `pip check`
+# then confirms that the environment's dependencies agree.
+ee: venv venv-azcollection
 	mkdir -p build
 	context=$$(mktemp -d "$(REPO)/build/ee.XXXXXX"); trap 'rm -rf "$$context"' EXIT; \
 	$(BIN)/ansible-builder create -f meta/execution-environment.yml --context "$$context" --output-filename Containerfile >/dev/null \
@@ -120,12 +124,14 @@ ee: venv $(AZC_REQUIREMENTS)
 	echo "== ee: ansible-builder accepted meta/execution-environment.yml"; \
 	$(BIN)/python tools/azcollection.py ee-requirements meta/execution-environment.yml "$$context/all-requirements.txt" \
 		"$$context/_build/requirements.txt" $(AZC_REQUIREMENTS); \
-	$(BIN)/python -m pip install --quiet --dry-run --ignore-installed --report "$$context/report.json" \
-		-r "$$context/all-requirements.txt" 2> >(grep -v '^WARNING: Location' >&2) \
+	$(AZC_BIN)/python -m pip install --quiet --dry-run --report "$$context/report.json" -r "$$context/all-requirements.txt" \
+		2> >(grep -v '^WARNING: Location' >&2) && $(AZC_BIN)/python -m pip check >/dev/null \
 		|| { echo "== ee: FAILED, the execution environment's requirements do not resolve beside azure.azcollection $(AZCOLLECTION_VERSION)"; exit 1; }; \
-	$(BIN)/python -c 'import json, sys; got = {p["metadata"]["name"].lower(): p["metadata"]["version"] for p in json.load(open(sys.argv[1]))["install"]}; \
-		print("== ee: resolves beside azure.azcollection $(AZCOLLECTION_VERSION) (%d packages): %s" % (len(got), ", ".join("%s %s" % (n, got[n]) for n in sys.argv[2:])))' \
-		"$$context/report.json" azure-core azure-identity azure-mgmt-compute azure-mgmt-core azure-mgmt-desktopvirtualization ansible-core
+	$(AZC_BIN)/python -c 'import json, sys; from importlib.metadata import version; \
+		extra = [p["metadata"]["name"] for p in json.load(open(sys.argv[1]))["install"]]; \
+		print("== ee: resolves beside azure.azcollection $(AZCOLLECTION_VERSION): %s%s" % (", ".join("%s %s" % (n, version(n)) for n in sys.argv[2:]), \
+		      "; from the index: " + ", ".join(extra) if extra else ""))' \
+		"$$context/report.json" azure-core azure-identity azure-mgmt-compute azure-mgmt-core azure-mgmt-desktopvirtualization ansible-core ansible-runner
 
 # ansible-test needs a real ansible_collections/<ns>/<name> tree: copy the tracked and the
 # untracked-but-not-ignored files (the simulator is a separate package, not collection content)
