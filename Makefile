@@ -173,7 +173,7 @@ SERIAL_INTEGRATION := tests/integration/test_marker_edge_cases.py
 INTEGRATION_NEWEST := $(addprefix tests/integration/,test_ansible_runner.py test_rollout.py test_image_capture.py \
 	test_vm_clone.py test_marker_tag.py test_hostpool_info.py)
 integration: venv venv-azcollection collection
-	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --ignore=$(SERIAL_INTEGRATION) tests/integration,integration-azcollection,$(AZC_BIN))
+	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --ignore=$(SERIAL_INTEGRATION) tests/integration,integration-azcollection,$(AZC_BIN))
 	$(call run_pytest,-q -p no:cacheprovider $(SERIAL_INTEGRATION),integration-azcollection-in-order,$(AZC_BIN))
 	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) $(INTEGRATION_NEWEST),integration-newest)
 
