@@ -19,10 +19,24 @@ VENV_STAMP := $(VENV)/.goldenimage-requirements.stamp
 SIM_STAMP := $(VENV)/.goldenimage-simulator.stamp
 HAVE_SIMULATOR := $(wildcard simulator/pyproject.toml)
 
+# azure.azcollection beside this collection: the release the `ansible` community package bundles,
+# taken from that package on PyPI (Ansible Galaxy is not needed), with its own pinned requirements
+# in a second virtualenv, as an AWX execution environment that has both collections would have them.
+AZCOLLECTION_VERSION := 3.12.0
+AZCOLLECTION_BUNDLE := 12.3.0
+AZC_WHEEL := build/cache/ansible-$(AZCOLLECTION_BUNDLE)-py3-none-any.whl
+AZC_COLLECTION := $(COLLECTIONS)/ansible_collections/azure/azcollection
+AZC_REQUIREMENTS := $(AZC_COLLECTION)/requirements.txt
+AZC_VENV := .venv-azcollection
+AZC_BIN := $(AZC_VENV)/bin
+AZC_STAMP := $(AZC_VENV)/.goldenimage-requirements.stamp
+# test requirements azure.azcollection's pins bound (azure-cli-core): installed at the version they allow
+AZC_UNPINNED := cryptography
+
 # A suite that collects no tests fails (pytest exits 5), as does one that skips any test: a gate
 # that checked nothing must not pass.
 define run_pytest
-	mkdir -p build; rc=0; $(BIN)/pytest -rs $(1) 2>&1 | tee build/pytest-$(2).log || rc=$$?; \
+	mkdir -p build; rc=0; $(or $(3),$(BIN))/pytest -rs $(1) 2>&1 | tee build/pytest-$(2).log || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "== $(2): FAILED, no tests collected"; exit 1; fi; \
 	if [ $$rc -eq 0 ] && grep -Eq '^SKIPPED|[0-9]+ skipped' build/pytest-$(2).log; then \
 		echo "== $(2): FAILED, tests were skipped (see above)"; exit 1; fi; exit $$rc
@@ -35,13 +49,13 @@ export NO_COLOR := 1
 export PATH := $(REPO)/$(BIN):$(PATH)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv collection lint ee sanity unit simtest integration molecule test demo bench clean
+.PHONY: help venv venv-azcollection collection lint ee sanity unit simtest integration molecule test demo bench clean
 
 help:
 	@echo "make demo   run the lifecycle demo against the local simulator"
 	@echo "make test   every gate: lint, sanity, unit, simtest, integration, molecule"
 	@echo "make bench  measure a 20-host rollout (ARM requests, simulated and real time, user impact)"
-	@echo "other targets: venv collection lint ee sanity unit simtest integration molecule clean"
+	@echo "other targets: venv venv-azcollection collection lint ee sanity unit simtest integration molecule clean"
 
 # ---------------------------------------------------------------------------------- environment
 
@@ -61,6 +75,25 @@ $(SIM_STAMP): $(VENV_STAMP) $(HAVE_SIMULATOR)
 # the collection link too: ansible.cfg resolves goldenimage.avd through it (a plain `ansible-lint`)
 venv: $(VENV_STAMP) $(SIM_STAMP) $(COLLECTION_LINK)
 
+# .venv-azcollection: azure.azcollection's whole requirements file, this collection's requirements,
+# the test requirements azure.azcollection does not pin, and the simulator
+$(AZC_WHEEL): | $(BIN)/python
+	$(BIN)/python -m pip download --quiet --no-deps --only-binary :all: --dest $(dir $@) ansible==$(AZCOLLECTION_BUNDLE)
+
+$(AZC_REQUIREMENTS): $(AZC_WHEEL) tools/azcollection.py
+	$(BIN)/python tools/azcollection.py extract $(AZC_WHEEL) $(COLLECTIONS) $(AZCOLLECTION_VERSION)
+	touch $@
+
+$(AZC_STAMP): $(AZC_REQUIREMENTS) requirements.txt test-requirements.txt $(HAVE_SIMULATOR) | $(BIN)/python
+	test -x $(AZC_BIN)/python || "$(PYTHON)" -m venv $(AZC_VENV)
+	$(BIN)/python tools/azcollection.py without $(AZC_REQUIREMENTS) test-requirements.txt --unpin $(AZC_UNPINNED) \
+		> $(AZC_VENV)/test-requirements.txt
+	$(AZC_BIN)/python -m pip install --quiet -r $(AZC_REQUIREMENTS) -r requirements.txt -r $(AZC_VENV)/test-requirements.txt \
+		$(if $(HAVE_SIMULATOR),-e simulator)
+	touch $@
+
+venv-azcollection: $(AZC_STAMP)
+
 collection: $(COLLECTION_LINK)
 
 $(COLLECTION_LINK):
@@ -78,13 +111,31 @@ lint: venv collection
 	$(BIN)/antsibull-changelog lint
 	$(BIN)/python tools/code_shape.py plugins simulator/src
 
-# the execution-environment definition must be accepted by ansible-builder
-ee: venv
+# the execution-environment definition must be accepted by ansible-builder, and what it installs
+# must resolve beside azure.azcollection: the builder's requirements (_build/requirements.txt), its
+# ansible-core and ansible-runner, and azure.azcollection's requirements.txt (from the PyPI `ansible`
+# package, as Galaxy would give it) as one set. pip resolves that set in .venv-azcollection, which
+# holds azure.azcollection's pins: what the environment already has counts (a fresh resolution of
+# the 140 packages against the index takes minutes), anything else comes from the index, and a
+# conflict (azure-core>=1.32 against azure.azcollection's ==1.31.0, as before) fails; `pip check`
+# then confirms that the environment's dependencies agree.
+ee: venv venv-azcollection
 	mkdir -p build
 	context=$$(mktemp -d "$(REPO)/build/ee.XXXXXX"); trap 'rm -rf "$$context"' EXIT; \
 	$(BIN)/ansible-builder create -f meta/execution-environment.yml --context "$$context" --output-filename Containerfile >/dev/null \
-		&& test -s "$$context/Containerfile" && test -s "$$context/_build/requirements.txt" && test -s "$$context/_build/bindep.txt"
-	@echo "== ee: ansible-builder accepted meta/execution-environment.yml"
+		&& test -s "$$context/Containerfile" && test -s "$$context/_build/requirements.txt" && test -s "$$context/_build/bindep.txt" \
+		&& grep -q 'azure.azcollection' "$$context/_build/requirements.yml"; \
+	echo "== ee: ansible-builder accepted meta/execution-environment.yml"; \
+	$(BIN)/python tools/azcollection.py ee-requirements meta/execution-environment.yml "$$context/all-requirements.txt" \
+		"$$context/_build/requirements.txt" $(AZC_REQUIREMENTS); \
+	$(AZC_BIN)/python -m pip install --quiet --dry-run --report "$$context/report.json" -r "$$context/all-requirements.txt" \
+		2> >(grep -v '^WARNING: Location' >&2) && $(AZC_BIN)/python -m pip check >/dev/null \
+		|| { echo "== ee: FAILED, the execution environment's requirements do not resolve beside azure.azcollection $(AZCOLLECTION_VERSION)"; exit 1; }; \
+	$(AZC_BIN)/python -c 'import json, sys; from importlib.metadata import version; \
+		extra = [p["metadata"]["name"] for p in json.load(open(sys.argv[1]))["install"]]; \
+		print("== ee: resolves beside azure.azcollection $(AZCOLLECTION_VERSION): %s%s" % (", ".join("%s %s" % (n, version(n)) for n in sys.argv[2:]), \
+		      "; from the index: " + ", ".join(extra) if extra else ""))' \
+		"$$context/report.json" azure-core azure-identity azure-mgmt-compute azure-mgmt-core azure-mgmt-desktopvirtualization ansible-core ansible-runner
 
 # ansible-test needs a real ansible_collections/<ns>/<name> tree: copy the tracked and the
 # untracked-but-not-ignored files (the simulator is a separate package, not collection content)
@@ -106,8 +157,10 @@ sanity: venv
 	cd "$$dest" && git init -q . && git add -A >/dev/null \
 		&& HOME=$(ANSIBLE_TEST_HOME) $(REPO)/$(BIN)/ansible-test sanity --python $(SANITY_PYTHON) --color no
 
-unit: venv collection
+# on both ends of the supported Azure SDK range (see integration)
+unit: venv venv-azcollection collection
 	$(call run_pytest,-q -p no:cacheprovider tests/unit,unit)
+	$(call run_pytest,-q -p no:cacheprovider tests/unit,unit-azcollection,$(AZC_BIN))
 
 simtest: venv
 	@if [ -d simulator/tests ]; then \
@@ -116,10 +169,17 @@ simtest: venv
 
 # test_marker_edge_cases.py builds each test on the state the earlier ones left (one module-scoped
 # simulator): it runs on its own, in file order, after the others.
+# The suite runs on both ends of the supported Azure SDK range: all of it in .venv-azcollection
+# (azure.azcollection 3.12.0's pinned SDKs: azure-mgmt-compute 33, azure-core 1.31, msrest models),
+# and INTEGRATION_NEWEST, the lifecycle and the files that exercise the most SDK surface, in .venv
+# (the newest SDKs, TypeSpec models).
 SERIAL_INTEGRATION := tests/integration/test_marker_edge_cases.py
-integration: venv collection
-	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --ignore=$(SERIAL_INTEGRATION) tests/integration,integration)
-	$(call run_pytest,-q -p no:cacheprovider $(SERIAL_INTEGRATION),integration-in-order)
+INTEGRATION_NEWEST := $(addprefix tests/integration/,test_ansible_runner.py test_rollout.py test_image_capture.py \
+	test_vm_clone.py test_marker_tag.py test_hostpool_info.py)
+integration: venv venv-azcollection collection
+	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --ignore=$(SERIAL_INTEGRATION) tests/integration,integration-azcollection,$(AZC_BIN))
+	$(call run_pytest,-q -p no:cacheprovider $(SERIAL_INTEGRATION),integration-azcollection-in-order,$(AZC_BIN))
+	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) $(INTEGRATION_NEWEST),integration-newest)
 
 molecule: venv collection
 	@scenarios=$$(cd extensions/molecule 2>/dev/null && ls */molecule.yml 2>/dev/null | xargs -r -n1 dirname | sort); \

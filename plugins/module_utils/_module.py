@@ -66,8 +66,9 @@ def to_wire(obj):
     """Turn an SDK response into its wire-format dict (camelCase, as the REST API sends it).
 
     Handles TypeSpec models (azure-mgmt-compute >= 39: ``as_dict()`` already gives the wire
-    form), msrest models (azure-mgmt-desktopvirtualization 2.0.0: ``serialize(keep_readonly=True)``;
-    their ``as_dict()`` would give snake_case attribute names), dicts, lists, pagers and scalars.
+    form), msrest models (azure-mgmt-compute 33 to 38 and azure-mgmt-desktopvirtualization 2.0.0:
+    ``serialize(keep_readonly=True)``; their ``as_dict()`` would give snake_case attribute names),
+    dicts, lists, pagers and scalars.
     """
     if obj is None or isinstance(obj, (bool, int, float)):
         return obj

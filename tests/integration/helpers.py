@@ -36,6 +36,15 @@ VENV_BIN = Path(sys.executable).parent
 DEFAULT_TIMEOUT = 900
 
 
+def wire(obj):
+    """An SDK response as its wire-format dict (camelCase, as the REST API sends it), whichever model
+    generation the installed SDK has (msrest models up to azure-mgmt-compute 38, TypeSpec models from
+    39): the collection's own ``to_wire`` (conftest puts build/collections on sys.path)."""
+    from ansible_collections.goldenimage.avd.plugins.module_utils._module import to_wire  # pylint: disable=import-outside-toplevel
+
+    return to_wire(obj)
+
+
 class AnsibleRunError(AssertionError):
     """ansible-playbook produced no parsable result (crashed, timed out, bad playbook syntax)."""
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import REPO, VENV_BIN, ansible_env, run_module, run_playbook
+from helpers import REPO, VENV_BIN, ansible_env, run_module, run_playbook, wire
 from test_vm_clone import CLONE, ORIGINAL, RG, build_violations
 
 GALLERY = "gal_avd_demo"
@@ -33,12 +33,12 @@ def internal(sim):
 
 
 def vm_guest(sim, name):
-    vm = sim.compute_client().virtual_machines.get(RG, name).as_dict()
+    vm = wire(sim.compute_client().virtual_machines.get(RG, name))
     return internal(sim)[vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"].lower()]["guest"]
 
 
 def version_guest(sim, version):
-    ver = sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, version).as_dict()
+    ver = wire(sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, version))
     return internal(sim)[ver["id"].lower()]["guest"]
 
 
@@ -53,7 +53,7 @@ def version_names(sim):
 
 
 def power_state(sim, name):
-    view = sim.compute_client().virtual_machines.instance_view(RG, name).as_dict()
+    view = wire(sim.compute_client().virtual_machines.instance_view(RG, name))
     return [s["code"] for s in view["statuses"] if s["code"].startswith("PowerState/")][0]
 
 
@@ -64,8 +64,8 @@ def build(sim, **extra_vars):
 def assert_built(sim, original_before):
     names = version_names(sim)
     assert names == ["1.0.0", "1.0.1"]
-    version = sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1",
-                                                              expand="ReplicationStatus").as_dict()
+    version = wire(sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1",
+                                                                   expand="ReplicationStatus"))
     assert version["properties"]["provisioningState"] == "Succeeded"
     summary = version["properties"]["replicationStatus"]["summary"]
     assert sorted((s["region"].replace(" ", "").lower(), s["state"]) for s in summary) == [
@@ -85,8 +85,8 @@ def assert_built(sim, original_before):
     assert original["sysprep_count"] == original_before["sysprep_count"] and not original["generalized"]
     assert build_violations(sim) == []
     assert power_state(sim, ORIGINAL) == "PowerState/running"
-    points = sim.compute_client().restore_point_collections.get(
-        RG, ORIGINAL + "-restorepoints", expand="restorePoints").as_dict()["properties"]["restorePoints"]
+    points = wire(sim.compute_client().restore_point_collections.get(
+        RG, ORIGINAL + "-restorepoints", expand="restorePoints"))["properties"]["restorePoints"]
     assert [rp["name"] for rp in points] == ["before-1.0.1"]
 
 
@@ -180,7 +180,7 @@ def test_crash_after_the_clone_is_made_and_rerun_under_throttling(sim):
         try:
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline and proc.poll() is None:
-                vms = [vm.as_dict() for vm in compute.virtual_machines.list(RG)]
+                vms = [wire(vm) for vm in compute.virtual_machines.list(RG)]
                 clone = next((vm for vm in vms if vm["name"] == CLONE), None)
                 if clone is not None and clone["properties"]["provisioningState"] == "Succeeded":
                     break

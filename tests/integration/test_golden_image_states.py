@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_playbook
+from helpers import run_playbook, wire
 from test_golden_image import (
     GALLERY,
     IMAGE,
@@ -71,7 +71,7 @@ def test_a_failed_replication_is_retried_by_running_the_role_again(sim, version)
     assert first.rc != 0
     assert "Replication of image version '1.0.1' failed" in first.task("Stop here when the build failed")["msg"]
     compute = sim.compute_client()
-    assert compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1").as_dict()[
+    assert wire(compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1"))[
         "properties"]["provisioningState"] == "Failed"
 
     # the message says "run the role again to retry": that has to work
@@ -80,7 +80,7 @@ def test_a_failed_replication_is_retried_by_running_the_role_again(sim, version)
     assert again.task("Delete the version whose replication failed in an earlier run, 1.0.1")["changed"]
     assert again.task("Capture the clone as version 1.0.1")["changed"]
     assert version_names(sim) == ["1.0.0", "1.0.1"]
-    retried = compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1", expand="ReplicationStatus").as_dict()
+    retried = wire(compute.gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1", expand="ReplicationStatus"))
     assert retried["properties"]["provisioningState"] == "Succeeded"
     assert {s["state"] for s in retried["properties"]["replicationStatus"]["summary"]} == {"Completed"}
     assert retried["tags"]["goldenimage.parent-version"] == "1.0.0"
@@ -123,7 +123,7 @@ def test_a_run_after_a_kept_failed_clone_builds_from_a_new_clone(sim):
     # the administrator kept the clone, looked at it, fixed the cause and runs the role again as the message
     # says; the half-sysprepped clone (it still carries the failed sysprep) must not be reused
     keep_a_failed_clone(sim)
-    old_clone = sim.compute_client().virtual_machines.get(RG, CLONE).as_dict()
+    old_clone = wire(sim.compute_client().virtual_machines.get(RG, CLONE))
     assert "goldenimage.sysprep-started" in old_clone["tags"]
 
     again = build(sim)
@@ -149,7 +149,7 @@ def test_check_mode_with_a_marker_and_pruning_ends_with_the_build(sim):
 
     real = build(sim, **extra)
     assert real.rc == 0, real.stdout[-6000:]
-    tags = sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1").as_dict()["tags"]
+    tags = wire(sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1"))["tags"]
     assert "goldenimage.marker.pilot" in tags
     # once the version exists, the preview covers the marker and the pruning again (and changes nothing)
     writes = sim.metrics()["requests"]["writes"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_module
+from helpers import run_module, wire
 from test_sysprep_generalize import make_clone
 from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE
 
@@ -24,7 +24,7 @@ def generalized_clone(sim):
 
 
 def versions(sim):
-    return {v.name: v.as_dict() for v in sim.compute_client().gallery_image_versions.list_by_gallery_image(
+    return {v.name: wire(v) for v in sim.compute_client().gallery_image_versions.list_by_gallery_image(
         RG, GALLERY, IMAGE)}
 
 
@@ -43,7 +43,7 @@ def test_capture_refuses_a_vm_that_is_not_generalized(sim):
 
 def test_capture_matrix(sim):
     generalized_clone(sim)
-    original_id = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()["id"]
+    original_id = wire(sim.compute_client().virtual_machines.get(RG, ORIGINAL))["id"]
 
     check = run_module(sim, "image_capture", capture_args(version="auto", notes="first build"), check=True,
                        diff=True)
@@ -56,8 +56,8 @@ def test_capture_matrix(sim):
     assert real["changed"] and real["version"]["name"] == "1.0.1"
     assert {r["state"] for r in real["replication"]["regions"]} == {"Completed"}
     assert len(real["replication"]["regions"]) == 2
-    version = sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1",
-                                                              expand="ReplicationStatus").as_dict()
+    version = wire(sim.compute_client().gallery_image_versions.get(RG, GALLERY, IMAGE, "1.0.1",
+                                                                   expand="ReplicationStatus"))
     assert version["properties"]["provisioningState"] == "Succeeded"
     assert version["properties"]["replicationStatus"]["aggregatedState"] == "Completed"
     tags = version["tags"]
@@ -101,7 +101,7 @@ def test_capture_matrix(sim):
         definition={"publisher": "contoso", "offer": "avd-finance", "sku": "win11-24h2"}))
     assert not created["failed"], created
     assert created["definition_created"] and created["version"]["name"] == "1.0.0"
-    definition = sim.compute_client().gallery_images.get(RG, GALLERY, "win11-finance").as_dict()
+    definition = wire(sim.compute_client().gallery_images.get(RG, GALLERY, "win11-finance"))
     assert definition["properties"]["identifier"] == {"publisher": "contoso", "offer": "avd-finance",
                                                       "sku": "win11-24h2"}
     assert definition["properties"]["hyperVGeneration"] == "V2"

@@ -10,6 +10,8 @@ import contextlib
 import datetime
 import time
 
+from helpers import wire
+
 RG = "rg-avd-demo"
 GALLERY = "gal_avd_demo"
 IMAGE = "win11-avd"
@@ -42,10 +44,6 @@ def image_id(sim, image=IMAGE):
 
 def version_id(sim, name, image=IMAGE):
     return image_id(sim, image) + "/versions/" + name
-
-
-def wire(obj):
-    return obj.as_dict() if hasattr(obj, "as_dict") else dict(obj)
 
 
 def create_version(sim, compute, name, parent="1.0.0", end_of_life=None, exclude_from_latest=False,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_module, run_playbook
+from helpers import run_module, run_playbook, wire
 from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE, build_violations
 
 INJECTION = "x'; Remove-Item C:\\ -Recurse; '"
@@ -18,14 +18,14 @@ def sim(fresh_sim):
 
 def guest_of_vm(sim, name):
     compute = sim.compute_client()
-    vm = compute.virtual_machines.get(RG, name).as_dict()
+    vm = wire(compute.virtual_machines.get(RG, name))
     disk_id = vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"].lower()
     internal = {key.lower(): value for key, value in sim.state()["internal"].items()}
     return internal[disk_id]["guest"]
 
 
 def statuses(sim, name):
-    view = sim.compute_client().virtual_machines.instance_view(RG, name).as_dict()
+    view = wire(sim.compute_client().virtual_machines.instance_view(RG, name))
     return [s["code"] for s in view["statuses"]]
 
 
@@ -121,7 +121,7 @@ def test_refuses_a_vm_that_vm_clone_did_not_make(sim):
 def test_refuses_an_original_whose_tags_were_copied_from_a_clone(sim):
     # tags are easy to copy onto the wrong VM (portal, policy, a script); the OS disk tells the truth
     compute = sim.compute_client()
-    other = compute.virtual_machines.get(RG, "avd-demo-0").as_dict()["id"]
+    other = wire(compute.virtual_machines.get(RG, "avd-demo-0"))["id"]
     compute.virtual_machines.begin_update(RG, ORIGINAL, {"tags": {
         "goldenimage.role": "clone", "goldenimage.clone-of": other}}).result()
     before = guest_of_vm(sim, ORIGINAL)
@@ -145,7 +145,7 @@ def test_preflight_stops_before_sysprep(sim):
     assert result["failed"]
     assert "Pre-flight" in result["msg"] and "SpotifyAB" in result["msg"]
     assert result["steps_done"] == []
-    assert "sysprep-started" not in str(sim.compute_client().virtual_machines.get(RG, CLONE).as_dict().get("tags"))
+    assert "sysprep-started" not in str(wire(sim.compute_client().virtual_machines.get(RG, CLONE)).get("tags"))
     assert not guest_of_vm(sim, CLONE)["generalized"]
 
 

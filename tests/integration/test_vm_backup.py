@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_module
+from helpers import run_module, wire
 from test_vm_clone import ORIGINAL, RG, TIME_SCALE, attach_data_disk, deallocate_original
 
 COLLECTION = ORIGINAL + "-restorepoints"
@@ -17,12 +17,12 @@ def sim(fresh_sim):
 
 
 def restore_points(sim):
-    collection = sim.compute_client().restore_point_collections.get(RG, COLLECTION, expand="restorePoints").as_dict()
+    collection = wire(sim.compute_client().restore_point_collections.get(RG, COLLECTION, expand="restorePoints"))
     return sorted(rp["name"] for rp in collection["properties"].get("restorePoints") or [])
 
 
 def vm_guest(sim):
-    vm = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()
+    vm = wire(sim.compute_client().virtual_machines.get(RG, ORIGINAL))
     disk_id = vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"].lower()
     return {k.lower(): v for k, v in sim.state()["internal"].items()}[disk_id]["guest"]
 
@@ -44,10 +44,10 @@ def test_backup_matrix(sim):
     assert real["restore_point"]["provisioning_state"] == "Succeeded"
     assert real["restore_point"]["disks"][0]["lun"] is None
     assert restore_points(sim) == ["before-1.0.1"]
-    rp = sim.compute_client().restore_points.get(RG, COLLECTION, "before-1.0.1").as_dict()
+    rp = wire(sim.compute_client().restore_points.get(RG, COLLECTION, "before-1.0.1"))
     source = rp["properties"]["sourceMetadata"]["storageProfile"]["osDisk"]
     assert source["diskRestorePoint"]["id"]
-    vm = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()
+    vm = wire(sim.compute_client().virtual_machines.get(RG, ORIGINAL))
     assert source["managedDisk"]["id"].lower() == vm["properties"]["storageProfile"]["osDisk"]["managedDisk"][
         "id"].lower()
 
@@ -114,22 +114,22 @@ def test_restore_reverts_the_disks_to_the_restore_point(sim):
     assert not updated["failed"] and updated["changed"], updated
     assert vm_guest(sim)["pending_updates"] == []
     deallocate_original(sim)
-    old_disk = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()["properties"]["storageProfile"][
+    old_disk = wire(sim.compute_client().virtual_machines.get(RG, ORIGINAL))["properties"]["storageProfile"][
         "osDisk"]["managedDisk"]["id"]
 
     restored = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1",
                                              "state": "restored"}, diff=True)
     assert not restored["failed"], restored
     assert restored["changed"] and restored["replaced_disk_ids"] == [old_disk]
-    vm = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()
+    vm = wire(sim.compute_client().virtual_machines.get(RG, ORIGINAL))
     new_disk_id = vm["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
     assert new_disk_id.lower().endswith("-rp-b1")
-    new_disk = sim.compute_client().disks.get(RG, new_disk_id.rsplit("/", 1)[1]).as_dict()
+    new_disk = wire(sim.compute_client().disks.get(RG, new_disk_id.rsplit("/", 1)[1]))
     assert new_disk["tags"]["goldenimage.restored-from"] == COLLECTION + "/b1"
     # the guest is back to the state of the backup: the updates are pending again
     assert [u["kb"] for u in vm_guest(sim)["pending_updates"]] == ["KB5044284", "KB5044033", "KB2267602"]
     # the replaced disk is kept, detached
-    assert sim.compute_client().disks.get(RG, old_disk.rsplit("/", 1)[1]).as_dict()["properties"]["diskState"] \
+    assert wire(sim.compute_client().disks.get(RG, old_disk.rsplit("/", 1)[1]))["properties"]["diskState"] \
         == "Unattached"
 
     again = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1", "state": "restored"})
@@ -146,7 +146,7 @@ def test_restore_swaps_the_data_disks_too(sim):
     assert not made["failed"], made
     assert sorted(str(d["lun"]) for d in made["restore_point"]["disks"]) == ["0", "None"]
     deallocate_original(sim)
-    before = compute.virtual_machines.get(RG, ORIGINAL).as_dict()["properties"]["storageProfile"]
+    before = wire(compute.virtual_machines.get(RG, ORIGINAL))["properties"]["storageProfile"]
     old_os = before["osDisk"]["managedDisk"]["id"]
 
     restored = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1",
@@ -154,18 +154,18 @@ def test_restore_swaps_the_data_disks_too(sim):
     assert not restored["failed"], restored
     assert restored["changed"]
     assert sorted(i.lower() for i in restored["replaced_disk_ids"]) == sorted([old_os.lower(), data_id.lower()])
-    after = compute.virtual_machines.get(RG, ORIGINAL).as_dict()["properties"]["storageProfile"]
+    after = wire(compute.virtual_machines.get(RG, ORIGINAL))["properties"]["storageProfile"]
     assert after["osDisk"]["managedDisk"]["id"].lower().endswith("-rp-b1")
     # the data disk keeps its LUN and caching; the disk behind it is the one made from the restore point
     assert [(d["lun"], d["caching"]) for d in after["dataDisks"]] == [(0, "ReadOnly")]
     new_data = after["dataDisks"][0]["managedDisk"]["id"]
     assert new_data.lower() != data_id.lower() and new_data.lower().endswith("-rp-b1")
-    disk = compute.disks.get(RG, new_data.rsplit("/", 1)[1]).as_dict()
+    disk = wire(compute.disks.get(RG, new_data.rsplit("/", 1)[1]))
     assert disk["properties"]["creationData"]["createOption"] == "Restore"
     assert disk["tags"]["goldenimage.restored-from"] == COLLECTION + "/b1"
     # both replaced disks are kept, detached
     for old in (old_os, data_id):
-        assert compute.disks.get(RG, old.rsplit("/", 1)[1]).as_dict()["properties"]["diskState"] == "Unattached"
+        assert wire(compute.disks.get(RG, old.rsplit("/", 1)[1]))["properties"]["diskState"] == "Unattached"
 
     again = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "b1", "state": "restored"})
     assert not again["failed"] and again["changed"] is False, again

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from helpers import run_module
+from helpers import run_module, wire
 
 RG = "rg-avd-demo"
 ORIGINAL = "vm-golden-w11"
@@ -60,7 +60,7 @@ def test_vm_power_matrix(sim):
     check = run_module(sim, "vm_power", {"resource_group": RG, "name": ORIGINAL, "state": "deallocated"},
                        check=True, diff=True)
     assert check["changed"] and check["diff"]["after"]["power_state"] == "deallocated"
-    assert sim.compute_client().virtual_machines.instance_view(RG, ORIGINAL).as_dict()["statuses"][-1]["code"] \
+    assert wire(sim.compute_client().virtual_machines.instance_view(RG, ORIGINAL))["statuses"][-1]["code"] \
         == "PowerState/running"
     real = deallocate_original(sim)
     assert real["changed"] and real["power_state"] == "deallocated" and real["previous_power_state"] == "running"
@@ -76,18 +76,18 @@ def test_vm_power_remembers_and_restores(sim):
     args = {"resource_group": RG, "name": ORIGINAL}
     first = run_module(sim, "vm_power", dict(args, state="deallocated", remember=True))
     assert first["changed"] and first["recorded_power_state"] == "running"
-    tags = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()["tags"]
+    tags = wire(sim.compute_client().virtual_machines.get(RG, ORIGINAL))["tags"]
     assert tags["goldenimage.power-state-before"] == "running" and tags["goldenimage.role"] == "original"
     # a later change (a re-run after a crash) keeps the first recorded state
     second = run_module(sim, "vm_power", dict(args, state="stopped", remember=True))
     assert second["recorded_power_state"] == "running"
     check = run_module(sim, "vm_power", dict(args, state="restored"), check=True)
     assert check["changed"] and check["power_state"] == "running"
-    assert "PowerState/stopped" in [s["code"] for s in sim.compute_client().virtual_machines.instance_view(
-        RG, ORIGINAL).as_dict()["statuses"]]
+    assert "PowerState/stopped" in [s["code"] for s in wire(sim.compute_client().virtual_machines.instance_view(
+        RG, ORIGINAL))["statuses"]]
     restored = run_module(sim, "vm_power", dict(args, state="restored"))
     assert restored["changed"] and restored["power_state"] == "running" and restored["recorded_power_state"] is None
-    tags = sim.compute_client().virtual_machines.get(RG, ORIGINAL).as_dict()["tags"]
+    tags = wire(sim.compute_client().virtual_machines.get(RG, ORIGINAL))["tags"]
     assert "goldenimage.power-state-before" not in tags and tags["goldenimage.role"] == "original"
     again = run_module(sim, "vm_power", dict(args, state="restored"))
     assert again["changed"] is False and again["power_state"] == "running"
@@ -132,7 +132,7 @@ def test_clone_matrix(sim):
     assert any(kind == "Microsoft.Network/networkInterfaces" for kind, _name in parts)
 
     compute = sim.compute_client()
-    clone = compute.virtual_machines.get(RG, CLONE, expand="instanceView").as_dict()
+    clone = wire(compute.virtual_machines.get(RG, CLONE, expand="instanceView"))
     source_id = before_source["id"]
     assert clone["tags"]["goldenimage.role"] == "clone"
     assert clone["tags"]["goldenimage.clone-of"].lower() == source_id.lower()
@@ -187,7 +187,7 @@ def test_absent_refuses_a_vm_that_is_not_a_clone(sim):
 def test_absent_refuses_an_original_whose_tags_were_copied_from_a_clone(sim):
     # the golden_image role deletes leftover clones by name at every build; tags alone must not doom a VM
     compute = sim.compute_client()
-    other = compute.virtual_machines.get(RG, "avd-demo-0").as_dict()["id"]
+    other = wire(compute.virtual_machines.get(RG, "avd-demo-0"))["id"]
     compute.virtual_machines.begin_update(RG, ORIGINAL, {"tags": {
         "goldenimage.role": "clone", "goldenimage.clone-of": other}}).result()
     writes = sim.metrics()["requests"]["writes"]
@@ -195,27 +195,27 @@ def test_absent_refuses_an_original_whose_tags_were_copied_from_a_clone(sim):
         result = run_module(sim, "vm_clone", {"resource_group": RG, "name": ORIGINAL, "state": "absent"}, check=check)
         assert result["failed"] and "OS disk" in result["msg"] and "copied tags" in result["msg"], result
     assert sim.metrics()["requests"]["writes"] == writes
-    assert compute.virtual_machines.get(RG, ORIGINAL).as_dict()["properties"]["provisioningState"] == "Succeeded"
+    assert wire(compute.virtual_machines.get(RG, ORIGINAL))["properties"]["provisioningState"] == "Succeeded"
 
 
 def test_rerun_after_a_crash_reuses_what_exists(sim):
     """A run that made the snapshot and stopped: the next run reuses it and makes no duplicate."""
     deallocate_original(sim)
     compute = sim.compute_client()
-    original = compute.virtual_machines.get(RG, ORIGINAL).as_dict()
+    original = wire(compute.virtual_machines.get(RG, ORIGINAL))
     os_disk_id = original["properties"]["storageProfile"]["osDisk"]["managedDisk"]["id"]
     tags = {"goldenimage.role": "clone", "goldenimage.clone-of": original["id"]}
     compute.snapshots.begin_create_or_update(RG, CLONE + "-snap-os", {
         "location": "westeurope", "tags": tags,
         "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": os_disk_id}}}).result()
-    snapshot_id = compute.snapshots.get(RG, CLONE + "-snap-os").as_dict()["id"]
+    snapshot_id = wire(compute.snapshots.get(RG, CLONE + "-snap-os"))["id"]
 
     result = run_module(sim, "vm_clone", {"resource_group": RG, "source_vm": ORIGINAL, "name": CLONE})
     assert not result["failed"], result
     assert {"kind": "snapshot", "name": CLONE + "-snap-os"} not in result["created"]
     assert len(resources(sim, "Microsoft.Compute/snapshots", CLONE)) == 1
-    assert compute.snapshots.get(RG, CLONE + "-snap-os").as_dict()["id"] == snapshot_id
-    disk = compute.disks.get(RG, CLONE + "-osdisk").as_dict()
+    assert wire(compute.snapshots.get(RG, CLONE + "-snap-os"))["id"] == snapshot_id
+    disk = wire(compute.disks.get(RG, CLONE + "-osdisk"))
     assert disk["properties"]["creationData"]["sourceResourceId"].lower() == snapshot_id.lower()
 
 
@@ -225,7 +225,7 @@ def attach_data_disk(sim):
     compute.disks.begin_create_or_update(RG, ORIGINAL + "-data0", {
         "location": "westeurope", "sku": {"name": "Premium_LRS"},
         "properties": {"diskSizeGB": 64, "creationData": {"createOption": "Empty"}}}).result()
-    data_id = compute.disks.get(RG, ORIGINAL + "-data0").as_dict()["id"]
+    data_id = wire(compute.disks.get(RG, ORIGINAL + "-data0"))["id"]
     compute.virtual_machines.begin_update(RG, ORIGINAL, {"properties": {"storageProfile": {"dataDisks": [
         {"lun": 0, "createOption": "Attach", "caching": "ReadOnly", "managedDisk": {"id": data_id}}]}}}).result()
     return data_id
@@ -239,13 +239,13 @@ def test_clone_with_a_data_disk(sim):
     made = run_module(sim, "vm_clone", {"resource_group": RG, "source_vm": ORIGINAL, "name": CLONE})
     assert not made["failed"], made
     assert {"kind": "snapshot", "name": CLONE + "-snap-data-0"} in made["created"]
-    data = compute.virtual_machines.get(RG, CLONE).as_dict()["properties"]["storageProfile"]["dataDisks"]
+    data = wire(compute.virtual_machines.get(RG, CLONE))["properties"]["storageProfile"]["dataDisks"]
     assert [(d["lun"], d["name"], d["caching"]) for d in data] == [(0, CLONE + "-datadisk-0", "ReadOnly")]
-    disk = compute.disks.get(RG, CLONE + "-datadisk-0").as_dict()
+    disk = wire(compute.disks.get(RG, CLONE + "-datadisk-0"))
     assert disk["properties"]["creationData"]["sourceResourceId"].lower().endswith("/snapshots/%s-snap-data-0" % CLONE)
 
     removed = run_module(sim, "vm_clone", {"resource_group": RG, "name": CLONE, "state": "absent"})
     assert not removed["failed"] and removed["changed"]
     assert clone_parts(sim) == []
-    assert compute.disks.get(RG, ORIGINAL + "-data0").as_dict()["managedBy"].lower().endswith(
+    assert wire(compute.disks.get(RG, ORIGINAL + "-data0"))["managedBy"].lower().endswith(
         "/virtualmachines/" + ORIGINAL)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_module
+from helpers import run_module, wire
 from test_vm_backup import vm_guest
 from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE, deallocate_original
 
@@ -48,7 +48,7 @@ def test_check_install_idempotent(sim):
     guest = vm_guest(sim)
     assert pending(sim) == [] and not guest["pending_reboot"]
     assert set(DEMO_PENDING) <= set(guest["installed_content"])
-    vm = sim.compute_client().virtual_machines.instance_view(RG, ORIGINAL).as_dict()
+    vm = wire(sim.compute_client().virtual_machines.instance_view(RG, ORIGINAL))
     assert "PowerState/running" in [s["code"] for s in vm["statuses"]]
 
     again = run_module(sim, "windows_update", args)

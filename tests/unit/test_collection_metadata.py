@@ -93,6 +93,15 @@ def test_execution_environment_definition():
     assert definition["dependencies"]["system"] == "bindep.txt"
 
 
+def test_execution_environment_is_pinned_and_has_azure_azcollection_beside_this_collection():
+    definition = load("meta/execution-environment.yml")
+    image = definition["images"]["base_image"]["name"]
+    assert ("@sha256:" in image or ":" in image.rsplit("/", 1)[-1]) and not image.endswith(":latest"), image
+    assert definition["dependencies"]["python_interpreter"]["python_path"] == "/usr/bin/python3.11"
+    collections = {entry["name"]: str(entry["version"]) for entry in definition["dependencies"]["galaxy"]["collections"]}
+    assert collections == {"azure.azcollection": "3.12.0", "goldenimage.avd": str(load("galaxy.yml")["version"])}
+
+
 def test_sanity_ignore_files_are_empty():
     for path in sorted((REPO / "tests" / "sanity").glob("ignore-*.txt")):
         assert path.read_text().strip() == "", "%s must stay empty: fix the code instead" % path.name
