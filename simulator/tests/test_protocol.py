@@ -22,10 +22,10 @@ from spec_validation import validate
 
 
 def test_startup_json_line_env_file_and_clean_exit():
-    t0 = time.monotonic()
+    # How fast it starts is a figure of the machine, not a property to test (CI's 2 cores may be
+    # busy): the test asserts what start-up delivers, never how long it took.
     sim = SimServer(scenario="demo").start()
     try:
-        assert time.monotonic() - t0 < 5.0
         for key in ("arm_endpoint", "authority_host", "metadata_url", "ca_bundle", "tenant_id",
                     "subscription_id", "client_id", "client_secret"):
             assert sim.info[key]
