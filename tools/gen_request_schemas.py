@@ -35,7 +35,7 @@ def _load(path):
 
 
 def _resolve(ref, base):
-    file_part, _, pointer = ref.partition("#")
+    file_part, _hash, pointer = ref.partition("#")
     path = os.path.join(os.path.dirname(base), file_part) if file_part else base
     path, doc = _load(path)
     node = doc

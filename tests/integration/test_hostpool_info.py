@@ -66,4 +66,3 @@ def test_plans_missing_pool_and_bad_input(sim):
 
     bad = results["bad"]
     assert bad["failed"] and "surge and max_unavailable cannot both be 0" in bad["msg"]
-

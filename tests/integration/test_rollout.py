@@ -242,7 +242,10 @@ def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp
     # leave); everything else is the rollout's own work, which stays cheap per host.
     waiting = rs.waits_kept(after) - rs.waits_kept(before)
     azure_s = after["sim_time_s"] - before["sim_time_s"]
-    assert requests["total"] - waiting < 30 * hosts, (waiting, requests)
+    # 20.6 working requests per host while VM lists carried instance views; Azure refuses
+    # $expand=instanceView on a VM list (issue 13), and each hostpool_info now reads every
+    # session-host VM with its view (cheap LowCostGet GETs): about 31-32 per host measured.
+    assert requests["total"] - waiting < 35 * hosts, (waiting, requests)
     assert waiting <= 3 * azure_s / 15.0, (waiting, azure_s)
 
 
