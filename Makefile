@@ -174,8 +174,10 @@ simtest: venv
 # and INTEGRATION_NEWEST, the lifecycle and the files that exercise the most SDK surface, in .venv
 # (the newest SDKs, TypeSpec models).
 SERIAL_INTEGRATION := tests/integration/test_marker_edge_cases.py
-INTEGRATION_NEWEST := $(addprefix tests/integration/,test_ansible_runner.py test_rollout.py test_image_capture.py \
-	test_vm_clone.py test_marker_tag.py test_hostpool_info.py)
+# The roles end to end on the newest SDKs are molecule's (it runs in .venv) and make demo's; here the
+# module files that call the most SDK surface (create, capture, clone, deploy, drain, tags, reads).
+INTEGRATION_NEWEST := $(addprefix tests/integration/,test_image_capture.py test_vm_clone.py test_marker_tag.py \
+	test_hostpool_info.py test_session_host_deploy.py test_hostpool_drain.py)
 integration: venv venv-azcollection collection
 	$(call run_pytest,-q -p no:cacheprovider -n $(PYTEST_WORKERS) --durations=25 --ignore=$(SERIAL_INTEGRATION) tests/integration,integration-azcollection,$(AZC_BIN))
 	$(call run_pytest,-q -p no:cacheprovider $(SERIAL_INTEGRATION),integration-azcollection-in-order,$(AZC_BIN))
