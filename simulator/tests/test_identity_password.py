@@ -77,3 +77,35 @@ def test_token_endpoint_wire_errors(demo_sim):
                                  "scope": demo_sim.arm_endpoint + "/.default"},
                       verify=demo_sim.info["ca_bundle"], timeout=10)
     assert r.status_code == 400 and r.json()["error_codes"] == [90002]
+
+
+def test_a_user_can_do_what_its_role_allows_and_nothing_else(tmp_path):
+    """Azure RBAC applies to users as to service principals: the demo user is a Contributor of
+    the subscription (its ``role``); a scenario's ``rbac.role_assignments`` can name the user by
+    UPN instead (here Reader of the resource group), and without any assignment it is refused."""
+    import yaml
+    from azure.core.exceptions import HttpResponseError
+    from avdsim.testing import SimServer
+    reader = tmp_path / "reader.yaml"
+    reader.write_text(yaml.safe_dump({"extends": "demo", "rbac": {"role_assignments": [
+        {"role": "Reader", "scope": f"/subscriptions/{USER_SUB}/resourceGroups/{RG}",
+         "user": USER["user_principal_name"]}]}}))
+    with SimServer(scenario=str(reader)) as sim:
+        compute = sim.compute_client(user_credential(sim))
+        assert [vm.name for vm in compute.virtual_machines.list(RG)]
+        with pytest.raises(HttpResponseError) as denied:
+            compute.virtual_machines.begin_deallocate(RG, "vm-golden-w11")
+        assert denied.value.status_code == 403
+        assert denied.value.error.code == "AuthorizationFailed"
+        assert "Microsoft.Compute/virtualMachines/deallocate/action" in denied.value.error.message
+    nobody = tmp_path / "nobody.yaml"
+    nobody.write_text(yaml.safe_dump({"extends": "demo", "rbac": {"role_assignments": [
+        {"role": "Owner", "scope": f"/subscriptions/{USER_SUB}"}]}}))  # the service principal only
+    with SimServer(scenario=str(nobody)) as sim:
+        compute = sim.compute_client(user_credential(sim))
+        with pytest.raises(HttpResponseError) as denied:
+            list(compute.virtual_machines.list(RG))
+        assert denied.value.status_code == 403 and denied.value.error.code == "AuthorizationFailed"
+
+
+USER_SUB = scenario.load("demo")["subscription_id"]

@@ -148,11 +148,15 @@ def test_default_owner_at_subscription(owner):
     sim, compute = owner
     resp = raw(compute, "GET", f"/subscriptions/{SUB}{AUTHZ}/roleAssignments?{API}")
     assert resp.status_code == 200
-    [a] = resp.json()["value"]
+    # the demo scenario: the service principal is Owner, its Entra user a Contributor
+    by_type = {a["properties"]["principalType"]: a for a in resp.json()["value"]}
+    assert sorted(by_type) == ["ServicePrincipal", "User"]
+    a = by_type["ServicePrincipal"]
     assert a["properties"]["scope"] == f"/subscriptions/{SUB}"
     assert a["properties"]["roleDefinitionId"].endswith("8e3af657-a8ff-443c-a75c-2fe8c4bcb635")
-    assert a["properties"]["principalId"] == sim.state()["rbac"]["role_assignments"][0][
-        "properties"]["principalId"]
+    assert a["properties"]["principalId"] == str(uuid.uuid5(uuid.NAMESPACE_URL, sim.info["client_id"]))
+    assert by_type["User"]["properties"]["roleDefinitionId"].endswith(
+        "b24988ac-6180-42a0-ab88-20f7382dd24c")  # Contributor
     perms = raw(compute, "GET", f"{RG_ID}{AUTHZ}/permissions?{API}").json()["value"]
     assert perms == [{"actions": ["*"], "notActions": [], "dataActions": [], "notDataActions": []}]
 

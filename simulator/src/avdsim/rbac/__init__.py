@@ -8,8 +8,11 @@ Scenario section ``rbac`` (optional)::
         - {Name: ..., Actions: [...], NotActions: [], DataActions: [], NotDataActions: [],
            AssignableScopes: [/subscriptions/...]}
       role_assignments:           # replace the default (the service principal is Owner of
+                                  # the subscription; an entra_users entry with ``role``
+                                  # holds it at its ``scope``, the subscription by default)
         - {role: <role name or GUID>, scope: /subscriptions/.../resourceGroups/rg,
-           principal_id: <object id; default: the scenario's service principal>}
+           principal_id: <object id; default: the scenario's service principal>,
+           user: <UPN of one of the scenario's entra_users, instead of principal_id>}
 """
 
 from __future__ import annotations
@@ -49,18 +52,45 @@ def _load(sim, section: dict) -> None:
         return
     sim.rbac.assignments.clear()
     for entry in section["role_assignments"]:
-        role = sim.rbac.definition(str(entry.get("role", ""))) or \
-            sim.rbac.definition_named(entry.get("role", ""))
-        if role is None or not entry.get("scope"):
-            raise ValueError(f"scenario rbac.role_assignments: {entry!r} needs 'scope' and a "
-                             "'role' that names a built-in or scenario role (name or GUID)")
-        principal = entry.get("principal_id") or sim.identity.object_id
-        name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{entry['scope']}|{role['name']}|{principal}"))
-        sim.rbac.assign(entry["scope"], name, role["name"], principal)
+        _load_assignment(sim, entry)
+
+
+def _load_assignment(sim, entry: dict) -> None:
+    role = sim.rbac.definition(str(entry.get("role", ""))) or \
+        sim.rbac.definition_named(entry.get("role", ""))
+    if role is None or not entry.get("scope"):
+        raise ValueError(f"scenario rbac.role_assignments: {entry!r} needs 'scope' and a "
+                         "'role' that names a built-in or scenario role (name or GUID)")
+    principal, kind = _principal(sim, entry)
+    name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{entry['scope']}|{role['name']}|{principal}"))
+    sim.rbac.assign(entry["scope"], name, role["name"], principal, kind)
+
+
+def _principal(sim, entry: dict) -> tuple[str, str]:
+    """(object id, principalType) of an assignment: ``user`` names a scenario Entra user by its
+    UPN, ``principal_id`` any object id, else the scenario's service principal."""
+    if entry.get("user"):
+        user = sim.identity.users.get(str(entry["user"]).lower())
+        if user is None:
+            raise ValueError(f"scenario rbac.role_assignments: user {entry['user']!r} is not "
+                             "one of the scenario's entra_users")
+        return user["oid"], "User"
+    return entry.get("principal_id") or sim.identity.object_id, "ServicePrincipal"
+
+
+def _assign_users(sim, users: list) -> None:
+    """Part of the default: a scenario Entra user with a ``role`` (and an optional ``scope``,
+    the subscription by default) holds that role."""
+    for user in users:
+        if not user.get("role"):
+            continue
+        _load_assignment(sim, {"role": user["role"], "user": user.get("user_principal_name"),
+                               "scope": user.get("scope") or f"/subscriptions/{sim.subscription_id}"})
 
 
 def register(sim) -> None:
     sim.rbac = Rbac(sim)
     sim.rbac.assign_default()
-    sim.scenario_section("rbac", _load, 5)
+    sim.scenario_section("entra_users", _assign_users, 6)  # after identity loaded them (5)
+    sim.scenario_section("rbac", _load, 7)  # replaces all of the default; may name the users
     sim.state_sections["rbac"] = lambda s: {"role_assignments": list(s.rbac.assignments.values())}
