@@ -155,6 +155,18 @@ def scopes_for(job, subscription_id, params):
     return out
 
 
+def send_request(client, request):
+    """Send ``request`` through an SDK client's own pipeline (its credential, retries, TLS): the
+    client's ``send_request``, or, on the multi-api clients of azure-mgmt-compute before 36 (the
+    release azure.azcollection pins), that of the ARM pipeline client they hold."""
+    send = getattr(client, "send_request", None)
+    if send is not None:
+        return send(request)
+    pipeline = getattr(client, "_client")
+    request.url = pipeline.format_url(request.url)  # the path against the client's endpoint
+    return pipeline.send_request(request)
+
+
 def read_permissions(client, scope):
     """The caller's permission blocks at ``scope`` (Permissions_ListForResourceGroup /
     Permissions_ListForResource, api-version 2022-04-01), every page."""
@@ -162,7 +174,7 @@ def read_permissions(client, scope):
     url = "%s/providers/Microsoft.Authorization/permissions?api-version=%s" % (scope, PERMISSIONS_API_VERSION)
     with azure_errors("read the caller's permissions at %s" % scope):
         for _page in range(100):
-            response = client.send_request(HttpRequest("GET", url))
+            response = send_request(client, HttpRequest("GET", url))
             response.raise_for_status()
             body = response.json()
             blocks.extend(body.get("value") or [])

@@ -50,7 +50,7 @@ def set_role(sim, compute, actions):
                            "permissions": [{"actions": list(actions), "notActions": []}]}}
     url = (f"{sim.arm_endpoint}/subscriptions/{SUB}/providers/Microsoft.Authorization/roleDefinitions/"
            f"{ROLE_ID}?api-version=2022-04-01")
-    response = compute.send_request(HttpRequest("PUT", url, json=body))
+    response = perms.send_request(compute, HttpRequest("PUT", url, json=body))
     assert response.status_code == 200, response.text()
 
 
