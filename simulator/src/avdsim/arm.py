@@ -82,16 +82,22 @@ def paged(sim, req, items: list, page_size: int | None = None) -> dict:
     return body
 
 
-def list_in_resource_group(sim, req, resource_type: str) -> dict:
-    """One page of ``resource_type`` in the request's resource group (404 when the group is missing)."""
+def _viewed(sim, items: list, view) -> list:
+    return [view(sim, item) for item in items] if view else items
+
+
+def list_in_resource_group(sim, req, resource_type: str, view=None) -> dict:
+    """One page of ``resource_type`` in the request's resource group (404 when the group is
+    missing), each shown through ``view(sim, resource)`` when given."""
     require_rg(sim, req.subscription_id, req.param("resourceGroupName"))
     prefix = f"/subscriptions/{req.subscription_id}/resourceGroups/{req.param('resourceGroupName')}/"
-    return paged(sim, req, sim.store.list(resource_type, prefix))
+    return paged(sim, req, _viewed(sim, sim.store.list(resource_type, prefix), view))
 
 
-def list_in_subscription(sim, req, resource_type: str) -> dict:
-    """One page of ``resource_type`` across the request's subscription."""
-    return paged(sim, req, sim.store.list(resource_type, f"/subscriptions/{req.subscription_id}/"))
+def list_in_subscription(sim, req, resource_type: str, view=None) -> dict:
+    """One page of ``resource_type`` across the request's subscription (``view`` as above)."""
+    items = sim.store.list(resource_type, f"/subscriptions/{req.subscription_id}/")
+    return paged(sim, req, _viewed(sim, items, view))
 
 
 def find_in_rg(sim, req, rid: str) -> dict | None:
@@ -125,15 +131,16 @@ def delete_with_children(sim, res: dict, rid: str | None = None) -> None:
     sim.hooks.emit("resource.deleted", resource_id=rid, resource=res)
 
 
-def list_routes(collection: str, resource_type: str, subscription: bool = True) -> None:
+def list_routes(collection: str, resource_type: str, subscription: bool = True,
+                view=None) -> None:
     """Register the GET list routes of ``resource_type`` in a resource group and, with
     ``subscription``, across the subscription; ``collection`` is the path after
-    ``/providers/`` (``Microsoft.Compute/disks``)."""
+    ``/providers/`` (``Microsoft.Compute/disks``); ``view(sim, resource)`` shapes each item."""
     def list_in_rg(sim, req):
-        return list_in_resource_group(sim, req, resource_type)
+        return list_in_resource_group(sim, req, resource_type, view)
 
     def list_in_sub(sim, req):
-        return list_in_subscription(sim, req, resource_type)
+        return list_in_subscription(sim, req, resource_type, view)
 
     route("GET", f"{RG}/providers/{collection}")(list_in_rg)
     if subscription:

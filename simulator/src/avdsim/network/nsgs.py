@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 
-from ..arm import RG, get_in_rg, paged, set_tags
+from ..arm import RG, get_in_rg, list_routes, set_tags
 from ..errors import ArmError
 from ..routing import route
 from . import common as c
@@ -119,18 +119,7 @@ def get_nsg(sim, req):
     return c.nsg_view(sim, nsg)
 
 
-def _list(sim, req, prefix):
-    return paged(sim, req, [c.nsg_view(sim, n) for n in sim.store.list(c.NSG_TYPE, prefix)])
-
-
-@route("GET", RG + "/providers/Microsoft.Network/networkSecurityGroups")
-def list_nsgs(sim, req):
-    return _list(sim, req, c.require_group(sim, req)["id"] + "/")
-
-
-@route("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/networkSecurityGroups")
-def list_all_nsgs(sim, req):
-    return _list(sim, req, f"/subscriptions/{req.subscription_id}/")
+list_routes("Microsoft.Network/networkSecurityGroups", c.NSG_TYPE, view=c.nsg_view)
 
 
 @route("DELETE", NSG)

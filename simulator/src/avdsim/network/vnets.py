@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import uuid
 
-from ..arm import RG, get_in_rg, norm_location, paged, set_tags
+from ..arm import RG, get_in_rg, list_routes, norm_location, paged, set_tags
 from ..errors import ArmError, not_found
 from ..ids import resource_id
 from ..routing import route
@@ -166,18 +166,7 @@ def get_vnet(sim, req):
     return c.vnet_view(sim, vnet)
 
 
-def _list_vnets(sim, req, prefix):
-    return paged(sim, req, [c.vnet_view(sim, v) for v in sim.store.list(c.VNET_TYPE, prefix)])
-
-
-@route("GET", RG + "/providers/Microsoft.Network/virtualNetworks")
-def list_vnets(sim, req):
-    return _list_vnets(sim, req, c.require_group(sim, req)["id"] + "/")
-
-
-@route("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Network/virtualNetworks")
-def list_all_vnets(sim, req):
-    return _list_vnets(sim, req, f"/subscriptions/{req.subscription_id}/")
+list_routes("Microsoft.Network/virtualNetworks", c.VNET_TYPE, view=c.vnet_view)
 
 
 @route("DELETE", VNET)
