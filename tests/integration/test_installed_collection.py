@@ -22,6 +22,15 @@ REPO = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 # Paths that are for development only and must never ship in the artifact.
 DEV_ONLY = ("simulator/", "tests/", ".venv/", "extensions/", "build/", ".git/", ".ci/", "tools/")
+# What ansible-galaxy writes into the artifact itself.
+GALAXY_OWN = {"MANIFEST.json", "FILES.json"}
+
+
+def _source_files():
+    """The checkout's files that git does not ignore (tracked, or new and not ignored)."""
+    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                         check=True, cwd=REPO, capture_output=True).stdout
+    return {name for name in out.decode().split("\0") if name}
 
 
 def _clean_env(**extra):
@@ -63,9 +72,12 @@ def installed(tarball, tmp_path_factory):
 def test_tarball_contains_the_product_and_nothing_for_development(tarball):
     with tarfile.open(tarball) as tar:
         names = tar.getnames()
+        files = {member.name for member in tar.getmembers() if member.isfile()}
         manifest = json.load(tar.extractfile("MANIFEST.json"))
     leaked = sorted(n for n in names if n.startswith(DEV_ONLY) or "/__pycache__/" in n or n.endswith(".pyc"))
     assert leaked == []
+    # nothing git ignores ships (virtualenvs such as .venv-azcollection, build output, caches)
+    assert sorted(files - _source_files() - GALAXY_OWN) == []
     assert manifest["collection_info"]["namespace"] == "goldenimage"
     assert manifest["collection_info"]["name"] == "avd"
     for required in ("meta/runtime.yml", "plugins/module_utils/_module.py", "README.md", "LICENSE",
