@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import time
 
-from ._errors import TimeoutError, azure_errors  # pylint: disable=redefined-builtin
+from ._errors import AzureModuleError, OperationFailedError, TimeoutError, azure_errors  # pylint: disable=redefined-builtin
+from ._retry import active_settings, active_stats, is_transient_operation_code
 
 
 class Deadline:
@@ -104,13 +105,38 @@ def wait_poller(poller, timeout, describe="the Azure operation", partial=None, c
     return poller.result()
 
 
-def wait_operation(poller, timeout, operation, partial=None, clock=time.monotonic):
+def wait_operation(poller, timeout, operation, partial=None, clock=time.monotonic, restart=False):
     """``wait_poller`` for the long-running ``operation`` ("delete the clone VM 'c1'"): its result.
 
+    ``poller`` is an azure-core ``LROPoller``, or a callable that starts the operation and returns
+    one. With ``restart=True`` (only for an idempotent operation, and ``poller`` a callable: a PUT
+    of the same body, a start, a deallocate, a delete), an operation that ends Failed with a
+    transient error (``_retry.is_transient_operation_code``) is started again, at most
+    ``api_retries`` times and within ``timeout``; any other failure stops at once.
     Any error, the timeout included, names ``operation`` and carries ``partial`` (see ``azure_errors``).
     """
-    with azure_errors(operation, partial=partial):
-        return wait_poller(poller, timeout, describe="Azure to %s" % operation, partial=partial, clock=clock)
+    if restart and not callable(poller):
+        raise ValueError("wait_operation: restart=True needs a callable that starts the operation")
+    deadline = Deadline.of(timeout, clock=clock)
+    restarts = 0
+    while True:
+        try:
+            with azure_errors(operation, partial=partial):
+                current = poller() if callable(poller) else poller
+                return wait_poller(current, deadline, describe="Azure to %s" % operation, partial=partial, clock=clock)
+        except AzureModuleError as err:
+            if not (restart and should_restart(err, restarts, active_settings().retries, deadline.expired())):
+                raise
+            restarts += 1
+            active_stats().restarts += 1
+
+
+def should_restart(error, restarts, limit, expired):
+    """Whether a failed long-running operation is started again: it ended Failed (not an HTTP
+    error of the request, not a timeout) with a transient code, fewer than ``limit`` restarts were
+    made, and time is left."""
+    return isinstance(error, OperationFailedError) and error.operation_status == "Failed" \
+        and is_transient_operation_code(error.code) and restarts < limit and not expired
 
 
 def _status(poller):
