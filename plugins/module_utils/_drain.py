@@ -24,6 +24,7 @@ real seconds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 
 from ._errors import (  # pylint: disable=redefined-builtin
@@ -309,11 +310,12 @@ def remove_hosts(ctx, reports, vm_action, check_mode, poll_deadline):
         group = _vm_resource_group(ctx, report)
         begin = ctx.compute.virtual_machines.begin_delete if vm_action == "delete" else \
             ctx.compute.virtual_machines.begin_deallocate
-        pollers.append(("%s the VM of session host '%s'" % (vm_action, report["name"]), begin(group, vm["name"])))
+        start = functools.partial(begin, group, vm["name"])
+        pollers.append(("%s the VM of session host '%s'" % (vm_action, report["name"]), start(), start))
     # all LROs run at once; waiting on them one after the other costs only the longest one
-    for operation, poller in pollers:
+    for operation, poller, start in pollers:
         with ignore_not_found():
-            wait_operation(poller, poll_deadline, operation,
+            wait_operation(poller, poll_deadline, operation, restart=start,
                            partial=lambda: {"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
     return changed
 

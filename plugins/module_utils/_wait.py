@@ -105,30 +105,36 @@ def wait_poller(poller, timeout, describe="the Azure operation", partial=None, c
     return poller.result()
 
 
-def wait_operation(poller, timeout, operation, partial=None, clock=time.monotonic, restart=False):
+def wait_operation(poller, timeout, operation, partial=None, clock=time.monotonic, restart=None):
     """``wait_poller`` for the long-running ``operation`` ("delete the clone VM 'c1'"): its result.
 
     ``poller`` is an azure-core ``LROPoller``, or a callable that starts the operation and returns
-    one. With ``restart=True`` (only for an idempotent operation, and ``poller`` a callable: a PUT
-    of the same body, a start, a deallocate, a delete), an operation that ends Failed with a
-    transient error (``_retry.is_transient_operation_code``) is started again, at most
-    ``api_retries`` times and within ``timeout``; any other failure stops at once.
+    one. ``restart`` (only for an operation that is safe to repeat: a PUT or PATCH of the same
+    body, a start, a deallocate, a delete) is a callable that starts it again, or True to call
+    ``poller`` again: an operation that ends Failed with a transient error code
+    (``_retry.is_transient_operation_code``) is started again, at most ``api_retries`` times and
+    within ``timeout``; any other failure stops at once.
     Any error, the timeout included, names ``operation`` and carries ``partial`` (see ``azure_errors``).
     """
-    if restart and not callable(poller):
-        raise ValueError("wait_operation: restart=True needs a callable that starts the operation")
+    if restart is True:
+        if not callable(poller):
+            raise ValueError("wait_operation: restart=True needs a callable that starts the operation")
+        restart = poller
+    restart = restart or None
     deadline = Deadline.of(timeout, clock=clock)
     restarts = 0
+    start = poller if callable(poller) else (lambda: poller)
     while True:
         try:
             with azure_errors(operation, partial=partial):
-                current = poller() if callable(poller) else poller
+                current = start()
                 return wait_poller(current, deadline, describe="Azure to %s" % operation, partial=partial, clock=clock)
         except AzureModuleError as err:
-            if not (restart and should_restart(err, restarts, active_settings().retries, deadline.expired())):
+            if restart is None or not should_restart(err, restarts, active_settings().retries, deadline.expired()):
                 raise
             restarts += 1
             active_stats().restarts += 1
+            start = restart
 
 
 def should_restart(error, restarts, limit, expired):

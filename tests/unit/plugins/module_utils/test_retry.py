@@ -271,6 +271,15 @@ def test_wait_operation_does_not_restart_a_permanent_failure_or_without_leave(re
     assert len(started) == 1
 
 
+def test_wait_operation_restarts_a_running_poller_through_its_restart_callable():
+    # operations started side by side: the first poller is given, the restart starts a new one
+    _retry.activate(RetrySettings(retries=3), RetryStats())
+    start, started = start_script([{"id": "disk-1"}])
+    first = Poller(failed_operation("InternalServerError"))
+    assert wait_operation(first, 60, "create disk 'd1'", restart=start) == {"id": "disk-1"}
+    assert len(started) == 1
+
+
 def test_wait_operation_restart_needs_a_callable():
     with pytest.raises(ValueError, match="callable"):
         wait_operation(Poller({}), 60, "start VM 'vm1'", restart=True)
