@@ -18,7 +18,7 @@ from ._errors import (
 )
 from ._ids import parse_resource_id, same_id, validate_name
 from ._vm import get_vm, power_state
-from ._wait import wait_operation
+from ._wait import start_operation, wait_operation
 
 TAG_RESTORED_FROM = "goldenimage.restored-from"
 TAG_ROLE = "goldenimage.role"
@@ -211,7 +211,7 @@ class Backup:
             source = self._get(self.compute.disks.get, *_rg_and_name(current_id)) if current_id else None
             body = restored_disk_body(vm, source, drp_id, self.tag_value(restore_point))
             start = functools.partial(self.compute.disks.begin_create_or_update, self.resource_group, name, body)
-            pollers.append((lun, name, start(), start))
+            pollers.append((lun, name, start_operation(start, "create disk '%s'" % name), start))
         for lun, name, poller, start in pollers:
             new_ids[lun] = self.to_wire(wait_operation(poller, deadline, "create disk '%s'" % name, restart=start))["id"]
         update = {"properties": {"storageProfile": swapped_storage(vm, new_ids)}}

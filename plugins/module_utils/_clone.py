@@ -27,7 +27,7 @@ from ._errors import (
 )
 from ._ids import parse_resource_id, same_id, validate_name
 from ._vm import power_state
-from ._wait import wait_operation
+from ._wait import start_operation, wait_operation
 
 TAG_ROLE = "goldenimage.role"
 TAG_CLONE_OF = "goldenimage.clone-of"
@@ -324,7 +324,8 @@ class Cloner:
                 continue
             start = functools.partial(self.compute.snapshots.begin_create_or_update, self.resource_group, snap_name,
                                       snapshot_body(plan.source_vm["location"], disk_id, plan.tags))
-            pollers.append((lun, snap_name, start(), start))
+            pollers.append((lun, snap_name, start_operation(start, "create snapshot '%s'" % snap_name,
+                                                            partial={"created": plan.created}), start))
         for lun, snap_name, poller, start in pollers:
             snapshot_ids[lun] = self._finish(poller, plan.deadline, "create snapshot '%s'" % snap_name,
                                              plan.created, restart=start)["id"]
@@ -348,7 +349,8 @@ class Cloner:
             body = disk_body(plan.source_vm["location"], snapshot_ids[lun], source_disk_objs[lun], plan.tags,
                              plan.source_vm.get("zones"))
             start = functools.partial(self.compute.disks.begin_create_or_update, self.resource_group, disk_name, body)
-            pollers.append((lun, disk_name, start(), start))
+            pollers.append((lun, disk_name, start_operation(start, "create disk '%s'" % disk_name,
+                                                            partial={"created": plan.created}), start))
         for lun, disk_name, poller, start in pollers:
             disk_ids[lun] = self._finish(poller, plan.deadline, "create disk '%s'" % disk_name, plan.created,
                                          restart=start)["id"]

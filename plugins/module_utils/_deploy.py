@@ -33,7 +33,7 @@ from ._ids import parse_resource_id
 from ._module import to_wire
 from ._rollout import normalize_id, short_name
 from ._vm import power_state
-from ._wait import Deadline, wait_operation
+from ._wait import Deadline, start_operation, wait_operation
 
 AGENT_CONFIGURATION_URL = ("https://wvdportalstorageblob.blob.core.windows.net/galleryartifacts/"
                            "Configuration_1.0.02790.438.zip")
@@ -392,13 +392,13 @@ def _run_phases(ctx, params, names, state, work, reports, setup, token, deadline
     for name in work["create"]:
         body = vm_body(name, location, params, params["image_version_id"], setup["security"], setup["tags"])
         start = functools.partial(ctx.compute.virtual_machines.begin_create_or_update, ctx.resource_group, name, body)
-        pollers.append((name, start(), start))
+        pollers.append((name, start_operation(start, "create VM '%s'" % name), start))
     ctx.log("session_host_deploy: creating %d VMs" % len(pollers))
     _wait_all(pollers, deadline, reports, "create VM")
     # 1b. start stopped VMs (extensions and the agent need a running VM), all at once
     starts = [(name, functools.partial(ctx.compute.virtual_machines.begin_start, ctx.resource_group, name))
               for name in work["start"]]
-    pollers = [(name, start(), start) for name, start in starts]
+    pollers = [(name, start_operation(start, "start VM '%s'" % name), start) for name, start in starts]
     if pollers:
         ctx.log("session_host_deploy: starting %d stopped VMs" % len(pollers))
     _wait_all(pollers, deadline, reports, "start VM")
@@ -523,7 +523,7 @@ def _clean_up(ctx, failed, reports, deadline):
                                                  force=False)
         start = functools.partial(ctx.compute.virtual_machines.begin_delete, ctx.resource_group, name)
         with ignore_not_found() as outcome:
-            pollers.append((name, start(), start))
+            pollers.append((name, start_operation(start, "delete VM '%s'" % name), start))
         if not outcome.found:
             reports[name]["cleaned_up"] = True
     cleanup_deadline = Deadline(max(deadline.remaining(), 600.0), clock=ctx.clock)

@@ -137,6 +137,13 @@ def wait_operation(poller, timeout, operation, partial=None, clock=time.monotoni
             start = restart
 
 
+def start_operation(start, operation, partial=None):
+    """``start()`` (an SDK ``begin_*`` call) inside ``azure_errors(operation)``: its poller, or a typed
+    error naming ``operation`` (the retries of the request included: throttled or unavailable for longer)."""
+    with azure_errors(operation, partial=partial):
+        return start()
+
+
 def should_restart(error, restarts, limit, expired):
     """Whether a failed long-running operation is started again: it ended Failed (not an HTTP
     error of the request, not a timeout) with a transient code, fewer than ``limit`` restarts were

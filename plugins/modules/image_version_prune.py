@@ -111,7 +111,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resour
 from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._retention import select_for_deletion, versions_in_use
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_operation
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, start_operation, wait_operation
 
 
 def list_vms(compute, resource_groups):
@@ -144,7 +144,7 @@ def delete_versions(azure, names, deadline):
         start = functools.partial(azure.compute.gallery_image_versions.begin_delete,
                                   params["resource_group"], params["gallery"], params["image"], name)
         with ignore_not_found() as outcome:
-            pollers.append((name, start(), start))
+            pollers.append((name, start_operation(start, "delete image version '%s'" % name), start))
         if not outcome.found:
             gone.append(name)
     deleted = list(gone)
