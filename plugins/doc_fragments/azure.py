@@ -85,6 +85,31 @@ options:
       - Honoured with every O(auth_source).
       - TLS certificates are always verified; trust a private CA with E(REQUESTS_CA_BUNDLE).
     type: str
+  api_retries:
+    description:
+      - How many times one Azure call is retried when Azure throttles it (HTTP 429) or fails it
+        transiently (HTTP 408, 500, 502, 503, 504, or the connection fails), from V(0) to V(100).
+      - Each retry waits what the response asks for (C(Retry-After), C(retry-after-ms)), else an
+        exponential back-off from O(api_retry_backoff). As in azure-core, a C(POST) or C(PATCH) is retried
+        only after a 500, 503 or 504, or when the response names a wait.
+      - A long-running operation that is safe to repeat (start, deallocate, power off, delete, and
+        creates or updates with the same body) and that Azure reports C(Failed) with a transient error code
+        (such as C(InternalExecutionError) or C(RetryableError)) is started again, at most this many times,
+        within the module's C(timeout). Other failures stop at once.
+      - Falls back to E(ANSIBLE_AZURE_API_RETRIES), then V(10).
+    type: int
+  api_retry_timeout:
+    description:
+      - Seconds, from V(1) to V(86400), that the retries of one Azure call may take in total; a retry
+        whose wait would end later is not made, and the call fails with Azure's error and what to do.
+      - Falls back to E(ANSIBLE_AZURE_API_RETRY_TIMEOUT), then V(600).
+    type: int
+  api_retry_backoff:
+    description:
+      - Seconds, from V(0) to V(60), of the first back-off when a failed response names no wait; each further
+        retry of the same call waits twice as long, at most 120 seconds.
+      - Falls back to E(ANSIBLE_AZURE_API_RETRY_BACKOFF), then V(0.8) (azure-core's default).
+    type: float
 requirements:
   - python >= 3.11
   - azure-core >= 1.31.0
@@ -93,7 +118,7 @@ requirements:
   - azure-mgmt-core >= 1.4.0
   - azure-mgmt-desktopvirtualization >= 2.0.0
 notes:
-  - Set the authentication options once for all modules of this collection with
+  - Set the authentication and retry options once for all modules of this collection with
     C(module_defaults) and the action group C(group/goldenimage.avd.azure).
   - An AWX or Automation Platform "Microsoft Azure Resource Manager" credential sets E(AZURE_CLIENT_ID),
     E(AZURE_SECRET), E(AZURE_TENANT) and E(AZURE_SUBSCRIPTION_ID) (or, with a username and password,

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ._errors import (
     ConflictError,
     PreconditionError,
@@ -16,7 +18,7 @@ from ._errors import (
 )
 from ._ids import parse_resource_id, same_id, validate_name
 from ._vm import get_vm, power_state
-from ._wait import wait_operation
+from ._wait import start_operation, wait_operation
 
 TAG_RESTORED_FROM = "goldenimage.restored-from"
 TAG_ROLE = "goldenimage.role"
@@ -150,14 +152,15 @@ class Backup:
         body = {"properties": {}}
         if exclude_disks:
             body["properties"]["excludeDisks"] = [{"id": disk_id} for disk_id in exclude_disks]
-        poller = self.compute.restore_points.begin_create(self.resource_group, self.collection, name, body)
-        wait_operation(poller, deadline, "create restore point '%s'" % name)
+        wait_operation(functools.partial(self.compute.restore_points.begin_create, self.resource_group, self.collection,
+                                         name, body), deadline, "create restore point '%s'" % name, restart=True)
         return self.get_restore_point(name)
 
     def delete_restore_point(self, name, deadline):
         with ignore_not_found() as outcome:
-            poller = self.compute.restore_points.begin_delete(self.resource_group, self.collection, name)
-            wait_operation(poller, deadline, "delete restore point '%s'" % name)
+            wait_operation(functools.partial(self.compute.restore_points.begin_delete, self.resource_group,
+                                             self.collection, name), deadline, "delete restore point '%s'" % name,
+                           restart=True)
         return outcome.found
 
     # -- restore -----------------------------------------------------------------------------
@@ -207,12 +210,13 @@ class Backup:
                 continue
             source = self._get(self.compute.disks.get, *_rg_and_name(current_id)) if current_id else None
             body = restored_disk_body(vm, source, drp_id, self.tag_value(restore_point))
-            pollers.append((lun, name, self.compute.disks.begin_create_or_update(self.resource_group, name, body)))
-        for lun, name, poller in pollers:
-            new_ids[lun] = self.to_wire(wait_operation(poller, deadline, "create disk '%s'" % name))["id"]
+            start = functools.partial(self.compute.disks.begin_create_or_update, self.resource_group, name, body)
+            pollers.append((lun, name, start_operation(start, "create disk '%s'" % name), start))
+        for lun, name, poller, start in pollers:
+            new_ids[lun] = self.to_wire(wait_operation(poller, deadline, "create disk '%s'" % name, restart=start))["id"]
         update = {"properties": {"storageProfile": swapped_storage(vm, new_ids)}}
-        poller = self.compute.virtual_machines.begin_update(self.resource_group, self.vm_name, update)
-        wait_operation(poller, deadline, "swap the disks of VM '%s'" % self.vm_name)
+        wait_operation(functools.partial(self.compute.virtual_machines.begin_update, self.resource_group, self.vm_name,
+                                         update), deadline, "swap the disks of VM '%s'" % self.vm_name, restart=True)
         return [current_id for _lun, current_id, _name, _drp in plan if current_id]
 
 

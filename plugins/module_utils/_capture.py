@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 
@@ -259,10 +260,9 @@ class Capture:
     # -- writes ------------------------------------------------------------------------------
     def create_definition(self, body, deadline):
         operation = "create image definition '%s'" % self.image
-        with azure_errors(operation):
-            poller = self.compute.gallery_images.begin_create_or_update(
-                self.resource_group, self.gallery, self.image, body)
-        return self.to_wire(wait_operation(poller, deadline, operation))
+        return self.to_wire(wait_operation(functools.partial(
+            self.compute.gallery_images.begin_create_or_update, self.resource_group, self.gallery, self.image, body),
+            deadline, operation, restart=True))
 
     def start_version(self, version, body):
         """PUT the version without waiting: replication is watched by ``wait_for_replication``."""
@@ -273,9 +273,9 @@ class Capture:
     def delete_version(self, version, deadline):
         operation = "delete image version '%s'" % version
         with ignore_not_found() as outcome, azure_errors(operation):
-            poller = self.compute.gallery_image_versions.begin_delete(
-                self.resource_group, self.gallery, self.image, version)
-            wait_operation(poller, deadline, operation)
+            wait_operation(functools.partial(self.compute.gallery_image_versions.begin_delete,
+                                             self.resource_group, self.gallery, self.image, version),
+                           deadline, operation, restart=True)
         return outcome.found
 
     def wait_for_replication(self, version, target_regions, deadline, poll_interval):

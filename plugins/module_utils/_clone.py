@@ -14,6 +14,7 @@ crash reuses what exists and ``state: absent`` finds everything again. The sourc
 from __future__ import annotations
 
 import collections
+import functools
 import re
 
 from ._errors import (
@@ -26,7 +27,7 @@ from ._errors import (
 )
 from ._ids import parse_resource_id, same_id, validate_name
 from ._vm import power_state
-from ._wait import wait_operation
+from ._wait import start_operation, wait_operation
 
 TAG_ROLE = "goldenimage.role"
 TAG_CLONE_OF = "goldenimage.clone-of"
@@ -293,8 +294,8 @@ class Cloner:
             return created, {"names": names}
         data_ids = {lun: disk_id for lun, disk_id in disk_ids.items() if lun is not None}
         body = vm_body(source_vm, names, disk_ids[None], data_ids, subnet_id, vm_size, tags)
-        poller = self.compute.virtual_machines.begin_create_or_update(self.resource_group, name, body)
-        self._finish(poller, deadline, "create clone VM '%s'" % name, created)
+        self._finish(lambda: self.compute.virtual_machines.begin_create_or_update(self.resource_group, name, body),
+                     deadline, "create clone VM '%s'" % name, created, restart=True)
         vm = self.get_vm(self.resource_group, name)
         return created, self.describe(vm, names)
 
@@ -321,12 +322,13 @@ class Cloner:
             plan.created.append({"kind": "snapshot", "name": snap_name})
             if plan.check_mode:
                 continue
-            poller = self.compute.snapshots.begin_create_or_update(
-                self.resource_group, snap_name, snapshot_body(plan.source_vm["location"], disk_id, plan.tags))
-            pollers.append((lun, snap_name, poller))
-        for lun, snap_name, poller in pollers:
+            start = functools.partial(self.compute.snapshots.begin_create_or_update, self.resource_group, snap_name,
+                                      snapshot_body(plan.source_vm["location"], disk_id, plan.tags))
+            pollers.append((lun, snap_name, start_operation(start, "create snapshot '%s'" % snap_name,
+                                                            partial={"created": plan.created}), start))
+        for lun, snap_name, poller, start in pollers:
             snapshot_ids[lun] = self._finish(poller, plan.deadline, "create snapshot '%s'" % snap_name,
-                                             plan.created)["id"]
+                                             plan.created, restart=start)["id"]
         return snapshot_ids, source_disk_objs
 
     def _ensure_disks(self, plan, snapshot_ids, source_disk_objs):
@@ -346,10 +348,12 @@ class Cloner:
                 continue
             body = disk_body(plan.source_vm["location"], snapshot_ids[lun], source_disk_objs[lun], plan.tags,
                              plan.source_vm.get("zones"))
-            pollers.append((lun, disk_name,
-                            self.compute.disks.begin_create_or_update(self.resource_group, disk_name, body)))
-        for lun, disk_name, poller in pollers:
-            disk_ids[lun] = self._finish(poller, plan.deadline, "create disk '%s'" % disk_name, plan.created)["id"]
+            start = functools.partial(self.compute.disks.begin_create_or_update, self.resource_group, disk_name, body)
+            pollers.append((lun, disk_name, start_operation(start, "create disk '%s'" % disk_name,
+                                                            partial={"created": plan.created}), start))
+        for lun, disk_name, poller, start in pollers:
+            disk_ids[lun] = self._finish(poller, plan.deadline, "create disk '%s'" % disk_name, plan.created,
+                                         restart=start)["id"]
         return disk_ids
 
     def _check_reusable(self, existing, kind, name, source_id, expected_source):
@@ -364,9 +368,10 @@ class Cloner:
                                 "remove the clone (state=absent) and run again." % (
                                     kind.capitalize(), name, creation["sourceResourceId"], expected_source))
 
-    def _finish(self, poller, deadline, operation, created):
-        """Wait for ``operation``; on a timeout, running the task again reuses what was made."""
-        return self.to_wire(wait_operation(poller, deadline, operation, partial={"created": created}))
+    def _finish(self, poller, deadline, operation, created, restart=None):
+        """Wait for ``operation`` (started again by ``restart`` after a transient failure, see
+        ``wait_operation``); on a timeout, running the task again reuses what was made."""
+        return self.to_wire(wait_operation(poller, deadline, operation, partial={"created": created}, restart=restart))
 
     def check_os_disk(self, vm):
         """Refuse a VM tagged as a clone whose OS disk vm_clone did not make for the same source.
@@ -412,8 +417,8 @@ class Cloner:
                 raise PreconditionError("VM '%s' is a clone of %s, not of %s; refusing to delete it." % (
                     name, vm["tags"][TAG_CLONE_OF], source_id))
             with ignore_not_found() as outcome:
-                poller = self.compute.virtual_machines.begin_delete(self.resource_group, name)
-                self._finish(poller, deadline, "delete clone VM '%s'" % name, deleted)
+                self._finish(functools.partial(self.compute.virtual_machines.begin_delete, self.resource_group, name),
+                             deadline, "delete clone VM '%s'" % name, deleted, restart=True)
             if outcome.found:
                 deleted.append({"kind": "vm", "name": name})
         pollers = []
@@ -423,12 +428,12 @@ class Cloner:
                 if source_id is not None and not is_clone_of(item, source_id):
                     continue
                 parts = parse_resource_id(item["id"])
+                start = functools.partial(operations.begin_delete, parts["resource_group"], parts["name"])
                 with ignore_not_found(), azure_errors("delete %s '%s'" % (kind, parts["name"])):
-                    pollers.append((kind, parts["name"], operations.begin_delete(parts["resource_group"],
-                                                                                 parts["name"])))
-        for kind, item_name, poller in pollers:
+                    pollers.append((kind, parts["name"], start(), start))
+        for kind, item_name, poller, start in pollers:
             with ignore_not_found() as outcome:
-                self._finish(poller, deadline, "delete %s '%s'" % (kind, item_name), deleted)
+                self._finish(poller, deadline, "delete %s '%s'" % (kind, item_name), deleted, restart=start)
             if outcome.found:
                 deleted.append({"kind": kind, "name": item_name})
         return deleted

@@ -22,6 +22,7 @@ caller (``on_secret``) and never appears in a result, tag or message.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import time
 
@@ -32,7 +33,7 @@ from ._ids import parse_resource_id
 from ._module import to_wire
 from ._rollout import normalize_id, short_name
 from ._vm import power_state
-from ._wait import Deadline, wait_operation
+from ._wait import Deadline, start_operation, wait_operation
 
 AGENT_CONFIGURATION_URL = ("https://wvdportalstorageblob.blob.core.windows.net/galleryartifacts/"
                            "Configuration_1.0.02790.438.zip")
@@ -267,10 +268,13 @@ def _new_report(name):
 
 
 def _wait_all(pollers, deadline, reports, phase):
-    """Wait for LROs already running side by side; record failures per host."""
-    for name, poller in pollers:
+    """Wait for LROs already running side by side; record failures per host. An entry is
+    ``(name, poller)``, or ``(name, poller, start)`` for an operation safe to start again after a
+    transient failure (``wait_operation``)."""
+    for entry in pollers:
+        name, poller, start = entry[0], entry[1], (entry[2] if len(entry) > 2 else None)
         try:
-            result = wait_operation(poller, deadline, "%s %s" % (phase, name))
+            result = wait_operation(poller, deadline, "%s %s" % (phase, name), restart=start)
         except TimeoutError:
             reports[name].update(failed=True, reason="%s did not finish before the timeout" % phase)
             continue
@@ -387,11 +391,14 @@ def _run_phases(ctx, params, names, state, work, reports, setup, token, deadline
     pollers = []
     for name in work["create"]:
         body = vm_body(name, location, params, params["image_version_id"], setup["security"], setup["tags"])
-        pollers.append((name, ctx.compute.virtual_machines.begin_create_or_update(ctx.resource_group, name, body)))
+        start = functools.partial(ctx.compute.virtual_machines.begin_create_or_update, ctx.resource_group, name, body)
+        pollers.append((name, start_operation(start, "create VM '%s'" % name), start))
     ctx.log("session_host_deploy: creating %d VMs" % len(pollers))
     _wait_all(pollers, deadline, reports, "create VM")
     # 1b. start stopped VMs (extensions and the agent need a running VM), all at once
-    pollers = [(name, ctx.compute.virtual_machines.begin_start(ctx.resource_group, name)) for name in work["start"]]
+    starts = [(name, functools.partial(ctx.compute.virtual_machines.begin_start, ctx.resource_group, name))
+              for name in work["start"]]
+    pollers = [(name, start_operation(start, "start VM '%s'" % name), start) for name, start in starts]
     if pollers:
         ctx.log("session_host_deploy: starting %d stopped VMs" % len(pollers))
     _wait_all(pollers, deadline, reports, "start VM")
@@ -514,14 +521,15 @@ def _clean_up(ctx, failed, reports, deadline):
             with ignore_not_found():
                 ctx.desktop.session_hosts.delete(ctx.resource_group, ctx.host_pool, reports[name]["session_host_name"],
                                                  force=False)
+        start = functools.partial(ctx.compute.virtual_machines.begin_delete, ctx.resource_group, name)
         with ignore_not_found() as outcome:
-            pollers.append((name, ctx.compute.virtual_machines.begin_delete(ctx.resource_group, name)))
+            pollers.append((name, start_operation(start, "delete VM '%s'" % name), start))
         if not outcome.found:
             reports[name]["cleaned_up"] = True
     cleanup_deadline = Deadline(max(deadline.remaining(), 600.0), clock=ctx.clock)
-    for name, poller in pollers:
+    for name, poller, start in pollers:
         try:
-            wait_operation(poller, cleanup_deadline, "delete VM '%s'" % name)
+            wait_operation(poller, cleanup_deadline, "delete VM '%s'" % name, restart=start)
             reports[name]["cleaned_up"] = True
         except AzureModuleError:  # best effort: the host is reported as not cleaned up, the run goes on
             reports[name]["cleaned_up"] = False

@@ -24,6 +24,7 @@ real seconds.
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 
 from ._errors import (  # pylint: disable=redefined-builtin
@@ -34,7 +35,7 @@ from ._ids import parse_resource_id
 from ._module import to_wire
 from ._rollout import short_name
 from ._vm import find_vm, power_state
-from ._wait import Deadline, wait_operation
+from ._wait import Deadline, start_operation, wait_operation
 
 DEFAULT_FINAL_TITLE = "You will be signed out"
 DEFAULT_FINAL_BODY = ("This desktop is being updated. Please save your work and sign out; you will be signed out "
@@ -309,11 +310,13 @@ def remove_hosts(ctx, reports, vm_action, check_mode, poll_deadline):
         group = _vm_resource_group(ctx, report)
         begin = ctx.compute.virtual_machines.begin_delete if vm_action == "delete" else \
             ctx.compute.virtual_machines.begin_deallocate
-        pollers.append(("%s the VM of session host '%s'" % (vm_action, report["name"]), begin(group, vm["name"])))
+        start = functools.partial(begin, group, vm["name"])
+        operation = "%s the VM of session host '%s'" % (vm_action, report["name"])
+        pollers.append((operation, start_operation(start, operation), start))
     # all LROs run at once; waiting on them one after the other costs only the longest one
-    for operation, poller in pollers:
+    for operation, poller, start in pollers:
         with ignore_not_found():
-            wait_operation(poller, poll_deadline, operation,
+            wait_operation(poller, poll_deadline, operation, restart=start,
                            partial=lambda: {"session_hosts": sorted(reports.values(), key=lambda r: r["name"])})
     return changed
 

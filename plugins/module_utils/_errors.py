@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 
 try:
@@ -99,6 +100,22 @@ class ConnectionFailedError(AzureModuleError):
             "REQUESTS_CA_BUNDLE when the endpoint uses a private CA.")
 
 
+class OperationFailedError(AzureModuleError):
+    """Azure accepted the request, and the long-running operation it started ended ``Failed`` (or
+    ``Canceled``): the code and message are the operation's, there is no HTTP error status."""
+
+    hint = "Azure accepted the request, then the operation failed; the code and message say why."
+
+    def __init__(self, message, operation_status="Failed", **kwargs):
+        super().__init__(message, **kwargs)
+        self.operation_status = operation_status
+
+    def details(self):
+        out = super().details()
+        out["operation_status"] = self.operation_status
+        return out
+
+
 class TimeoutError(AzureModuleError):  # pylint: disable=redefined-builtin
     hint = "Raise the timeout, or run again: the task continues from where it stopped."
 
@@ -170,26 +187,39 @@ def classify(exc):
         return AuthenticationError(message, hint=_auth_hint(message))
     status = getattr(exc, "status_code", None)
     if HttpResponseError is not None and isinstance(exc, HttpResponseError) or status is not None:
-        error = getattr(exc, "error", None)
-        code = getattr(error, "code", None)
-        message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
-        response = getattr(exc, "response", None)
-        cls = SubscriptionNotFoundError if code == "SubscriptionNotFound" else _BY_STATUS.get(status)
-        if cls is None:
-            cls = AzureModuleError
-            if code == "ResourceNotFound":
-                cls = NotFoundError
-        return cls(
-            _first_line(message),
-            code=code,
-            status=status,
-            request_id=_header(response, "x-ms-request-id"),
-            correlation_id=_header(response, "x-ms-correlation-request-id"),
-            hint=_error_hint(cls, code, message, status),
-        )
+        return _classify_http(exc, status)
     if ServiceRequestError is not None and isinstance(exc, (ServiceRequestError, ServiceResponseError)):
         return ConnectionFailedError(_first_line(exc))
     return AzureModuleError(_first_line(exc) or exc.__class__.__name__)
+
+
+def _classify_http(exc, status):
+    """An HTTP error of ARM, or (status below 400) a long-running operation that ended Failed: the
+    poller raises that with the status poll's 200, which says nothing about the failure."""
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None)
+    message = getattr(error, "message", None) or getattr(exc, "message", None) or str(exc)
+    response = getattr(exc, "response", None)
+    ids = dict(request_id=_header(response, "x-ms-request-id"),
+               correlation_id=_header(response, "x-ms-correlation-request-id"))
+    if status is not None and status < 400:
+        return OperationFailedError(_first_line(message), operation_status=_operation_status(response),
+                                    code=code, hint=_HINT_BY_CODE.get(code), **ids)
+    cls = SubscriptionNotFoundError if code == "SubscriptionNotFound" else _BY_STATUS.get(status)
+    if cls is None:
+        cls = AzureModuleError
+        if code == "ResourceNotFound":
+            cls = NotFoundError
+    return cls(_first_line(message), code=code, status=status, hint=_error_hint(cls, code, message, status), **ids)
+
+
+def _operation_status(response):
+    """``status`` of an operation-status body (``Failed``, ``Canceled``), or the resource's
+    ``provisioningState``; ``Failed`` when the body says neither."""
+    with contextlib.suppress(Exception):  # only for the message: a body that cannot say is "Failed"
+        body = json.loads(response.text())
+        return body.get("status") or (body.get("properties") or {}).get("provisioningState") or "Failed"
+    return "Failed"
 
 
 _DENIED = re.compile(r"perform action '([^']+)' over scope '([^']+)'")
@@ -222,9 +252,6 @@ def _generic_hint(status):
     if status and status >= 500:
         return ("Azure reported a server-side failure; run again, and open a support case with the "
                 "correlation id if it persists.")
-    if status and status < 400:
-        # a long-running operation that was accepted and then failed: the code comes from its status
-        return "The Azure operation was accepted and then failed; the code and message say why."
     return None
 
 

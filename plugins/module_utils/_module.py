@@ -18,6 +18,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ._auth import AUTH_ARGUMENT_SPEC, AuthConfigError, build_credential, resolve_settings
 from ._errors import AzureModuleError, classify
 from ._ids import validate_name
+from ._retry import RETRY_ARGUMENT_SPEC, ArmRetryPolicy, RetryStats, activate, is_transient_status, resolve_retry_settings
 
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "ansible-goldenimage.avd/%s" % COLLECTION_VERSION
@@ -31,8 +32,10 @@ _SDK_PACKAGES = (
 
 
 def auth_argument_spec():
-    """A fresh copy of the shared authentication options."""
-    return {name: dict(spec) for name, spec in AUTH_ARGUMENT_SPEC.items()}
+    """A fresh copy of the shared options: authentication and the retries of Azure calls."""
+    spec = {name: dict(option) for name, option in AUTH_ARGUMENT_SPEC.items()}
+    spec.update({name: dict(option) for name, option in RETRY_ARGUMENT_SPEC.items()})
+    return spec
 
 
 def wait_options(timeout=1800, poll_interval=15):
@@ -118,7 +121,7 @@ class AzureModule:
         spec = auth_argument_spec()
         for name, option in (argument_spec or {}).items():
             if name in spec:
-                raise ValueError("Option %r is a shared authentication option; do not redefine it." % name)
+                raise ValueError("Option %r is a shared option (authentication, retries); do not redefine it." % name)
             spec[name] = option
         self.module = AnsibleModule(argument_spec=spec, supports_check_mode=supports_check_mode, **kwargs)
         self._settings = None
@@ -126,6 +129,8 @@ class AzureModule:
         self._compute = None
         self._desktop = None
         self._server_date = None
+        self._retry = None
+        self.retry_stats = RetryStats()
 
     # ------------------------------------------------------------------------------ basics
     @property
@@ -175,12 +180,28 @@ class AzureModule:
                 self.fail("Cannot build the %s credential: %s" % (settings.kind, exc))
         return self._credential
 
+    @property
+    def retry_settings(self):
+        """The resolved ``api_retries``, ``api_retry_timeout`` and ``api_retry_backoff`` (``_retry``);
+        a value out of range raises ``ValueError`` naming the option."""
+        if self._retry is None:
+            self._retry = resolve_retry_settings(self.params)
+            activate(self._retry, self.retry_stats)
+        return self._retry
+
+    def prepare_retries(self):
+        """Resolve the retry options now (a bad value fails before any call); the settings."""
+        return self.retry_settings
+
     def _client_kwargs(self):
+        # every client sends through one retry policy: throttling and transient 5xx are retried
+        # within the api_retry_* options, on both ends of the supported azure-core range
         return dict(
             base_url=self.cloud.resource_manager,
             credential_scopes=list(self.cloud.credential_scopes),
             raw_response_hook=self._record_response,
             user_agent=USER_AGENT,
+            retry_policy=ArmRetryPolicy(self.retry_settings, self.retry_stats),
         )
 
     @property
@@ -257,29 +278,33 @@ class AzureModule:
         out = dict(error.partial)
         out.update(result)
         details = error.details()
-        text = error.message
-        if details.get("code"):
-            text = "%s (%s%s)" % (text, details["code"],
-                                  ", HTTP %s" % details["status"] if details.get("status") else "")
-        elif details.get("status"):
-            text = "%s (HTTP %s)" % (text, details["status"])
-        if error.operation:
-            text = "Could not %s: %s" % (error.operation, text)
-            details["operation"] = error.operation
-        if msg:
-            text = "%s: %s" % (msg, text)
-        if details.get("hint"):
-            text = "%s %s" % (text, details["hint"])
         out["azure_error"] = details
+        if error.operation:
+            details["operation"] = error.operation
+        retries = self._retry_report(error)
+        if retries:
+            details["retries"] = retries
+        text = _failure_text(error, details, msg)
         if not isinstance(exc, AzureModuleError):
             out["sdk_versions"] = sdk_versions()
             out.setdefault("exception", "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
         self.module.fail_json(msg=text, **out)
 
+    def _retry_report(self, error):
+        """What the retries did, for a failure that retries were made for (a transient status, or an
+        operation that was restarted); None otherwise."""
+        stats = self.retry_stats.as_dict()
+        if not (is_transient_status(error.status) or stats["retries"] or stats["operations_restarted"]):
+            return None
+        settings = self._retry or resolve_retry_settings({})
+        stats.update(settings.describe())
+        return stats
+
     def run(self, handler):
         """Run ``handler(self)`` and turn errors into failures: ``ValueError`` is bad input
         (failed before anything changed), everything else is an Azure error."""
         try:
+            self.prepare_retries()  # bad retry options fail before any call to Azure
             handler(self)
         except AuthConfigError as exc:
             self.fail(str(exc))
@@ -287,3 +312,29 @@ class AzureModule:
             self.fail(str(exc))
         except Exception as exc:  # pylint: disable=broad-except
             self.fail_json_azure(exc)
+
+
+def _failure_text(error, details, msg=None):
+    """The failure message: the step, Azure's message, its code (and HTTP status, or the state the
+    operation ended in), the hint, and for a transient failure what the retries did and what to do."""
+    text = error.message
+    if details.get("operation_status"):
+        text = "Azure accepted the request, then the operation ended %s: %s" % (details["operation_status"], text)
+    if details.get("code"):
+        text = "%s (%s%s)" % (text, details["code"], ", HTTP %s" % details["status"] if details.get("status") else "")
+    elif details.get("status"):
+        text = "%s (HTTP %s)" % (text, details["status"])
+    if error.operation:
+        text = "Could not %s: %s" % (error.operation, text)
+    if msg:
+        text = "%s: %s" % (msg, text)
+    if details.get("hint"):
+        text = "%s %s" % (text, details["hint"])
+    retries = details.get("retries")
+    if retries and is_transient_status(details.get("status")):
+        text = ("%s The collection retried %d failed Azure calls in this task (api_retries=%d per call, within "
+                "api_retry_timeout=%ds) and this one still failed: if Azure is throttling or unavailable for "
+                "longer, run again later, or raise api_retries/api_retry_timeout (ANSIBLE_AZURE_API_RETRIES, "
+                "ANSIBLE_AZURE_API_RETRY_TIMEOUT)." % (text, retries["retries"], retries["api_retries"],
+                                                       retries["api_retry_timeout"]))
+    return text

@@ -8,7 +8,9 @@
 
 from __future__ import annotations
 
-from ._errors import PreconditionError, azure_errors
+import functools
+
+from ._errors import PreconditionError
 from ._vm import get_vm, is_generalized, power_state
 from ._wait import wait_for, wait_operation
 
@@ -85,9 +87,8 @@ class PowerSwitch:
     def set_tags(self, tags):
         """Replace the VM's tags (PATCH); Azure keeps everything else of the VM as it is."""
         operation = "update the tags of VM '%s'" % self.name
-        with azure_errors(operation):
-            poller = self.compute.virtual_machines.begin_update(self.resource_group, self.name, {"tags": tags})
-        wait_operation(poller, self.deadline, operation)
+        wait_operation(lambda: self.compute.virtual_machines.begin_update(self.resource_group, self.name, {"tags": tags}),
+                       self.deadline, operation, restart=True)
 
     def apply(self, actions):
         """Run ``actions`` (from ``power_actions``) one after the other; the power state afterwards."""
@@ -95,9 +96,9 @@ class PowerSwitch:
         begin = {"start": ops.begin_start, "power_off": ops.begin_power_off, "deallocate": ops.begin_deallocate}
         for action in actions:
             operation = "%s VM '%s'" % (action.replace("_", " "), self.name)
-            with azure_errors(operation):
-                poller = begin[action](self.resource_group, self.name)
-            wait_operation(poller, self.deadline, operation)
+            # start, power off and deallocate are safe to repeat: a transient failure starts them again
+            wait_operation(functools.partial(begin[action], self.resource_group, self.name), self.deadline, operation,
+                           restart=True)
         return power_state(self.read())
 
 

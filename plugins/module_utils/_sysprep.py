@@ -13,6 +13,7 @@ runs a limited number of times per Windows installation and the VM cannot be sta
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 
 from ._errors import (
@@ -208,8 +209,11 @@ class Sysprepper:
     def _partial(self):
         return {"steps_done": list(self.done)}
 
-    def _wait(self, poller, deadline, operation):
-        return wait_operation(poller, deadline, "%s VM '%s'" % (operation, self.name), partial=self._partial)
+    def _wait(self, start, deadline, operation):
+        """Start ``operation`` with ``start()`` and wait; it is safe to repeat (start, tags, deallocate), so
+        a transient failure starts it again (``wait_operation``)."""
+        return wait_operation(start, deadline, "%s VM '%s'" % (operation, self.name), partial=self._partial,
+                              restart=True)
 
     def run_op(self, op, deadline, **parameters):
         """Run a guest script through Run Command; returns ``(report, stdout, stderr)``."""
@@ -218,13 +222,14 @@ class Sysprepper:
                                 **parameters)
 
     def start(self, deadline):
-        self._wait(self.compute.virtual_machines.begin_start(self.resource_group, self.name), deadline, "start")
+        self._wait(functools.partial(self.compute.virtual_machines.begin_start, self.resource_group, self.name),
+                   deadline, "start")
 
     def mark_sysprep_started(self, vm, deadline):
         tags = dict(vm.get("tags") or {})
         tags[TAG_SYSPREP_STARTED] = self.server_now().strftime("%Y-%m-%dT%H:%M:%SZ")
-        poller = self.compute.virtual_machines.begin_update(self.resource_group, self.name, {"tags": tags})
-        self._wait(poller, deadline, "tag")
+        self._wait(functools.partial(self.compute.virtual_machines.begin_update, self.resource_group, self.name,
+                                     {"tags": tags}), deadline, "tag")
 
     def wait_for_stop(self, deadline, poll_interval, baseline=None):
         """Poll the instance view until the guest has shut down.
@@ -266,8 +271,8 @@ class Sysprepper:
         return None
 
     def deallocate(self, deadline):
-        self._wait(self.compute.virtual_machines.begin_deallocate(self.resource_group, self.name), deadline,
-                   "deallocate")
+        self._wait(functools.partial(self.compute.virtual_machines.begin_deallocate, self.resource_group, self.name),
+                   deadline, "deallocate")
 
     def generalize(self):
         with azure_errors("generalize VM '%s'" % self.name, partial=self._partial):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import time
 
-from ._errors import TimeoutError, azure_errors  # pylint: disable=redefined-builtin
+from ._errors import AzureModuleError, OperationFailedError, TimeoutError, azure_errors  # pylint: disable=redefined-builtin
+from ._retry import active_settings, active_stats, is_transient_operation_code
 
 
 class Deadline:
@@ -104,13 +105,51 @@ def wait_poller(poller, timeout, describe="the Azure operation", partial=None, c
     return poller.result()
 
 
-def wait_operation(poller, timeout, operation, partial=None, clock=time.monotonic):
+def wait_operation(poller, timeout, operation, partial=None, clock=time.monotonic, restart=None):
     """``wait_poller`` for the long-running ``operation`` ("delete the clone VM 'c1'"): its result.
 
+    ``poller`` is an azure-core ``LROPoller``, or a callable that starts the operation and returns
+    one. ``restart`` (only for an operation that is safe to repeat: a PUT or PATCH of the same
+    body, a start, a deallocate, a delete) is a callable that starts it again, or True to call
+    ``poller`` again: an operation that ends Failed with a transient error code
+    (``_retry.is_transient_operation_code``) is started again, at most ``api_retries`` times and
+    within ``timeout``; any other failure stops at once.
     Any error, the timeout included, names ``operation`` and carries ``partial`` (see ``azure_errors``).
     """
+    if restart is True:
+        if not callable(poller):
+            raise ValueError("wait_operation: restart=True needs a callable that starts the operation")
+        restart = poller
+    restart = restart or None
+    deadline = Deadline.of(timeout, clock=clock)
+    restarts = 0
+    start = poller if callable(poller) else (lambda: poller)
+    while True:
+        try:
+            with azure_errors(operation, partial=partial):
+                current = start()
+                return wait_poller(current, deadline, describe="Azure to %s" % operation, partial=partial, clock=clock)
+        except AzureModuleError as err:
+            if restart is None or not should_restart(err, restarts, active_settings().retries, deadline.expired()):
+                raise
+            restarts += 1
+            active_stats().restarts += 1
+            start = restart
+
+
+def start_operation(start, operation, partial=None):
+    """``start()`` (an SDK ``begin_*`` call) inside ``azure_errors(operation)``: its poller, or a typed
+    error naming ``operation`` (the retries of the request included: throttled or unavailable for longer)."""
     with azure_errors(operation, partial=partial):
-        return wait_poller(poller, timeout, describe="Azure to %s" % operation, partial=partial, clock=clock)
+        return start()
+
+
+def should_restart(error, restarts, limit, expired):
+    """Whether a failed long-running operation is started again: it ended Failed (not an HTTP
+    error of the request, not a timeout) with a transient code, fewer than ``limit`` restarts were
+    made, and time is left."""
+    return isinstance(error, OperationFailedError) and error.operation_status == "Failed" \
+        and is_transient_operation_code(error.code) and restarts < limit and not expired
 
 
 def _status(poller):

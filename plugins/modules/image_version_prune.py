@@ -104,12 +104,14 @@ latest_users:
   elements: str
 """
 
+import functools
+
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ignore_not_found
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id, validate_name
 from ansible_collections.goldenimage.avd.plugins.module_utils._marker_store import MarkerStore
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire
 from ansible_collections.goldenimage.avd.plugins.module_utils._retention import select_for_deletion, versions_in_use
-from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, wait_operation
+from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, start_operation, wait_operation
 
 
 def list_vms(compute, resource_groups):
@@ -139,14 +141,15 @@ def delete_versions(azure, names, deadline):
     params = azure.params
     pollers, gone = [], []
     for name in names:
+        start = functools.partial(azure.compute.gallery_image_versions.begin_delete,
+                                  params["resource_group"], params["gallery"], params["image"], name)
         with ignore_not_found() as outcome:
-            pollers.append((name, azure.compute.gallery_image_versions.begin_delete(
-                params["resource_group"], params["gallery"], params["image"], name)))
+            pollers.append((name, start_operation(start, "delete image version '%s'" % name), start))
         if not outcome.found:
             gone.append(name)
     deleted = list(gone)
-    for name, poller in pollers:
-        wait_operation(poller, deadline, "delete image version '%s'" % name,
+    for name, poller, start in pollers:
+        wait_operation(poller, deadline, "delete image version '%s'" % name, restart=start,
                        partial=lambda: {"deleted": list(deleted),
                                         "deleting": [item for item in names if item not in deleted]})
         deleted.append(name)

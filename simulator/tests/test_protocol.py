@@ -9,11 +9,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 
 import pytest
 import yaml
 from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError,
                                    ResourceNotFoundError)
+from azure.core.rest import HttpRequest
 from azure.mgmt.compute import ComputeManagementClient
 
 from avdsim.testing import SimServer
@@ -140,21 +142,68 @@ def test_idle_real_time_counts_once_and_manual_advance():
 
 
 def test_429_fault_storm_sdk_retries_and_succeeds(demo_sim, compute):
+    # retry_after is simulated seconds: the client is told the wait compressed by the time scale
+    # and, when it comes back, the clock moves to the time it was asked to come back at
     demo_sim.clear_faults()
     demo_sim.add_fault(method="GET", path_regex=r"/virtualMachines/vm-golden-w11$", status=429,
-                       count=3, retry_after=1)
+                       count=2, retry_after=30)
     before = demo_sim.metrics()
-    t0 = time.monotonic()
     vm = compute.virtual_machines.get(RG, "vm-golden-w11")
     assert vm.name == "vm-golden-w11"
-    assert time.monotonic() - t0 >= 2.5  # honoured Retry-After three times
     after = demo_sim.metrics()
-    assert after["faults_injected"] - before["faults_injected"] == 3
-    assert after["throttled"] - before["throttled"] == 3
+    assert after["sim_time_s"] - before["sim_time_s"] >= 60  # two waits of 30 s kept
+    assert after["clock"]["waits_kept"]["appointments"] - before["clock"]["waits_kept"]["appointments"] >= 2
+    assert after["faults_injected"] - before["faults_injected"] == 2
+    assert after["faults_by_status"]["429"] - before["faults_by_status"].get("429", 0) == 2
+    assert after["throttled"] - before["throttled"] == 2
     op = "GET /subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/" \
          "Microsoft.Compute/virtualMachines/{vmName}"
     assert after["requests"]["by_operation"][op] - before["requests"]["by_operation"].get(
-        op, 0) == 4
+        op, 0) == 3
+
+
+@pytest.mark.parametrize("spec, retry_after, retry_after_ms", [
+    # Azure's 429 always names a wait (request-limits-and-throttling#error-code): a fault without
+    # retry_after asks for 10 simulated seconds; at time scale 6000 that is 2 ms (5 at least)
+    ({"status": 429}, "0", "5"),
+    ({"status": 429, "retry_after": 12000}, "2", None),
+    ({"status": 503, "retry_after": 60}, "0", "10"),
+    ({"status": 500}, None, None),  # a 500 of Azure names no wait: clients back off on their own
+])
+def test_injected_faults_carry_retry_after_as_azure(demo_sim, compute, spec, retry_after, retry_after_ms):
+    demo_sim.clear_faults()
+    demo_sim.add_fault(method="GET", path_regex=r"/virtualMachines/avd-demo-1$", count=1, **spec)
+    address = (f"{demo_sim.arm_endpoint}/subscriptions/{demo_sim.subscription_id}/resourceGroups/{RG}"
+               "/providers/Microsoft.Compute/virtualMachines/avd-demo-1?api-version=2024-07-01")
+    response = compute._client.send_request(HttpRequest("GET", address),  # pylint: disable=protected-access
+                                            retry_total=0)  # the answer itself, not the SDK's retry
+    assert response.status_code == spec["status"]
+    assert response.headers.get("Retry-After") == retry_after
+    assert response.headers.get("retry-after-ms") == retry_after_ms
+    assert "X-Avdsim-Wait-S" not in response.headers
+    demo_sim.clear_faults()
+
+
+def test_fault_storm_over_every_route_is_ridden_out_by_retries(demo_sim):
+    # a rate with no method, over every ARM path: any request may meet it (seeded). A client that
+    # retries enough rides it out (the SDK's default of 3 status retries does not, every time).
+    compute = demo_sim.compute_client(retry_total=10, retry_status=10, retry_backoff_factor=0.01)
+    demo_sim.clear_faults()
+    demo_sim.add_fault(path_regex="^/subscriptions/", status=429, rate=0.3)
+    demo_sim.add_fault(path_regex="^/subscriptions/", status=503, rate=0.2)
+    before = demo_sim.metrics()["faults_injected"]
+    for _round in range(5):
+        assert len(list(compute.virtual_machines.list(RG))) >= 4
+        assert compute.virtual_machines.get(RG, "vm-golden-w11").name == "vm-golden-w11"
+    demo_sim.clear_faults()
+    assert demo_sim.metrics()["faults_injected"] - before >= 2
+
+
+def test_bad_fault_specs_are_refused(demo_sim):
+    for spec, named in (({"status": 429, "rate": 2}, "rate"), ({"status": 429, "retry_after": -1}, "retry_after")):
+        with pytest.raises(urllib.error.HTTPError) as err:
+            demo_sim.add_fault(**spec)
+        assert err.value.code == 400 and named in json.loads(err.value.read())["error"]["message"]
 
 
 def test_500_fault_then_success_and_clear(demo_sim, compute):

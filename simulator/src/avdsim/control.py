@@ -14,7 +14,8 @@ def metrics(sim, req):
 
 @route("GET", "/_sim/faults", auth=False, api_version=False)
 def list_faults(sim, req):
-    return {"faults": sim.faults.state(), "injected": sim.faults.injected}
+    return {"faults": sim.faults.state(), "injected": sim.faults.injected,
+            "by_status": dict(sim.faults.by_status)}
 
 
 @route("POST", "/_sim/faults", auth=False, api_version=False)

@@ -40,6 +40,7 @@ class Metrics:
                          "by_operation": dict(self.by_operation)},
             "throttled": self.throttled,
             "faults_injected": sim.faults.injected,
+            "faults_by_status": dict(sim.faults.by_status),
             "errors_by_code": dict(self.errors_by_code),
             "tokens_issued": self.tokens_issued,
             "latency_ms": {"count": len(lat), "p50": pct(0.5), "p95": pct(0.95),

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import apiversions, ids, request_members, routing
 from .clock import http_date, iso
 from .errors import ArmError
+from .faults import DEFAULT_CODES, retry_after_s
 from .pacing import wait_header
 from .providers import require_registered
 from .throttle import HEADER as RATE_HEADERS, operation_policy
@@ -109,12 +110,16 @@ class Request:
 
 
 def _retry_after(real_seconds: float) -> dict:
-    """The wait of a 429 in real time: ``Retry-After`` in whole seconds (rounded up, so a
-    client that honours it finds a token), or ``retry-after-ms`` when under a second; the
-    SDK's retry policy reads both."""
+    """The wait of a 429 in real time. Azure's 429 always carries ``Retry-After`` in whole seconds
+    ("The response includes a Retry-After value, which specifies the number of seconds your
+    application should wait", https://learn.microsoft.com/azure/azure-resource-manager/management/
+    request-limits-and-throttling#error-code), so it is always sent: rounded up from a second
+    (a client that honours it finds a token), ``0`` under a second, where ``retry-after-ms``
+    carries the compressed wait exactly (azure-core reads both). A client that comes back
+    earlier than asked keeps its appointment all the same (``pacing``)."""
     if real_seconds >= 1.0:
         return {"Retry-After": str(int(math.ceil(real_seconds)))}
-    return {"retry-after-ms": str(max(5, int(math.ceil(real_seconds * 1000))))}
+    return {"Retry-After": "0", "retry-after-ms": str(max(5, int(math.ceil(real_seconds * 1000))))}
 
 
 def _is_loopback(addr: str) -> bool:
@@ -359,15 +364,17 @@ def throttle_resource_policy(sim, req: Request, client) -> None:
 
 def inject_faults(sim, req: Request, client) -> None:
     """A matching fault rule answers instead of the handler; an ``lro_fail`` rule is kept
-    for the long-running operation the handler starts."""
+    for the long-running operation the handler starts. A rule's ``retry_after`` is simulated
+    seconds, sent compressed by the time scale as every wait the simulator asks for; an injected
+    429 carries one always, as Azure's do (``faults.retry_after_s``)."""
     fault = sim.faults.match(req.method, req.path, lro=False)
     if fault:
         status = fault["status"]
-        from .faults import DEFAULT_CODES
         code = fault.get("code") or DEFAULT_CODES.get(status, "InternalServerError")
         headers = {}
-        if fault.get("retry_after") is not None:
-            headers["Retry-After"] = str(int(fault["retry_after"]))
+        wait_sim = retry_after_s(fault)
+        if wait_sim is not None:
+            headers = {**_retry_after(sim.clock.real_seconds(wait_sim)), **wait_header(wait_sim)}
         if status == 429:
             sim.metrics.throttled += 1
         raise ArmError(status, code, fault.get("message") or

@@ -42,7 +42,6 @@ def http_error(status, code="SomeCode", message="Something happened.", cls=HttpR
         (412, "PreconditionFailed", _errors.PreconditionError),
         (429, "TooManyRequests", _errors.ThrottledError),
         (500, "InternalServerError", _errors.AzureModuleError),
-        (200, "OSProvisioningTimedOut", _errors.AzureModuleError),  # a failed long-running operation
     ],
 )
 def test_classify_http_errors(status, code, expected):
@@ -55,6 +54,31 @@ def test_classify_http_errors(status, code, expected):
     assert error.details()["correlation_id"] == "corr-1"
     assert "The thing went wrong." in error.message
     assert error.hint
+
+
+def failed_operation(body):
+    """What the SDK poller raises when an operation ends Failed: an error over the status poll's 200."""
+    raw = requests.Response()
+    raw.status_code = 200
+    raw.headers.update({"Content-Type": "application/json", "x-ms-request-id": "req-2"})
+    raw._content = json.dumps(body).encode()  # pylint: disable=protected-access
+    response = RequestsTransportResponse(HttpRequest("GET", "https://management.azure.com/op"), raw)
+    return HttpResponseError(response=response, error_format=ARMErrorFormat)
+
+
+@pytest.mark.parametrize("body, state", [
+    ({"status": "Failed", "error": {"code": "OSProvisioningTimedOut", "message": "The VM did not start."}}, "Failed"),
+    ({"status": "Canceled", "error": {"code": "OperationCanceled", "message": "The VM did not start."}}, "Canceled"),
+    ({"properties": {"provisioningState": "Failed"},
+      "error": {"code": "OSProvisioningTimedOut", "message": "The VM did not start."}}, "Failed"),
+])
+def test_classify_failed_operation_names_its_code_not_http_200(body, state):
+    error = classify(failed_operation(body))
+    assert type(error) is _errors.OperationFailedError  # pylint: disable=unidiomatic-typecheck
+    assert error.code == body["error"]["code"] and error.status is None
+    assert error.details() == {"code": body["error"]["code"], "operation_status": state, "request_id": "req-2",
+                               "hint": _errors.OperationFailedError.hint}
+    assert error.message == "The VM did not start."
 
 
 def test_classify_sdk_subclasses_and_non_http_errors():

@@ -256,8 +256,72 @@ def test_secret_from_environment_is_masked(awx_env, capsys):
 
 def test_auth_options_cannot_be_redefined():
     with patch_module_args({}):
-        with pytest.raises(ValueError, match="shared authentication option"):
+        with pytest.raises(ValueError, match="shared option"):
             AzureModule(dict(secret=dict(type="str")))
+        with pytest.raises(ValueError, match="shared option"):
+            AzureModule(dict(api_retries=dict(type="int")))
+
+
+@pytest.mark.parametrize("args, env, named", [
+    ({"api_retries": 500}, {}, "api_retries must be a whole number from 0 to 100, got 500."),
+    ({}, {"ANSIBLE_AZURE_API_RETRY_TIMEOUT": "0"}, "api_retry_timeout (from ANSIBLE_AZURE_API_RETRY_TIMEOUT)"),
+])
+def test_bad_retry_options_fail_before_the_module_runs(awx_env, monkeypatch, capsys, args, env, named):
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    ran = []
+    code, result = run_module(args, lambda azure: azure.run(ran.append), capsys)
+    assert code == 1 and named in result["msg"] and ran == []
+
+
+def test_clients_send_through_the_retry_policy(awx_env, monkeypatch, capsys):
+    monkeypatch.setenv("ANSIBLE_AZURE_API_RETRIES", "4")
+
+    def body(azure):
+        policy = azure.compute._config.retry_policy  # pylint: disable=protected-access
+        desktop = azure.desktop._config.retry_policy  # pylint: disable=protected-access
+        azure.exit(False, kinds=[type(policy).__name__, type(desktop).__name__],
+                   totals=[policy.total_retries, policy.status_retries, desktop.total_retries])
+
+    code, result = run_module({"api_retry_timeout": 30}, body, capsys)
+    assert code == 0
+    assert result["kinds"] == ["ArmRetryPolicy", "ArmRetryPolicy"] and result["totals"] == [4, 4, 4]
+
+
+def test_failed_operation_reports_its_code_and_state_not_http_200(awx_env, capsys):
+    raw = requests.Response()
+    raw.status_code = 200
+    raw.headers.update({"Content-Type": "application/json"})
+    raw._content = json.dumps({"status": "Failed", "error": {  # pylint: disable=protected-access
+        "code": "OSProvisioningTimedOut", "message": "OS provisioning did not finish in the allotted time."}}).encode()
+    error = HttpResponseError(response=RequestsTransportResponse(HttpRequest("GET", "https://x/op"), raw),
+                              error_format=ARMErrorFormat)
+
+    def handler(_azure):
+        with _errors.azure_errors("start VM 'vm1'"):
+            raise error
+
+    code, result = run_module({}, lambda azure: azure.run(handler), capsys)
+    assert code == 1
+    assert result["msg"].startswith("Could not start VM 'vm1': Azure accepted the request, then the operation ended "
+                                    "Failed: OS provisioning did not finish in the allotted time. "
+                                    "(OSProvisioningTimedOut)")
+    assert "HTTP 200" not in result["msg"] and "status" not in result["azure_error"]
+    assert result["azure_error"]["operation_status"] == "Failed"
+
+
+def test_transient_failure_says_what_the_retries_did_and_what_to_do(awx_env, capsys):
+    def handler(azure):
+        azure.retry_stats.record(503)
+        azure.retry_stats.record(503)
+        raise _errors.AzureModuleError("The service is unavailable.", code="ServiceUnavailable", status=503)
+
+    code, result = run_module({"api_retries": 2}, lambda azure: azure.run(handler), capsys)
+    assert code == 1
+    assert "(ServiceUnavailable, HTTP 503)" in result["msg"]
+    assert "retried 2 failed Azure calls" in result["msg"] and "api_retries=2" in result["msg"]
+    assert "raise api_retries/api_retry_timeout" in result["msg"]
+    assert result["azure_error"]["retries"]["by_status"] == {"503": 2}
 
 
 def test_failure_names_the_operation(awx_env, capsys):
