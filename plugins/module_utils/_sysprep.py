@@ -124,36 +124,48 @@ def accounts_left(report, keep_accounts, remove_local_accounts):
     return {name for name in local if name in keep}
 
 
-def preflight_problems(report, keep_accounts=(), remove_local_accounts=True, admin=None):
-    """What would make sysprep fail, from the pre-flight report and what the run does before sysprep: accounts
-    that stay (``keep_accounts``, or all when ``remove_local_accounts`` is false) keep their per-user AppX
-    packages and, but for the provisioning ``admin`` (the account sysprep runs as), their profiles."""
-    if not isinstance(report, dict):
-        return ["the pre-flight script returned no report"]
+def _machine_problems(report):
+    """Blockers of the machine itself: BitLocker, a pending reboot, the sysprep count, a generalized guest."""
     problems = []
     if str(report.get("bitlocker") or "Off").lower() != "off":
         problems.append("BitLocker is on (decrypt the OS volume on the original VM)")
     if report.get("pendingReboot"):
         problems.append("a reboot is pending (restart the original VM and build again)")
-    left = accounts_left(report, keep_accounts, remove_local_accounts)
-    appx = [entry for entry in report.get("appxPerUser") or []
-            if isinstance(entry, dict) and (entry.get("user") or "").lower() in left]
-    if appx:
-        problems.append("AppX packages installed for single users only: %s (remove them or provision them for "
-                        "all users)" % ", ".join("%s (%s)" % (e.get("package"), e.get("user")) for e in appx))
-    admin = (admin or report.get("adminAccount") or "").lower()
-    profiles = [str(name) for name in report.get("profiles") or []
-                if str(name).lower() in left and str(name).lower() not in BUILTIN_ACCOUNTS
-                and str(name).lower() != admin]
-    if profiles:
-        problems.append("user profiles that stay in the image: %s (remove these local accounts and their profiles: "
-                        "remove_local_accounts=true without them in keep_accounts)" % ", ".join(profiles))
     count, limit = report.get("sysprepCount"), report.get("sysprepLimit")
     if isinstance(count, int) and isinstance(limit, int) and count >= limit:
         problems.append("sysprep already ran %d times on this Windows installation (limit %d)" % (count, limit))
     if report.get("generalized"):
         problems.append("the guest is already generalized in Windows but not in Azure")
     return problems
+
+
+def _account_problems(report, left, admin):
+    """Blockers of the accounts ``left`` when sysprep runs: per-user AppX packages, profiles but the admin's."""
+    problems = []
+    appx = [entry for entry in report.get("appxPerUser") or []
+            if isinstance(entry, dict) and (entry.get("user") or "").lower() in left]
+    if appx:
+        problems.append("AppX packages installed for single users only: %s (remove them or provision them for "
+                        "all users)" % ", ".join("%s (%s)" % (e.get("package"), e.get("user")) for e in appx))
+    profiles = [str(name) for name in report.get("profiles") or []
+                if str(name).lower() in left and str(name).lower() not in BUILTIN_ACCOUNTS
+                and str(name).lower() != admin]
+    if profiles:
+        problems.append("user profiles that stay in the image: %s (remove these local accounts and their profiles: "
+                        "remove_local_accounts=true without them in keep_accounts)" % ", ".join(profiles))
+    return problems
+
+
+def preflight_problems(report, keep_accounts=(), remove_local_accounts=True, admin=None):
+    """What would make sysprep fail, from the pre-flight report and what the run does before sysprep: accounts
+    that stay (``keep_accounts``, or all when ``remove_local_accounts`` is false) keep their per-user AppX
+    packages and, but for the provisioning ``admin`` (the account sysprep runs as), their profiles."""
+    if not isinstance(report, dict):
+        return ["the pre-flight script returned no report"]
+    machine = _machine_problems(report)
+    left = accounts_left(report, keep_accounts, remove_local_accounts)
+    accounts = _account_problems(report, left, (admin or report.get("adminAccount") or "").lower())
+    return machine + accounts
 
 
 def blocker_report(name, problems):

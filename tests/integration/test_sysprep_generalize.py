@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import rollout_support as rs
 from helpers import run_module, run_playbook, wire
 from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE, build_violations
 
@@ -162,3 +163,47 @@ def test_failed_sysprep_is_reported_with_the_log_tail(sim):
     assert result["steps_done"] == ["preflight", "remove_local_accounts", "sysprep"]
     codes = statuses(sim, CLONE)
     assert "OSState/generalized" not in codes and "PowerState/running" in codes
+
+
+def test_preflight_blockers_stop_before_sysprep_unless_ignored(sim):
+    """Accounts that stay with profiles or per-user AppX packages make sysprep fail: the task stops after the
+    pre-flight (no sysprep Run Command, no 10 minutes lost); ignore_preflight_blockers runs sysprep anyway."""
+    make_clone(sim)
+    args = {"resource_group": RG, "name": CLONE, "poll_interval": 0.02, "timeout": 900}
+    guest = guest_of_vm(sim, CLONE)
+    before = sim.metrics()
+    results = rs.run_steps(sim, [
+        ("no removal", "sysprep_generalize", dict(args, remove_local_accounts=False), {}),
+        ("keep bob", "sysprep_generalize", dict(args, keep_accounts=["avdadmin", "bob.local"]), {}),
+    ])
+    after = sim.metrics()
+    no_removal, keep_bob = results["no removal"], results["keep bob"]
+    assert no_removal["failed"] and keep_bob["failed"]
+    assert "sysprep was not started" in no_removal["msg"] and "SpotifyAB" in no_removal["msg"]
+    assert "user profiles that stay in the image: alice.local, bob.local" in no_removal["msg"]
+    blockers = [line for line in keep_bob["msg"].splitlines() if line.startswith("- ")]
+    assert len(blockers) == 1 and blockers[0].startswith(
+        "- user profiles that stay in the image: bob.local (remove these local accounts and their profiles")
+    assert keep_bob["preflight_blockers"] and keep_bob["steps_done"] == []
+    assert "ignore_preflight_blockers" in keep_bob["azure_error"]["hint"]
+    # one Run Command each (the pre-flight), nothing written, the guest as it was, minutes not lost
+    assert run_command_count(after) - run_command_count(before) == 2
+    assert after["requests"]["writes"] - before["requests"]["writes"] == 2
+    assert guest_of_vm(sim, CLONE) == guest
+    assert after["sim_time_s"] - before["sim_time_s"] < 300
+    assert "goldenimage.sysprep-started" not in (wire(sim.compute_client().virtual_machines.get(RG, CLONE))
+                                                  .get("tags") or {})
+
+    forced = run_module(sim, "sysprep_generalize", dict(args, keep_accounts=["avdadmin", "bob.local"],
+                                                        ignore_preflight_blockers=True))
+    assert forced["failed"] and "Sysprep failed in VM" in forced["msg"], forced["msg"]
+    assert "C:\\Users\\bob.local" in forced["msg"]  # sysprep itself found the profile, after its run
+    tried = guest_of_vm(sim, CLONE)
+    assert not tried["generalized"] and any("Beginning of a new sysprep run" in line
+                                            for line in tried["panther"]["setupact"])
+    assert sorted(a["name"] for a in tried["local_accounts"]) == ["avdadmin", "bob.local"]
+
+
+def run_command_count(metrics):
+    return sum(n for op, n in metrics["requests"]["by_operation"].items()
+               if op.startswith("POST") and op.endswith("/runCommand"))
