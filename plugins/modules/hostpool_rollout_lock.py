@@ -110,7 +110,7 @@ diff:
   returned: with --diff (in check mode too)
   type: dict
 lock:
-  description: The lease as read back from the host pool.
+  description: The lease as read back from the host pool (in check mode, as a real run would leave it).
   returned: always
   type: dict
   contains:

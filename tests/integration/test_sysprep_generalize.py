@@ -191,8 +191,8 @@ def test_preflight_blockers_stop_before_sysprep_unless_ignored(sim):
     assert after["requests"]["writes"] - before["requests"]["writes"] == 2
     assert guest_of_vm(sim, CLONE) == guest
     assert after["sim_time_s"] - before["sim_time_s"] < 300
-    assert "goldenimage.sysprep-started" not in (wire(sim.compute_client().virtual_machines.get(RG, CLONE))
-                                                  .get("tags") or {})
+    clone_tags = wire(sim.compute_client().virtual_machines.get(RG, CLONE)).get("tags") or {}
+    assert "goldenimage.sysprep-started" not in clone_tags
 
     forced = run_module(sim, "sysprep_generalize", dict(args, keep_accounts=["avdadmin", "bob.local"],
                                                         ignore_preflight_blockers=True))

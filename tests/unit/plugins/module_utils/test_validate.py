@@ -92,8 +92,8 @@ def test_computer_name_refused(name, words):
 
 
 def test_tags_accepted_and_values_made_strings():
-    assert v.check_tags({"owner": "team-a", "cost": 42, "empty": None}) == {"owner": "team-a", "cost": "42",
-                                                                           "empty": ""}
+    expected = {"owner": "team-a", "cost": "42", "empty": ""}
+    assert v.check_tags({"owner": "team-a", "cost": 42, "empty": None}) == expected
     assert v.check_tags(None) == {}
     assert v.check_tags({"k%d" % n: "v" for n in range(49)}, added=1)
 
