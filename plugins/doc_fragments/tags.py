@@ -15,6 +15,8 @@ options:
       - Keys starting with C(goldenimage.) are reserved for the collection's own bookkeeping
         (see the README section "Tags") and are refused here.
       - Tag keys may not contain C(<), C(>), C(%), C(&), C(\\), C(?) or C(/) (Azure rule).
+      - Azure allows at most 50 tags on a resource (the collection's own tags count), names of at most 512 and
+        values of at most 256 characters; more is refused before anything is written.
     type: dict
   purge_tags:
     description:

@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import datetime
 import functools
-import re
 import time
 
 from ._errors import AzureModuleError, PreconditionError, TimeoutError, azure_errors, ignore_not_found  # pylint: disable=redefined-builtin
 from ._hostpool import (TAG_ROLLOUT, add_instance_views, format_time, get_pool, list_session_hosts, list_vms,
                         vm_image)
 from ._ids import parse_resource_id
+from ._validate import check_admin_password, check_admin_username, check_computer_name, check_tags
 from ._module import to_wire
 from ._rollout import normalize_id, short_name
 from ._vm import power_state
@@ -44,7 +44,6 @@ INTUNE_MDM_ID = "0000000a-0000-0000-c000-000000000000"
 # Azure accepts registration tokens that live between one hour and 30 days.
 TOKEN_LIFETIME = datetime.timedelta(hours=2)
 TOKEN_MIN_LEFT = datetime.timedelta(hours=1)
-_COMPUTER_NAME = re.compile(r"^(?=.*[A-Za-z-])[A-Za-z0-9][A-Za-z0-9-]{0,14}$")
 
 
 class DeployContext:
@@ -64,25 +63,31 @@ class DeployContext:
 # --------------------------------------------------------------------------- input checks
 
 def check_names(names):
+    """Session host names: Windows computer names (1-15 characters), each once."""
     seen = set()
     for name in names:
-        if not _COMPUTER_NAME.match(name or ""):
-            raise ValueError("names: %r is not a valid session host name: 1-15 letters, digits and hyphens, "
-                             "starting with a letter or digit, not only digits (it is also the Windows "
-                             "computer name)" % (name,))
+        check_computer_name(name, option="names")
         if name.lower() in seen:
-            raise ValueError("names: %r is listed twice" % name)
+            raise ValueError("Option 'names': %r is listed twice" % name)
         seen.add(name.lower())
 
 
 def check_password(password, option="admin_password"):
+    """Required when a VM is created, then with Azure's rules (``_validate.check_admin_password``)."""
     if not password:
         raise ValueError("%s is required to create new session host VMs" % option)
-    classes = sum([bool(re.search(r"[a-z]", password)), bool(re.search(r"[A-Z]", password)),
-                   bool(re.search(r"[0-9]", password)), bool(re.search(r"[^A-Za-z0-9]", password))])
-    if not 12 <= len(password) <= 123 or classes < 3:
-        raise ValueError("%s must be 12 to 123 characters long and contain 3 of: lower case, upper case, "
-                         "digit, special character (Azure's rule for Windows VMs)" % option)
+    check_admin_password(password, option)
+
+
+def check_options(params):
+    """Everything ``session_host_deploy`` can judge before reading Azure; returns the user tags as written."""
+    check_names(params["names"])
+    check_join(params["join"])
+    check_image_version_id(params["image_version_id"])
+    check_admin_username(params["admin_username"])
+    if params["admin_password"]:
+        check_admin_password(params["admin_password"])
+    return check_tags(params["tags"], added=1 if params["rollout_id"] else 0)
 
 
 def check_join(join):

@@ -36,8 +36,10 @@ foreach ($key in 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Base
 if (Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager' `
         -Name PendingFileRenameOperations -ErrorAction SilentlyContinue) { $pendingReboot = $true }
 $searcher = (New-Object -ComObject Microsoft.Update.Session).CreateUpdateSearcher()
-$pendingUpdates = @($searcher.Search("IsInstalled=0 and IsHidden=0 and Type='Software'").Updates |
-    ForEach-Object { 'KB' + ($_.KBArticleIDs -join ',KB') })
+$pendingFound = @($searcher.Search("IsInstalled=0 and IsHidden=0 and Type='Software'").Updates)
+$pendingUpdates = @($pendingFound | ForEach-Object { 'KB' + ($_.KBArticleIDs -join ',KB') })
+$pendingUpdateIds = @($pendingFound | ForEach-Object {
+    [ordered]@{ kb = 'KB' + ($_.KBArticleIDs -join ',KB'); id = $_.Identity.UpdateID } })
 $profiles = @(Get-CimInstance -ClassName Win32_UserProfile | Where-Object { -not $_.Special } |
     ForEach-Object { Split-Path -Leaf $_.LocalPath })
 $provisioned = @(Get-AppxProvisionedPackage -Online | ForEach-Object { $_.PackageName })
@@ -55,6 +57,7 @@ $count = Get-ItemProperty -LiteralPath 'HKLM:\SYSTEM\Setup\Status\SysprepStatus'
     bitlocker = $bitlocker
     pendingReboot = $pendingReboot
     pendingUpdates = $pendingUpdates
+    pendingUpdateIds = $pendingUpdateIds
     localAccounts = @(Get-LocalUser | ForEach-Object { $_.Name })
     profiles = $profiles
     appxPerUser = $appxPerUser
@@ -96,7 +99,7 @@ param(
     [string] $Updates = ''
 )
 $ErrorActionPreference = 'Stop'
-# Updates is data: an optional comma-separated list of KB ids; empty means every pending update.
+# Updates is data: an optional comma-separated list of KB ids or update GUIDs; empty means every pending update.
 $wanted = @($Updates.Split(',') | ForEach-Object { $_.Trim().ToUpperInvariant() } | Where-Object { $_ })
 $session = New-Object -ComObject Microsoft.Update.Session
 $found = $session.CreateUpdateSearcher().Search("IsInstalled=0 and IsHidden=0 and Type='Software'").Updates
@@ -104,7 +107,8 @@ $selected = New-Object -ComObject Microsoft.Update.UpdateColl
 $installed = @()
 foreach ($update in $found) {
     $kbs = @($update.KBArticleIDs | ForEach-Object { 'KB' + $_ })
-    if ($wanted.Count -eq 0 -or @($kbs | Where-Object { $wanted -contains $_ }).Count -gt 0) {
+    $ids = @($kbs) + @($update.Identity.UpdateID.ToUpperInvariant())
+    if ($wanted.Count -eq 0 -or @($ids | Where-Object { $wanted -contains $_ }).Count -gt 0) {
         if (-not $update.EulaAccepted) { $update.AcceptEula() }
         [void]$selected.Add($update)
         $installed += $kbs

@@ -325,9 +325,45 @@ def update_pool_tags(desktop, resource_group, host_pool, tags):
     return to_wire(desktop.host_pools.update(resource_group, host_pool, host_pool={"tags": tags}))
 
 
+def plan_lease(tags, holder, now, lease_seconds, fields, floor=None, renew_below=None):
+    """What taking the lease for ``holder`` does to the pool's ``tags`` (pure): ``(action, new_tags)``.
+
+    ``action`` is ``take`` (no lease, an expired one, or another holder's expired one), ``renew`` (this
+    holder's lease with less than ``renew_below`` seconds left, or new ``floor``/``target``) or ``keep``
+    (nothing to write; ``new_tags`` is ``tags``). Raises ConflictError while another holder's lease is valid.
+    """
+    tags = dict(tags or {})
+    current = lock_state(tags, now)
+    if current["present"] and not current["expired"] and current.get("owner") != holder:
+        raise ConflictError(
+            "being rolled out by %s until %s (tag %s); wait for it to finish, or remove the "
+            "tag if that run is known to be dead" % (current.get("owner"), current.get("expires"), TAG_LOCK),
+            hint="Only one rollout may change a host pool at a time.")
+    merged = {key: value for key, value in fields.items() if value is not None}
+    if current["present"] and current.get("target") in (None, fields.get("target")):
+        # resume data (pool size and in-service count at the start) survives a crashed run
+        merged.update({key: current[key] for key in ("hosts", "in_service") if key in current})
+    mine = current["present"] and not current["expired"] and current.get("owner") == holder
+    if mine and _lease_holds(current, merged, tags, now, floor, lease_seconds if renew_below is None else renew_below):
+        return "keep", tags
+    merged["owner"] = holder
+    merged["expires"] = format_time(now + datetime.timedelta(seconds=lease_seconds))
+    tags[TAG_LOCK] = format_lock(merged)
+    if floor is not None:
+        tags[TAG_MIN_AVAILABLE] = str(floor)
+    return ("renew" if mine else "take"), tags
+
+
+def _lease_holds(current, merged, tags, now, floor, renew_below):
+    """Whether this holder's valid lease ``current`` already says ``merged`` and lasts ``renew_below`` more seconds."""
+    left = (parse_time(current.get("expires")) - now).total_seconds()
+    same = all(current.get(key) == value for key, value in merged.items())
+    return same and left >= renew_below and (floor is None or tags.get(TAG_MIN_AVAILABLE) == str(floor))
+
+
 def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds, fields, floor=None,
-                 settle_seconds=0.0, sleep=time.sleep):
-    """Take or renew the lease for ``holder``; returns ``(changed, lock_fields, pool)``.
+                 settle_seconds=0.0, sleep=time.sleep, renew_below=None):
+    """Take or renew the lease for ``holder`` (``plan_lease``); returns ``(changed, lock_fields, pool)``.
 
     Raises ConflictError when another holder's lease is still valid. Host pools have no
     conditional writes, so taking a free lease is Fischer's protocol: read, write, wait
@@ -335,36 +371,25 @@ def acquire_lock(desktop, resource_group, host_pool, holder, now, lease_seconds,
     of two runs that raced, only the one whose value is still there (the last writer) goes on.
     """
     pool = get_pool(desktop, resource_group, host_pool)
-    tags = dict(pool.get("tags") or {})
-    current = lock_state(tags, now)
-    if current["present"] and not current["expired"] and current.get("owner") != holder:
-        raise ConflictError(
-            "host pool %s is being rolled out by %s until %s (tag %s); wait for it to finish, or remove the "
-            "tag if that run is known to be dead"
-            % (host_pool, current.get("owner"), current.get("expires"), TAG_LOCK),
-            hint="Only one rollout may change a host pool at a time.")
-    merged = {key: value for key, value in fields.items() if value is not None}
-    if current["present"] and current.get("target") in (None, fields.get("target")):
-        # resume data (pool size and in-service count at the start) survives a crashed run
-        merged.update({key: current[key] for key in ("hosts", "in_service") if key in current})
-    merged["owner"] = holder
-    merged["expires"] = format_time(now + datetime.timedelta(seconds=lease_seconds))
-    tags[TAG_LOCK] = format_lock(merged)
-    if floor is not None:
-        tags[TAG_MIN_AVAILABLE] = str(floor)
-    pool = update_pool_tags(desktop, resource_group, host_pool, tags)
-    if current.get("owner") != holder and settle_seconds > 0:
+    try:
+        action, tags = plan_lease(pool.get("tags"), holder, now, lease_seconds, fields, floor, renew_below)
+    except ConflictError as error:
+        raise ConflictError("host pool %s: %s" % (host_pool, error.message), hint=error.hint) from None
+    if action == "keep":
+        return False, lock_state(pool.get("tags"), now), pool
+    update_pool_tags(desktop, resource_group, host_pool, tags)
+    if action == "take" and settle_seconds > 0:
         sleep(settle_seconds)
     check = get_pool(desktop, resource_group, host_pool)
     seen = parse_lock((check.get("tags") or {}).get(TAG_LOCK))
     if seen.get("owner") != holder:
         raise ConflictError("host pool %s: another run (%s) took the rollout lease at the same moment; this run "
                             "stops without changing anything" % (host_pool, seen.get("owner")))
-    return current.get("owner") != holder or not current["present"], lock_state(check.get("tags"), now), check
+    return True, lock_state(check.get("tags"), now), check
 
 
 def wait_for_lock(desktop, resource_group, host_pool, holder, server_now, lease_seconds, fields, timeout,
-                  poll_interval, floor=None, settle_seconds=0.0):
+                  poll_interval, floor=None, settle_seconds=0.0, renew_below=None):
     """``acquire_lock``, trying again every ``poll_interval`` while another run holds a valid lease.
 
     After ``timeout`` seconds (0: at once) the other run's ``ConflictError`` is raised as it is.
@@ -374,7 +399,7 @@ def wait_for_lock(desktop, resource_group, host_pool, holder, server_now, lease_
     def acquired():
         try:
             return acquire_lock(desktop, resource_group, host_pool, holder, server_now(), lease_seconds, fields,
-                                floor=floor, settle_seconds=settle_seconds)
+                                floor=floor, settle_seconds=settle_seconds, renew_below=renew_below)
         except ConflictError:
             if deadline.expired():
                 raise
@@ -383,15 +408,16 @@ def wait_for_lock(desktop, resource_group, host_pool, holder, server_now, lease_
     return wait_for(acquired, deadline, poll_interval, "the rollout lease of host pool %s" % host_pool)
 
 
-def release_lock(desktop, resource_group, host_pool, holder, now, finished):
-    """End the lease: ``finished`` removes the lock and the floor tag; else the lease expires now and
-    the resume data stays for the next run. Returns ``changed``. A lease of another holder is left alone."""
-    pool = get_pool(desktop, resource_group, host_pool)
-    tags = dict(pool.get("tags") or {})
+def plan_release(tags, holder, now, finished):
+    """What ending ``holder``'s lease does to the pool's ``tags`` (pure): ``(changed, new_tags)``.
+
+    ``finished`` removes the lock and the floor tag; else the lease expires now and the resume data stays
+    for the next run. A valid lease of another holder raises PreconditionError."""
+    tags = dict(tags or {})
     current = lock_state(tags, now)
     if current["present"] and current.get("owner") not in (None, holder) and not current["expired"]:
-        raise PreconditionError("host pool %s: the rollout lease belongs to %s, not to %s; left unchanged"
-                                % (host_pool, current.get("owner"), holder))
+        raise PreconditionError("the rollout lease belongs to %s, not to %s; left unchanged"
+                                % (current.get("owner"), holder))
     changed = False
     if TAG_MIN_AVAILABLE in tags:
         del tags[TAG_MIN_AVAILABLE]
@@ -404,6 +430,16 @@ def release_lock(desktop, resource_group, host_pool, holder, now, finished):
         fields["expires"] = format_time(now)
         tags[TAG_LOCK] = format_lock(fields)
         changed = True
+    return changed, tags
+
+
+def release_lock(desktop, resource_group, host_pool, holder, now, finished):
+    """End the lease (``plan_release``); returns ``changed``. A lease of another holder is left alone."""
+    pool = get_pool(desktop, resource_group, host_pool)
+    try:
+        changed, tags = plan_release(pool.get("tags"), holder, now, finished)
+    except PreconditionError as error:
+        raise PreconditionError("host pool %s: %s" % (host_pool, error.message)) from None
     if changed:
         update_pool_tags(desktop, resource_group, host_pool, tags)
     return changed

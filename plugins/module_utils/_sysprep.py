@@ -110,27 +110,69 @@ def keep_list(keep_accounts, admin_username):
     return []
 
 
-def preflight_problems(report, keep_accounts=()):
-    """What would make sysprep fail, from the pre-flight report (accounts in ``keep_accounts`` stay)."""
-    if not isinstance(report, dict):
-        return ["the pre-flight script returned no report"]
+BUILTIN_ACCOUNTS = ("administrator", "defaultaccount", "guest", "wdagutilityaccount")
+
+
+def accounts_left(report, keep_accounts, remove_local_accounts):
+    """The local accounts (lower case) still in the guest when sysprep runs, judging by the pre-flight report:
+    all of them when none are removed, else the built-in ones and ``keep_accounts``."""
+    local = {str(name).lower() for name in report.get("localAccounts") or []}
+    local |= {str(entry.get("user")).lower() for entry in report.get("appxPerUser") or [] if isinstance(entry, dict)}
+    local |= {str(name).lower() for name in report.get("profiles") or []}
+    if not remove_local_accounts:
+        return local
+    keep = {name.lower() for name in keep_accounts} | set(BUILTIN_ACCOUNTS)
+    return {name for name in local if name in keep}
+
+
+def _machine_problems(report):
+    """Blockers of the machine itself: BitLocker, a pending reboot, the sysprep count, a generalized guest."""
     problems = []
     if str(report.get("bitlocker") or "Off").lower() != "off":
         problems.append("BitLocker is on (decrypt the OS volume on the original VM)")
     if report.get("pendingReboot"):
         problems.append("a reboot is pending (restart the original VM and build again)")
-    keep = {name.lower() for name in keep_accounts}
-    appx = [entry for entry in report.get("appxPerUser") or []
-            if isinstance(entry, dict) and (entry.get("user") or "").lower() in keep]
-    if appx:
-        problems.append("AppX packages installed for single users only: %s (remove them or provision them for "
-                        "all users)" % ", ".join("%s (%s)" % (e.get("package"), e.get("user")) for e in appx))
     count, limit = report.get("sysprepCount"), report.get("sysprepLimit")
     if isinstance(count, int) and isinstance(limit, int) and count >= limit:
         problems.append("sysprep already ran %d times on this Windows installation (limit %d)" % (count, limit))
     if report.get("generalized"):
         problems.append("the guest is already generalized in Windows but not in Azure")
     return problems
+
+
+def _account_problems(report, left, admin):
+    """Blockers of the accounts ``left`` when sysprep runs: per-user AppX packages, profiles but the admin's."""
+    problems = []
+    appx = [entry for entry in report.get("appxPerUser") or []
+            if isinstance(entry, dict) and (entry.get("user") or "").lower() in left]
+    if appx:
+        problems.append("AppX packages installed for single users only: %s (remove them or provision them for "
+                        "all users)" % ", ".join("%s (%s)" % (e.get("package"), e.get("user")) for e in appx))
+    profiles = [str(name) for name in report.get("profiles") or []
+                if str(name).lower() in left and str(name).lower() not in BUILTIN_ACCOUNTS
+                and str(name).lower() != admin]
+    if profiles:
+        problems.append("user profiles that stay in the image: %s (remove these local accounts and their profiles: "
+                        "remove_local_accounts=true without them in keep_accounts)" % ", ".join(profiles))
+    return problems
+
+
+def preflight_problems(report, keep_accounts=(), remove_local_accounts=True, admin=None):
+    """What would make sysprep fail, from the pre-flight report and what the run does before sysprep: accounts
+    that stay (``keep_accounts``, or all when ``remove_local_accounts`` is false) keep their per-user AppX
+    packages and, but for the provisioning ``admin`` (the account sysprep runs as), their profiles."""
+    if not isinstance(report, dict):
+        return ["the pre-flight script returned no report"]
+    machine = _machine_problems(report)
+    left = accounts_left(report, keep_accounts, remove_local_accounts)
+    accounts = _account_problems(report, left, (admin or report.get("adminAccount") or "").lower())
+    return machine + accounts
+
+
+def blocker_report(name, problems):
+    """The message of a run stopped by the pre-flight: one line per blocker."""
+    return ("Pre-flight checks in VM '%s' found what would make sysprep fail; sysprep was not started:\n%s"
+            % (name, "\n".join("- %s" % problem for problem in problems)))
 
 
 def log_lines(report, key):
@@ -162,6 +204,12 @@ class SysprepFailedError(AzureModuleError):
     hint = ("Sysprep failed inside the clone; the log tail names the cause (often a per-user AppX package or a "
             "leftover profile). Fix it on the original VM, remove the clone (goldenimage.avd.vm_clone "
             "state=absent) and build again.")
+
+
+class SysprepBlockedError(PreconditionError):
+    hint = ("The pre-flight found what makes sysprep fail, so sysprep was not started (it would fail after about "
+            "10 minutes). Fix it on the original VM, remove the clone (goldenimage.avd.vm_clone state=absent) and "
+            "build again; or set ignore_preflight_blockers=true to run sysprep anyway.")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -278,22 +326,28 @@ class Sysprepper:
         with azure_errors("generalize VM '%s'" % self.name, partial=self._partial):
             self.compute.virtual_machines.generalize(self.resource_group, self.name)
 
-    def execute(self, vm, steps, keep, deadline, poll_interval):
-        """Run ``steps`` (from ``plan_steps``); returns a result dict."""
-        result = {"removed_accounts": [], "kept_accounts": [], "preflight": None}
+    def preflight(self, deadline, keep, options):
+        """The pre-flight report and its blockers; raises ``SysprepBlockedError`` on blockers unless
+        ``options["ignore_preflight_blockers"]``."""
+        report, stdout, stderr = self.run_op("preflight", deadline)
+        problems = preflight_problems(report, keep, options.get("remove_local_accounts", True),
+                                      admin=options.get("admin"))
+        if problems and not options.get("ignore_preflight_blockers"):
+            raise SysprepBlockedError(blocker_report(self.name, problems), partial=dict(
+                self._partial(), preflight=report or {"stdout": stdout, "stderr": stderr}, preflight_blockers=problems))
+        return report, problems
+
+    def execute(self, vm, steps, keep, deadline, poll_interval, options=None):
+        """Run ``steps`` (from ``plan_steps``); returns a result dict. ``options``: ``remove_local_accounts``,
+        ``admin`` (the provisioning admin) and ``ignore_preflight_blockers``."""
+        options = options or {}
+        result = {"removed_accounts": [], "kept_accounts": [], "preflight": None, "blockers": []}
         baseline = None
         for step in steps:
             if step == "start":
                 self.start(deadline)
             elif step == "preflight":
-                report, stdout, stderr = self.run_op("preflight", deadline)
-                result["preflight"] = report
-                problems = preflight_problems(report, keep)
-                if problems:
-                    raise PreconditionError(
-                        "Pre-flight checks in VM '%s' found what would make sysprep fail: %s. Fix this on the "
-                        "original VM, remove the clone and build again." % (self.name, "; ".join(problems)),
-                        partial=dict(self._partial(), preflight=report or {"stdout": stdout, "stderr": stderr}))
+                result["preflight"], result["blockers"] = self.preflight(deadline, keep, options)
             elif step == "remove_local_accounts":
                 report, stdout, stderr = self.run_op("remove-local-accounts", deadline, KeepAccounts=keep)
                 if not isinstance(report, dict):

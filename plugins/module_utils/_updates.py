@@ -15,13 +15,6 @@ from ._vm import get_vm, is_generalized, power_state
 from ._wait import wait_operation
 
 
-def check_kb_ids(updates):
-    """Refuse entries of the ``updates`` option that cannot be KB ids."""
-    for kb in updates:
-        if not kb or "," in kb or len(kb) > 32:
-            raise ValueError("Option 'updates' holds %r; give KB ids such as 'KB5046617'." % kb)
-
-
 def vm_ready_for_updates(compute, resource_group, name, check_mode):
     """The VM's power state; refuses a generalized VM, and (outside check mode) one that is not running."""
     vm = get_vm(compute, resource_group, name)
@@ -42,15 +35,26 @@ def _guest_report(compute, resource_group, name, op, deadline, what, **parameter
     return report
 
 
+def select_updates(report, updates):
+    """The KB ids of the scan ``report`` to install: all pending ones, or those ``updates`` names by KB id or
+    update GUID (``updates`` as ``_validate.check_update_ids`` returns them)."""
+    pending = [str(kb) for kb in report.get("pendingUpdates") or []]
+    if not updates:
+        return pending
+    wanted = {entry.upper() for entry in updates}
+    guids = {str(item.get("kb")).upper(): str(item.get("id") or "").upper()
+             for item in report.get("pendingUpdateIds") or [] if isinstance(item, dict)}
+    return [kb for kb in pending if kb.upper() in wanted or guids.get(kb.upper()) in wanted]
+
+
 def install_updates(compute, resource_group, name, updates, reboot, deadline):
-    """Scan, install what is pending (or the KB ids of ``updates``), restart when asked and allowed.
+    """Scan, install what is pending (or the KB ids / update GUIDs of ``updates``), restart when asked and allowed.
 
     Returns ``(changed, before, after, result)``; ``before``/``after`` are the pending updates for ``--diff``.
     """
     report = _guest_report(compute, resource_group, name, "preflight", deadline, "The update scan")
     pending = [str(kb) for kb in report.get("pendingUpdates") or []]
-    wanted = {kb.upper() for kb in updates}
-    to_install = [kb for kb in pending if not wanted or kb.upper() in wanted]
+    to_install = select_updates(report, updates)
     result = dict(installed=[], to_install=to_install, pending_before=pending, reboot_required=False,
                   rebooted=False)
     if not to_install:

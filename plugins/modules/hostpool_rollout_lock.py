@@ -14,9 +14,13 @@ description:
     C(owner=<run>;expires=<UTC time>;hosts=<N>;in_service=<A>;floor=<F>;target=<version>). Only one
     run holds a valid lease; another run fails clearly (or waits up to O(timeout)) instead of
     rolling the same pool at the same time.
-  - The expiry is computed from the Azure Resource Manager clock. V(acquired) renews a lease this
-    O(owner) already holds and takes over a lease that expired (a run that crashed); the pool size
-    and in-service count recorded by the first run are kept, so a resumed rollout aims at the same numbers.
+  - The expiry is computed from the Azure Resource Manager clock. V(acquired) takes a free lease, takes over
+    a lease that expired (a run that crashed) and renews a lease this O(owner) already holds when less than
+    O(renew_below_seconds) are left on it or O(floor) or O(target) change; the pool size and in-service count
+    recorded by the first run are kept, so a resumed rollout aims at the same numbers.
+  - C(changed) is true only when the lease is taken, renewed or released (in check mode, would be); a lease
+    that already says what is asked gives C(changed=false) and writes nothing. With C(--diff), in check mode
+    too, RV(diff) holds the lease before and after.
   - V(acquired) also sets C(goldenimage.min-available-hosts) to O(floor), the capacity floor the
     rollout keeps (read by monitoring; the simulator checks it).
   - V(released) lets the lease expire now and removes the floor tag, keeping the resume data for a
@@ -37,6 +41,13 @@ options:
     description: How long the lease lasts from now on the ARM clock; renew it before it ends.
     type: int
     default: 7200
+  renew_below_seconds:
+    description:
+      - V(acquired) renews this O(owner)'s valid lease only when fewer seconds than this are left on it (ARM
+        clock), or when O(floor) or O(target) change; otherwise it writes nothing.
+      - Default is half of O(lease_seconds). V(0) never renews a lease with the same values; a value of at least
+        O(lease_seconds) renews every time.
+    type: int
   hosts:
     description: Pool size at the start of the rollout (kept from an earlier lease when there is one).
     type: int
@@ -94,12 +105,16 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+diff:
+  description: The lease before and after (C(lock) as in RV(lock)); in check mode, after is what a real run writes.
+  returned: with --diff (in check mode too)
+  type: dict
 lock:
-  description: The lease as read back from the host pool.
+  description: The lease as read back from the host pool (in check mode, as a real run would leave it).
   returned: always
   type: dict
   contains:
-    present: {description: "Whether the tag exists.", type: bool}
+    present: {description: "Whether the tag exists (in check mode, after what the task would do).", type: bool}
     owner: {description: "The run holding it.", type: str}
     expires: {description: "Expiry (UTC, ARM clock).", type: str}
     expired: {description: "Whether it has expired.", type: bool}
@@ -109,10 +124,12 @@ lock:
     target: {description: "Target version.", type: str}
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ConflictError
+from ansible_collections.goldenimage.avd.plugins.module_utils._errors import AzureModuleError
 from ansible_collections.goldenimage.avd.plugins.module_utils._hostpool import (
     get_pool,
     lock_state,
+    plan_lease,
+    plan_release,
     release_lock,
     wait_for_lock,
 )
@@ -120,34 +137,59 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._module import Azu
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
-def run(azure):
-    params = azure.params
+def validate(params):
     if params["lease_seconds"] < 60:
         raise ValueError("lease_seconds must be at least 60")
+    if params["renew_below_seconds"] is not None and params["renew_below_seconds"] < 0:
+        raise ValueError("renew_below_seconds must be 0 or more seconds")
     if not params["owner"] or ";" in params["owner"] or "=" in params["owner"]:
         raise ValueError("owner must be a non-empty string without ';' or '='")
     check_poll_interval(params["poll_interval"])
+
+
+def renew_below(params):
+    value = params["renew_below_seconds"]
+    return params["lease_seconds"] // 2 if value is None else value
+
+
+def lease_fields(params):
+    return {"hosts": params["hosts"], "in_service": params["in_service"], "floor": params["floor"],
+            "target": params["target"]}
+
+
+def preview(azure, pool, before, now):
+    """Check mode: what a real run would write, from the same pure plans; writes nothing, never waits."""
+    params = azure.params
+    try:
+        if params["state"] == "acquired":
+            action, tags = plan_lease(pool.get("tags"), params["owner"], now, params["lease_seconds"],
+                                      lease_fields(params), params["floor"], renew_below(params))
+            changed = action != "keep"
+        else:
+            changed, tags = plan_release(pool.get("tags"), params["owner"], now, params["state"] == "absent")
+    except AzureModuleError as error:
+        error.message = "host pool %s: %s" % (params["host_pool"], error.message)
+        raise
+    after = lock_state(tags, now)
+    azure.exit(changed, diff=azure.make_diff({"lock": before}, {"lock": after}), lock=after)
+
+
+def run(azure):
+    params = azure.params
+    validate(params)
     rg, name = params["resource_group"], params["host_pool"]
     pool = get_pool(azure.desktop, rg, name)
     now = azure.server_now()
     before = lock_state(pool.get("tags"), now)
     if azure.check_mode:
-        mine = before.get("owner") == params["owner"]
-        if params["state"] == "acquired":
-            if before["present"] and not before["expired"] and not mine:
-                raise ConflictError("host pool %s is being rolled out by %s until %s" % (
-                    name, before.get("owner"), before.get("expires")))
-            azure.exit(True, lock=before)
-        azure.exit(before["present"], lock=before)
+        preview(azure, pool, before, now)
         return
     if params["state"] == "acquired":
-        fields = {"hosts": params["hosts"], "in_service": params["in_service"], "floor": params["floor"],
-                  "target": params["target"]}
-        _changed, lock, _pool = wait_for_lock(azure.desktop, rg, name, params["owner"], azure.server_now,
-                                              params["lease_seconds"], fields, params["timeout"],
-                                              params["poll_interval"], floor=params["floor"],
-                                              settle_seconds=params["settle_seconds"])
-        azure.exit(True, diff=azure.make_diff({"lock": before}, {"lock": lock}), lock=lock)
+        changed, lock, _pool = wait_for_lock(azure.desktop, rg, name, params["owner"], azure.server_now,
+                                             params["lease_seconds"], lease_fields(params), params["timeout"],
+                                             params["poll_interval"], floor=params["floor"],
+                                             settle_seconds=params["settle_seconds"], renew_below=renew_below(params))
+        azure.exit(changed, diff=azure.make_diff({"lock": before}, {"lock": lock}), lock=lock)
         return
     changed = release_lock(azure.desktop, rg, name, params["owner"], azure.server_now(),
                            finished=params["state"] == "absent")
@@ -162,6 +204,7 @@ def main():
             owner=dict(type="str", required=True),
             state=dict(type="str", choices=["acquired", "released", "absent"], default="acquired"),
             lease_seconds=dict(type="int", default=7200),
+            renew_below_seconds=dict(type="int"),
             hosts=dict(type="int"),
             in_service=dict(type="int"),
             floor=dict(type="int"),

@@ -43,7 +43,10 @@ options:
     type: str
     required: true
   names:
-    description: VM names, also the Windows computer names (1-15 characters).
+    description:
+      - VM names, also the Windows computer names - 1-15 letters, digits and hyphens, starting with a letter or
+        digit, not only digits. Each name at most once.
+      - An empty list deploys nothing and reads nothing from Azure; the options are still checked.
     type: list
     elements: str
     required: true
@@ -58,11 +61,18 @@ options:
     description: Region of the VMs; default is the region of an existing VM of the list, else the host pool's.
     type: str
   admin_username:
-    description: Local administrator of the new VMs.
+    description:
+      - Local administrator of the new VMs, with Azure's rules for Windows - 1-20 characters, not ending with
+        C(.), none of the characters C("/\\[]:;|=,+*?<>@), and not a name Azure disallows (C(administrator),
+        C(admin), C(user), C(user1), C(test), C(guest), C(root), ...).
+      - Checked before anything is read or written.
     type: str
     default: avdadmin
   admin_password:
-    description: Password of the local administrator; required when a VM has to be created.
+    description:
+      - Password of the local administrator; required when a VM has to be created.
+      - 12-123 characters with 3 of lower case, upper case, digit and special character, no control characters,
+        not one of the passwords Azure disallows. Checked before anything is written; the error never shows it.
     type: str
   os_disk_type:
     description: Storage type of the OS disk.
@@ -194,28 +204,21 @@ registration_token_deleted:
   type: bool
 """
 
-from ansible_collections.goldenimage.avd.plugins.module_utils._deploy import (
-    DeployContext,
-    check_image_version_id,
-    check_join,
-    check_names,
-    deploy,
-)
+from ansible_collections.goldenimage.avd.plugins.module_utils._deploy import DeployContext, check_options, deploy
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, host_pool_options, wait_options
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import check_poll_interval
 
 
 def run(azure):
     params = azure.params
-    check_names(params["names"])
-    check_join(params["join"])
-    check_image_version_id(params["image_version_id"])
-    for key in (params["tags"] or {}):
-        if key.lower().startswith("goldenimage."):
-            raise ValueError("tags: %r uses the reserved prefix goldenimage." % key)
+    params["tags"] = check_options(params)
     if params["timeout"] <= 0:
         raise ValueError("timeout must be > 0 seconds")
     check_poll_interval(params["poll_interval"])
+    if not params["names"]:
+        # nothing to deploy: the options are checked, Azure is not read (the rollout role checks its options so)
+        azure.exit(False, session_hosts=[], created=[], registered=[], failed_hosts=[])
+        return
     ctx = DeployContext(azure.compute, azure.desktop, params["resource_group"], params["host_pool"],
                         server_now=azure.server_now, on_secret=azure.module.no_log_values.add, log=azure.module.log)
     changed, result = deploy(ctx, params, params["names"], azure.check_mode, params["timeout"], params["poll_interval"])

@@ -12,7 +12,9 @@ version_added: 0.1.0
 description:
   - Prepares a clone made by M(goldenimage.avd.vm_clone) for capture, in this order.
   - Pre-flight checks through Run Command (BitLocker, pending reboot, AppX packages installed for single
-    users only).
+    users only, user profiles that would stay in the image, the sysprep count). What would make sysprep fail -
+    judged with the account removal of the next step - stops the task before anything is written in the guest,
+    with one line per blocker, unless O(ignore_preflight_blockers=true).
   - Removal of local accounts and their profiles through Run Command, except O(keep_accounts).
   - Sysprep C(/generalize /oobe /shutdown /mode:vm), started detached through Run Command.
   - A bounded wait until the guest has shut down (C(PowerState/stopped)), then deallocation and the
@@ -56,6 +58,15 @@ options:
         for this option.
     type: list
     elements: str
+  ignore_preflight_blockers:
+    description:
+      - Run sysprep even when the pre-flight checks found what makes it fail (BitLocker on, a pending reboot,
+        per-user AppX packages or profiles of accounts that stay, ...). The blockers are returned in
+        RV(preflight_blockers) and given as a warning.
+      - Only for a guest the checks misjudge; sysprep that fails costs about 10 minutes and is then reported with
+        the tail of its logs.
+    type: bool
+    default: false
   timeout:
     description:
       - How long, in seconds, the whole task may take, sysprep included (sysprep itself takes about
@@ -127,6 +138,14 @@ preflight:
   description: The report of the pre-flight checks (C(bitlocker), C(pending_reboot), C(appx_per_user), C(problems)).
   returned: when the pre-flight checks ran
   type: dict
+preflight_blockers:
+  description:
+    - What the pre-flight checks found that makes sysprep fail, one entry per blocker.
+    - On failure when the task stopped before sysprep; on success when O(ignore_preflight_blockers=true) let it run.
+  returned: when the pre-flight checks found blockers
+  type: list
+  elements: str
+  sample: ["user profiles that stay in the image: bob.local (...)"]
 sysprep_log_tail:
   description: Tail of the sysprep logs when sysprep failed or timed out.
   returned: on failure of sysprep
@@ -164,7 +183,8 @@ def run(azure):
     reason = refusal_reason(vm) or os_disk_refusal_reason(vm, sysprepper.get_os_disk(vm))
     if reason:
         raise PreconditionError(reason)
-    keep = keep_list(params["keep_accounts"], sysprepper.admin_username_of_source(vm))
+    admin = sysprepper.admin_username_of_source(vm)
+    keep = keep_list(params["keep_accounts"], admin)
     steps = plan_steps(vm, params["remove_local_accounts"])
     if params["remove_local_accounts"] and "remove_local_accounts" in steps and not keep:
         raise PreconditionError("Cannot tell which local account is the provisioning admin of VM '%s' (the "
@@ -175,7 +195,12 @@ def run(azure):
         azure.exit(bool(steps), diff=azure.make_diff(before, after), vm_id=vm["id"], generalized=before["generalized"],
                    power_state=before["power_state"], steps=steps, keep_accounts=keep)
         return
-    result = sysprepper.execute(vm, steps, keep, deadline, params["poll_interval"])
+    options = {"remove_local_accounts": params["remove_local_accounts"], "admin": admin,
+               "ignore_preflight_blockers": params["ignore_preflight_blockers"]}
+    result = sysprepper.execute(vm, steps, keep, deadline, params["poll_interval"], options)
+    if result["blockers"]:
+        azure.module.warn("Sysprep ran although the pre-flight found blockers (ignore_preflight_blockers=true): %s"
+                          % "; ".join(result["blockers"]))
     vm = sysprepper.get_vm()
     after = {"generalized": is_generalized(vm), "power_state": power_state(vm)}
     out = dict(vm_id=vm["id"], generalized=after["generalized"], power_state=after["power_state"],
@@ -184,6 +209,8 @@ def run(azure):
         out["removed_accounts"] = result["removed_accounts"]
     if result["preflight"] is not None:
         out["preflight"] = result["preflight"]
+    if result["blockers"]:
+        out["preflight_blockers"] = result["blockers"]
     azure.exit(True, diff=azure.make_diff(before, after), **out)
 
 
@@ -193,6 +220,7 @@ def main():
             **vm_options(),
             remove_local_accounts=dict(type="bool", default=True),
             keep_accounts=dict(type="list", elements="str"),
+            ignore_preflight_blockers=dict(type="bool", default=False),
             **wait_options(timeout=3600, poll_interval=15),
         ),
         supports_check_mode=True,

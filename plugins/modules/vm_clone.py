@@ -181,19 +181,16 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._clone import (
     validate_clone_params,
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import NotFoundError, PreconditionError
-from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id, validate_name
+from ansible_collections.goldenimage.avd.plugins.module_utils._ids import resource_id
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, wait_options
+from ansible_collections.goldenimage.avd.plugins.module_utils._validate import check_tags
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
 
 def validate(params):
     validate_clone_params(params)
-    for key, value in (params["tags"] or {}).items():
-        if key.lower().startswith("goldenimage."):
-            raise ValueError("Option 'tags': key %r uses the reserved prefix 'goldenimage.'." % key)
-        validate_name("tag_key", key, option="tags")
-        if value is not None and len(str(value)) > 256:
-            raise ValueError("Option 'tags': the value of %r is longer than 256 characters." % key)
+    # the clone also gets goldenimage.role and goldenimage.clone-of
+    params["tags"] = check_tags(params["tags"], added=2)
     check_timeout(params["timeout"])
 
 

@@ -16,9 +16,9 @@ description:
   - This is the built-in update step of the C(goldenimage.avd.golden_image) role, run on the original
     VM before it is cloned.
   - Nothing pending gives C(changed=false).
-  - Check mode runs nothing in the VM and reports C(changed=true) with empty RV(to_install). Finding the
-    pending updates takes a guest script, and a Run Command is an Azure action (a write, which needs the
-    Run Command permission), so a preview that promises to write nothing cannot scan.
+  - Check mode runs nothing in the VM and returns C(changed=false) with RV(scanned=false) and a warning - it
+    cannot know whether updates are pending (see the C(check_mode) attribute), and it never claims a change it
+    does not know of.
   - A VM that is not running is refused, except in check mode, where it gives a warning (in a previewed
     play the task that would start it did not). A generalized VM is always refused.
 author:
@@ -29,7 +29,11 @@ options:
     type: str
     required: true
   updates:
-    description: KB ids to install (for example V(KB5046617)); all pending updates when empty.
+    description:
+      - Updates to install, each a KB article number (V(KB) and its digits, for example V(KB5046617)) or a
+        Windows Update GUID (the update's C(UpdateID), for example V(0b2d8f9e-1c7a-4a3e-9f51-6d2e8c4b7a10));
+        all pending updates when empty.
+      - Anything else is refused before anything runs.
     type: list
     elements: str
     default: []
@@ -42,6 +46,20 @@ extends_documentation_fragment:
   - goldenimage.avd.vm
   - goldenimage.avd.wait
   - goldenimage.avd.attributes
+attributes:
+  check_mode:
+    support: partial
+    details:
+      - Check mode reads the VM (it refuses a generalized VM, and warns about one that is not running) and
+        writes nothing, but does not scan for pending updates, so it returns C(changed=false) and
+        RV(scanned=false) whatever is pending.
+      - The list of pending updates comes only from the Windows Update Agent inside the guest, through Run Command,
+        which is an Azure action (a write that needs the Run Command permission). The read-only
+        C(patchStatus) of the VM's instance view is no substitute - it exists only after an Azure Update
+        Manager assessment, holds counts but no KB ids, and may be days old.
+  diff_mode:
+    support: full
+    details: The C(diff) holds the pending updates before and after a real run (empty in check mode).
 notes:
   - O(poll_interval) is accepted for symmetry; the waits of this module follow the C(Retry-After)
     interval of the Azure operations.
@@ -89,20 +107,21 @@ rebooted:
   description: Whether the module restarted the VM.
   returned: always
   type: bool
+scanned:
+  description: Whether the VM was scanned for pending updates (always in a real run, never in check mode).
+  returned: always
+  type: bool
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, check_vm_options, vm_options, wait_options
-from ansible_collections.goldenimage.avd.plugins.module_utils._updates import (
-    check_kb_ids,
-    install_updates,
-    vm_ready_for_updates,
-)
+from ansible_collections.goldenimage.avd.plugins.module_utils._updates import install_updates, vm_ready_for_updates
+from ansible_collections.goldenimage.avd.plugins.module_utils._validate import check_update_ids
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
 
 def validate(params):
     check_vm_options(params)
-    check_kb_ids(params["updates"])
+    params["updates"] = check_update_ids(params["updates"])
     check_timeout(params["timeout"])
 
 
@@ -117,14 +136,18 @@ def run(azure):
             # in a previewed play the task that starts the VM did not start it; a real run needs it running
             azure.module.warn("VM '%s' is %s now; a real run needs it running (start it first with "
                               "goldenimage.avd.vm_power, as the golden_image role does)." % (name, state))
-        azure.exit(True, diff=azure.make_diff({}, {}), installed=[], to_install=[], pending_before=[],
-                   reboot_required=False, rebooted=False,
+        # not knowing what is pending, check mode claims no change (the check_mode attribute says why)
+        azure.module.warn("Check mode did not scan VM '%s' for pending updates (that takes a Run Command, an "
+                          "Azure action); changed=false here means 'not known', a real run installs what is "
+                          "pending." % name)
+        azure.exit(False, diff=azure.make_diff({}, {}), installed=[], to_install=[], pending_before=[],
+                   reboot_required=False, rebooted=False, scanned=False,
                    msg="Check mode: the VM was not scanned (that takes a Run Command); a real run installs what "
                        "is pending.")
         return
     changed, before, after, result = install_updates(azure.compute, rg, name, params["updates"], params["reboot"],
                                                      deadline)
-    azure.exit(changed, diff=azure.make_diff(before, after), **result)
+    azure.exit(changed, diff=azure.make_diff(before, after), scanned=True, **result)
 
 
 def main():

@@ -203,6 +203,23 @@ def test_personal_pool_is_refused(fresh_sim, tmp_path):
     assert delta["writes"] == 0 and delta["deletes"] == 0
 
 
+def test_bad_admin_of_new_hosts_is_refused_before_the_lease(fresh_sim):
+    """Azure's rules for the new hosts' administrator are checked before the rollout writes anything."""
+    sim = fresh_sim(scenario="demo", time_scale=TIME_SCALE)
+    rs.create_version(sim, "1.0.1")
+    rs.move_marker(sim, "1.0.1")
+    before = sim.metrics()
+    run = run_playbook(sim, "playbooks/rollout.yml", extra_vars=rollout_vars(
+        sim, session_host_rollout_admin_username="administrator"))
+    assert run.rc != 0
+    message = run.task("Check the options of new session hosts")["msg"]
+    assert "Option 'admin_username': Azure does not allow 'administrator'" in message, message
+    delta = rs.requests_delta(before, sim.metrics())
+    assert delta["writes"] == 0 and delta["deletes"] == 0
+    assert "goldenimage.rollout-lock" not in rs.pool_tags(sim)
+    assert set(rs.host_versions(sim).values()) == {"1.0.0"}
+
+
 @pytest.mark.parametrize("hosts,surge", [(20, "25%")])
 def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp_path, hosts, surge):
     scenario, _names = rs.big_pool_scenario(hosts=hosts)

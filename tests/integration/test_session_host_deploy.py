@@ -113,12 +113,24 @@ def test_bad_input_fails_before_any_change(fresh_sim):
         (deploy_args(sim, ["avd-demo-3"], join={"type": "ad", "domain": "contoso.com"}), "join"),
         (deploy_args(sim, ["avd-demo-0"], image_version_id=rs.version_id(sim, "1.0.0").replace("1.0.0", "2.0.0")),
          "avd-demo-0"),
+        # Azure's and Windows' own rules, checked before anything is read or written
+        (deploy_args(sim, ["avd-demo-3"], admin_username="admin"), "Option 'admin_username': Azure does not allow"),
+        (deploy_args(sim, ["avd-demo-3"], admin_username="Administrator"), "Option 'admin_username'"),
+        (deploy_args(sim, ["avd-demo-3"], admin_username="avd-administrator-01x"), "has 21 characters"),
+        (deploy_args(sim, ["avd-demo-3"], admin_username="avdadmin."), "ends with '.'"),
+        (deploy_args(sim, ["avd-demo-3"], admin_password="abcdefghijklmnoPa"), "only 2 of the 4"),
+        (deploy_args(sim, ["12345"]), "Option 'names'"),
+        (deploy_args(sim, ["avd_demo_3"]), "Windows computer name"),
+        (deploy_args(sim, ["avd-demo-3"], tags={"cost/center": "x"}), "Option 'tags'"),
+        (deploy_args(sim, ["avd-demo-3"], tags={"k%d" % n: "v" for n in range(50)}), "at most 50 tags"),
+        (deploy_args(sim, ["avd-demo-3"], tags={"note": "v" * 257}), "at most 256"),
+        (deploy_args(sim, ["avd-demo-3"], tags={"goldenimage.role": "x"}), "reserved"),
     ]
     results = rs.run_steps(sim, [("case %d" % i, "session_host_deploy", args, {}) for i, (args, _n) in enumerate(cases)])
     for i, (_args, needle) in enumerate(cases):
         result = results["case %d" % i]
         assert result["failed"] and needle in result["msg"], result.get("msg")
-        assert "Pa55" not in json.dumps(result)
+        assert "Pa55" not in json.dumps(result) and "abcdefghijklmnoPa" not in json.dumps(result)
     delta = rs.requests_delta(before, sim.metrics())
     assert delta["writes"] == 0 and delta["deletes"] == 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+import rollout_support as rs
 from helpers import run_module, run_playbook, wire
 from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE, build_violations
 
@@ -150,10 +151,11 @@ def test_preflight_stops_before_sysprep(sim):
 
 
 def test_failed_sysprep_is_reported_with_the_log_tail(sim):
+    """ignore_preflight_blockers runs sysprep although the pre-flight found a blocker; its failure is reported."""
     make_clone(sim)
     result = run_module(sim, "sysprep_generalize", {
         "resource_group": RG, "name": CLONE, "poll_interval": 0.02, "timeout": 600,
-        "keep_accounts": ["avdadmin", "bob.local"]})
+        "keep_accounts": ["avdadmin", "bob.local"], "ignore_preflight_blockers": True})
     # bob.local keeps his profile: sysprep fails in the guest and the VM keeps running
     assert result["failed"]
     assert "Sysprep failed" in result["msg"]
@@ -162,3 +164,38 @@ def test_failed_sysprep_is_reported_with_the_log_tail(sim):
     assert result["steps_done"] == ["preflight", "remove_local_accounts", "sysprep"]
     codes = statuses(sim, CLONE)
     assert "OSState/generalized" not in codes and "PowerState/running" in codes
+
+
+def test_profiles_and_appx_of_accounts_that_stay_stop_before_sysprep(sim):
+    """Accounts that stay with profiles or per-user AppX packages make sysprep fail: the task stops after the
+    pre-flight (no sysprep Run Command, no 10 minutes lost). ignore_preflight_blockers: the test above."""
+    make_clone(sim)
+    args = {"resource_group": RG, "name": CLONE, "poll_interval": 0.02, "timeout": 900}
+    guest = guest_of_vm(sim, CLONE)
+    before = sim.metrics()
+    results = rs.run_steps(sim, [
+        ("no removal", "sysprep_generalize", dict(args, remove_local_accounts=False), {}),
+        ("keep bob", "sysprep_generalize", dict(args, keep_accounts=["avdadmin", "bob.local"]), {}),
+    ])
+    after = sim.metrics()
+    no_removal, keep_bob = results["no removal"], results["keep bob"]
+    assert no_removal["failed"] and keep_bob["failed"]
+    assert "sysprep was not started" in no_removal["msg"] and "SpotifyAB" in no_removal["msg"]
+    assert "user profiles that stay in the image: alice.local, bob.local" in no_removal["msg"]
+    blockers = [line for line in keep_bob["msg"].splitlines() if line.startswith("- ")]
+    assert len(blockers) == 1 and blockers[0].startswith(
+        "- user profiles that stay in the image: bob.local (remove these local accounts and their profiles")
+    assert keep_bob["preflight_blockers"] and keep_bob["steps_done"] == []
+    assert "ignore_preflight_blockers" in keep_bob["azure_error"]["hint"]
+    # one Run Command each (the pre-flight), nothing written, the guest as it was, minutes not lost
+    assert run_command_count(after) - run_command_count(before) == 2
+    assert after["requests"]["writes"] - before["requests"]["writes"] == 2
+    assert guest_of_vm(sim, CLONE) == guest
+    assert after["sim_time_s"] - before["sim_time_s"] < 300
+    clone_tags = wire(sim.compute_client().virtual_machines.get(RG, CLONE)).get("tags") or {}
+    assert "goldenimage.sysprep-started" not in clone_tags
+
+
+def run_command_count(metrics):
+    return sum(n for op, n in metrics["requests"]["by_operation"].items()
+               if op.startswith("POST") and op.endswith("/runCommand"))

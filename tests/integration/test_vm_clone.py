@@ -107,6 +107,10 @@ def test_clone_bad_input_fails_before_anything_changes(sim):
                                           "subnet_id": "/subscriptions/x/resourceGroups/rg/providers/"
                                                        "Microsoft.Network/virtualNetworks/v"})
     assert result["failed"] and "subnet_id" in result["msg"]
+    # Azure's tag limits, with the clone's own two tags counted
+    result = run_module(sim, "vm_clone", {"resource_group": RG, "source_vm": ORIGINAL, "name": CLONE,
+                                          "tags": {"k%d" % n: "v" for n in range(49)}})
+    assert result["failed"] and "(and the collection adds 2); Azure allows at most 50 tags" in result["msg"], result
     assert clone_parts(sim) == []
     assert sim.metrics()["requests"]["writes"] == 0
 

@@ -30,17 +30,18 @@ def test_check_install_idempotent(sim):
     args = {"resource_group": RG, "name": ORIGINAL}
     assert pending(sim) == DEMO_PENDING
 
-    # check mode writes nothing: a scan would be a Run Command, an Azure action
+    # check mode writes nothing: a scan would be a Run Command, an Azure action; not knowing, it claims no change
     check = run_module(sim, "windows_update", args, check=True, diff=True)
     assert not check["failed"], check
-    assert check["changed"] is True and "not scanned" in check["msg"]
+    assert check["changed"] is False and check["scanned"] is False and "not scanned" in check["msg"]
+    assert any("did not scan" in warning for warning in check["warnings"])
     assert check["installed"] == [] and check["to_install"] == [] and check["rebooted"] is False
     assert sim.metrics()["requests"]["writes"] == 0 and run_commands(sim) == 0
     assert pending(sim) == DEMO_PENDING and not vm_guest(sim)["pending_reboot"]
 
     real = run_module(sim, "windows_update", args, diff=True)
     assert not real["failed"], real
-    assert real["changed"] is True and real["installed"] == DEMO_PENDING
+    assert real["changed"] is True and real["installed"] == DEMO_PENDING and real["scanned"] is True
     assert real["to_install"] == DEMO_PENDING and real["pending_before"] == DEMO_PENDING
     # the cumulative update asked for a restart, and the module restarted the VM
     assert real["reboot_required"] is True and real["rebooted"] is True
@@ -78,9 +79,20 @@ def test_only_the_named_updates_without_restart(sim):
     assert vm_guest(sim)["pending_reboot"] is True
 
 
+def test_an_update_named_by_its_guid(sim):
+    update = next(u for u in vm_guest(sim)["pending_updates"] if u["kb"] == "KB2267602")
+    result = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL, "reboot": False,
+                                                "updates": ["{%s}" % update["update_id"].upper()]})
+    assert not result["failed"], result
+    assert result["installed"] == ["KB2267602"] and result["to_install"] == ["KB2267602"]
+    assert pending(sim) == ["KB5044284", "KB5044033"]
+
+
 @pytest.mark.parametrize("args,needle", [
-    ({"updates": ["KB1,KB2"]}, "Option 'updates'"),
+    ({"updates": ["KB1,KB2"]}, "Option 'updates' holds 'KB1,KB2'; give KB article numbers"),
     ({"updates": [""]}, "Option 'updates'"),
+    ({"updates": ["5034441"]}, "such as 'KB5034441'"),
+    ({"updates": ["KB5034441", "Security Update"]}, "or Windows Update GUIDs"),
     ({"timeout": -1}, "Option 'timeout'"),
     ({"name": "bad/name"}, "name"),
 ])
@@ -100,7 +112,7 @@ def test_a_deallocated_vm_is_refused_with_the_way_out(sim):
     assert "deallocated" in result["msg"] and "goldenimage.avd.vm_power" in result["msg"], result
     # a preview warns instead: in a previewed play, the task that starts the VM did not start it
     check = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL}, check=True)
-    assert not check["failed"] and check["changed"], check
+    assert not check["failed"] and check["changed"] is False and check["scanned"] is False, check
     assert any("deallocated now" in w for w in check["warnings"]), check
     assert sim.metrics()["requests"]["writes"] == writes
     assert pending(sim) == DEMO_PENDING

@@ -347,6 +347,37 @@ def test_preflight_problems(report, keep, expected):
         assert word in problem
 
 
+# the demo original as the pre-flight sees it: alice.local has a per-user AppX package, both have profiles
+DEMO_PREFLIGHT = {
+    "bitlocker": "Off", "pendingReboot": False, "sysprepCount": 1, "sysprepLimit": 8, "adminAccount": "avdadmin",
+    "localAccounts": ["Administrator", "Guest", "avdadmin", "alice.local", "bob.local"],
+    "profiles": ["avdadmin", "alice.local", "bob.local"],
+    "appxPerUser": [{"user": "alice.local", "package": "SpotifyAB"}],
+}
+
+
+@pytest.mark.parametrize("keep, remove, admin, expected", [
+    (["avdadmin"], True, None, []),  # the usual build: the others and their profiles are removed first
+    (["avdadmin", "bob.local"], True, None, ["profiles that stay in the image: bob.local"]),
+    (["avdadmin", "alice.local"], True, None, ["AppX", "profiles that stay in the image: alice.local"]),
+    (["avdadmin"], False, None, ["AppX", "profiles that stay in the image: alice.local, bob.local"]),
+    (["AVDADMIN"], True, "AvdAdmin", []),
+    (["svc"], True, "svc", []),  # avdadmin removed; no profile of svc
+])
+def test_preflight_blockers_follow_the_account_removal(keep, remove, admin, expected):
+    problems = sysprep.preflight_problems(DEMO_PREFLIGHT, keep, remove_local_accounts=remove, admin=admin)
+    assert len(problems) == len(expected), problems
+    for problem, words in zip(problems, expected):
+        assert words in problem
+
+
+def test_blocker_report_lists_every_blocker():
+    report = sysprep.blocker_report("vm-clone", ["BitLocker is on", "a reboot is pending"])
+    assert report.splitlines() == [
+        "Pre-flight checks in VM 'vm-clone' found what would make sysprep fail; sysprep was not started:",
+        "- BitLocker is on", "- a reboot is pending"]
+
+
 def test_sysprep_failure_is_new_lines_in_setuperr():
     before = {"setupact": ["old"], "setuperr": []}
     assert not sysprep.sysprep_failed({"setupact": ["old", "new"], "setuperr": []}, before)

@@ -160,9 +160,9 @@ def test_security_profile_refuses(security, choice, message):
 @pytest.mark.parametrize("names,message", [
     (["avd-demo-3"], None),
     (["a" * 15], None),
-    (["a" * 16], "not a valid session host name"),
-    (["12345"], "not a valid session host name"),
-    (["bad_name"], "not a valid session host name"),
+    (["a" * 16], "Windows computer name"),
+    (["12345"], "Windows computer name"),
+    (["bad_name"], "Windows computer name"),
     (["avd-1", "AVD-1"], "listed twice"),
 ])
 def test_check_names(names, message):

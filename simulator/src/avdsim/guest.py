@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import uuid
 
 from .clock import iso
 
@@ -67,7 +68,7 @@ def make_guest(spec: dict | None, base: dict | None = None) -> dict:
             g["local_accounts"] = [a for a in g["local_accounts"]
                                    if a["name"].lower() not in names] + accounts
         elif k == "pending_updates":
-            g["pending_updates"] = [dict(u) for u in v]
+            g["pending_updates"] = [dict(u, update_id=update_id(u)) for u in v]
         elif k == "installed_content":
             g["installed_content"].update({str(n): str(ver) for n, ver in v.items()})
         elif k == "os":
@@ -77,6 +78,20 @@ def make_guest(spec: dict | None, base: dict | None = None) -> dict:
         else:
             raise ValueError(f"guest model: unknown key '{k}'")
     return g
+
+
+# Windows Update names each update by a GUID (IUpdateIdentity.UpdateID,
+# https://learn.microsoft.com/windows/win32/api/wuapi/nf-wuapi-iupdateidentity-get_updateid) besides
+# its KB article; a scenario may give it, else it is derived from the KB so that it is stable.
+_UPDATE_NAMESPACE = uuid.UUID("6f1c0a52-8d4e-4f0b-9a53-2a9d5b3c7e11")
+
+
+def update_id(update: dict) -> str:
+    return str(update.get("update_id") or uuid.uuid5(_UPDATE_NAMESPACE, str(update["kb"]).upper())).lower()
+
+
+def _update_matches(update: dict, wanted: set) -> bool:
+    return update["kb"].upper() in wanted or update_id(update).upper() in wanted
 
 
 def clone(guest: dict | None) -> dict | None:
@@ -161,6 +176,7 @@ def _preflight(guest: dict, p: dict) -> OpResult:
         "bitlocker": guest.get("bitlocker", "Off"),
         "pendingReboot": bool(guest.get("pending_reboot")),
         "pendingUpdates": [u["kb"] for u in guest["pending_updates"]],
+        "pendingUpdateIds": [{"kb": u["kb"], "id": update_id(u)} for u in guest["pending_updates"]],
         "localAccounts": [a["name"] for a in guest["local_accounts"]],
         "profiles": [a["name"] for a in guest["local_accounts"] if a.get("profile")],
         "appxPerUser": [{"user": a["name"], "package": pkg}
@@ -192,7 +208,7 @@ def _install_updates(guest: dict, p: dict) -> OpResult:
     wanted = {k.strip().upper() for k in p.get("updates", "").split(",") if k.strip()}
     installed, left, reboot = [], [], False
     for u in guest["pending_updates"]:
-        if not wanted or u["kb"].upper() in wanted:
+        if not wanted or _update_matches(u, wanted):
             installed.append(u["kb"])
             guest["installed_content"][u["kb"]] = u.get("title", u["kb"])
             reboot = reboot or bool(u.get("requires_reboot", True))

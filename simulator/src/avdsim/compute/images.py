@@ -12,6 +12,25 @@ from ..ids import parse
 
 _COMPUTER_NAME = re.compile(r"^[A-Za-z0-9-]{1,15}$")
 
+# OSProfile.adminUsername / adminPassword in Microsoft's Compute definition
+# (specification/compute/resource-manager/Microsoft.Compute/Compute/stable/2026-04-01/ComputeRP.json):
+# Windows user names have at most 20 characters, do not end in '.', and are none of the disallowed
+# values below; passwords have 3 of 4 character classes and are none of the disallowed passwords.
+# https://learn.microsoft.com/azure/virtual-machines/windows/faq ("What are the username / password
+# requirements when creating a VM?") asks 12-123 characters for a Windows password, as here.
+# Characters a Windows account name cannot hold: the -Name parameter of New-LocalUser,
+# https://learn.microsoft.com/powershell/module/microsoft.powershell.localaccounts/new-localuser.
+# Azure answers a refused user name with InvalidParameter "The Admin Username specified is not
+# allowed." (target adminUsername).
+DISALLOWED_ADMIN_USERNAMES = frozenset((
+    "administrator", "admin", "user", "user1", "test", "user2", "test1", "user3", "admin1", "1", "123",
+    "a", "actuser", "adm", "admin2", "aspnet", "backup", "console", "david", "guest", "john", "owner",
+    "root", "server", "sql", "support", "support_388945a0", "sys", "test2", "test3", "user4", "user5"))
+_USERNAME_BAD = set('"/\\[]:;|=,+*?<>@')
+DISALLOWED_PASSWORDS = frozenset(p.lower() for p in (
+    "abc@123", "P@$$w0rd", "P@ssw0rd", "P@ssword123", "Pa$$word", "pass@word1", "Password!",
+    "Password1", "Password22", "iloveyou!"))
+
 
 def resolve_image(sim, image_ref: dict, location: str) -> tuple[dict, dict]:
     """(image version, image definition) for imageReference.id (version id, or definition id
@@ -61,8 +80,9 @@ def check_password(pw: str | None):
     if not pw:
         raise invalid_parameter("Required parameter 'adminPassword' is missing (null).",
                                 "adminPassword")
-    classes = sum(bool(re.search(r, pw)) for r in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[^A-Za-z0-9]"))
-    if not 12 <= len(pw) <= 123 or classes < 3:
+    classes = sum(bool(re.search(r, pw)) for r in (r"[a-z]", r"[A-Z]", r"[0-9]", r"[\W_]"))
+    control = any(ord(c) < 32 or ord(c) == 127 for c in pw)
+    if not 12 <= len(pw) <= 123 or classes < 3 or control or pw.lower() in DISALLOWED_PASSWORDS:
         raise invalid_parameter(
             "The supplied password must be between 12-123 characters long and must satisfy at "
             "least 3 of password complexity requirements from the following: 1) Contains an "
@@ -92,11 +112,19 @@ def security_profile(requested: dict | None, features: dict, hyper_v: str) -> di
     return copy.deepcopy(requested) if requested else None
 
 
+def check_admin_username(user: str) -> None:
+    """Windows rules for OSProfile.adminUsername (see DISALLOWED_ADMIN_USERNAMES)."""
+    if (len(user) > 20 or user.endswith(".") or user.lower() in DISALLOWED_ADMIN_USERNAMES
+            or any(c in _USERNAME_BAD or ord(c) < 32 for c in user)):
+        raise invalid_parameter("The Admin Username specified is not allowed.", "adminUsername")
+
+
 def check_os_profile(osp: dict | None, name: str) -> None:
     """A generalized image needs an OS profile: admin user, password, computer name."""
     if not osp or not osp.get("adminUsername"):
         raise invalid_parameter("Required parameter 'osProfile' is missing (null).",
                                 "osProfile")
+    check_admin_username(osp["adminUsername"])
     check_password(osp.get("adminPassword"))
     cn = osp.get("computerName") or name
     if not _COMPUTER_NAME.match(cn) or cn.isdigit():
