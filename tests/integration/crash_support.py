@@ -105,45 +105,54 @@ def _tasks(log_path):
 
 
 class Chain:
-    """Where the chain got to: the tasks in the order they were first seen, and the task of the last kill."""
+    """Where the chain got to: the tasks in the order they were first seen, and the point of the last kill (its
+    task and how many writes into that task)."""
 
     def __init__(self):
         self.order = []
-        self.last_kill_task = None
+        self.last_kill = None
 
     def learn(self, tasks):
         for task in tasks:
             if task not in self.order:
                 self.order.append(task)
 
-    def reached(self, tasks):
-        """Whether a run that announced ``tasks`` got as far as the last kill (or further)."""
-        if self.last_kill_task is None:
+    def reached(self, tasks, offset):
+        """Whether a run that announced ``tasks`` and made ``offset`` writes in the last of them got as far as
+        the last kill: past its task, or as many writes into it."""
+        if self.last_kill is None:
             return True
-        mark = self.order.index(self.last_kill_task)
-        return any(task not in self.order or self.order.index(task) >= mark for task in tasks)
+        task, kill_offset = self.last_kill
+        mark = self.order.index(task)
+        if any(seen not in self.order or self.order.index(seen) > mark for seen in tasks):
+            return True
+        return bool(tasks) and tasks[-1] == task and offset >= kill_offset
 
 
 def run_killed(sim, cmd, env, after_writes, workdir, chain):
     """Run ``cmd``; once it is as far as the last kill of ``chain``, kill it after ``after_writes`` more writes.
 
-    Returns ``{"killed", "writes", "task", "rc"}``: ``writes`` is how many writes the run had made when it
-    was killed (or when it ended by itself), ``task`` the task it was in. A re-run first repeats what the
-    killed run left undone (reads, clean-up, the step it was in): it is killed only after it has passed the
-    point of the kill before, so the kills move forward through the job.
+    Returns ``{"killed", "writes", "task", "offset", "rc"}``: ``writes`` is how many writes the run had made
+    when it was killed (or when it ended by itself), ``task`` the task it was in and ``offset`` how many writes
+    into that task. A re-run first repeats what the killed run left undone (reads, clean-up, the step it was
+    in, a clone made again): it is killed only after it has passed the point of the kill before, so the kills
+    move forward through the job whatever the re-run repeats.
     """
     log_path = Path(workdir) / ("run-%d.log" % time.monotonic_ns())
     start = sim.metrics()["requests"]["writes"]
     with open(log_path, "w", encoding="utf-8") as log:
         proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdout=log,  # pylint: disable=consider-using-with
                                 stderr=subprocess.STDOUT, start_new_session=True)
-    killed, armed_at = False, None
+    killed, armed_at, task, task_start, writes = False, None, None, start, start
     try:
         deadline = time.monotonic() + RUN_TIMEOUT
         while proc.poll() is None:
             assert time.monotonic() < deadline, "the run did not reach its kill point in %ss" % RUN_TIMEOUT
             writes = sim.metrics()["requests"]["writes"]
-            if armed_at is None and chain.reached(_tasks(log_path)):
+            tasks = _tasks(log_path)
+            if tasks and tasks[-1] != task:
+                task, task_start = tasks[-1], writes
+            if armed_at is None and chain.reached(tasks, writes - task_start):
                 armed_at = writes
             if armed_at is not None and writes - armed_at >= after_writes:
                 kill_everything(proc)
@@ -153,13 +162,12 @@ def run_killed(sim, cmd, env, after_writes, workdir, chain):
     finally:
         if proc.poll() is None:
             kill_everything(proc)
-    tasks = _tasks(log_path)
-    chain.learn(tasks)
-    task = tasks[-1] if tasks else "(before the first task)"
+    chain.learn(_tasks(log_path))
+    offset = writes - task_start
     if killed:
-        chain.last_kill_task = task
-    return {"killed": killed, "writes": sim.metrics()["requests"]["writes"] - start, "task": task,
-            "rc": proc.returncode}
+        chain.last_kill = (task, offset)
+    return {"killed": killed, "writes": sim.metrics()["requests"]["writes"] - start,
+            "task": task or "(before the first task)", "offset": offset, "rc": proc.returncode}
 
 
 def crash_chain(sim, playbook, inventory, extra_vars_file, points, workdir, label):
@@ -178,9 +186,9 @@ def crash_chain(sim, playbook, inventory, extra_vars_file, points, workdir, labe
     for number, after in enumerate(points, 1):
         outcome = run_killed(sim, cmd, env, after, workdir, chain)
         kills.append(outcome)
-        print("%s crash %d/%d: %s after %d writes, in task '%s'" % (
+        print("%s crash %d/%d: %s after %d writes of the run, %d writes into task '%s'" % (
             label, number, len(points), "killed" if outcome["killed"] else "ended (rc=%s)" % outcome["rc"],
-            outcome["writes"], outcome["task"]))
+            outcome["writes"], outcome["offset"], outcome["task"]))
         if not outcome["killed"]:
             break
     final = run_playbook(sim, str(REPO / playbook), inventory=str(inventory),
