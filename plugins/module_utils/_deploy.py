@@ -33,7 +33,7 @@ from ._validate import check_admin_password, check_admin_username, check_compute
 from ._module import to_wire
 from ._rollout import normalize_id, short_name
 from ._vm import power_state
-from ._wait import Deadline, start_operation, wait_operation
+from ._wait import Deadline, start_operation, wait_for, wait_operation
 
 AGENT_CONFIGURATION_URL = ("https://wvdportalstorageblob.blob.core.windows.net/galleryartifacts/"
                            "Configuration_1.0.02790.438.zip")
@@ -265,6 +265,17 @@ def _parse(value):
 # --------------------------------------------------------------------------- the deployment
 
 STOPPED = ("stopped", "deallocated")
+# A VM that an earlier run, killed mid-operation, left being created or updated, or between power states: Azure
+# refuses extensions until it is running ("Cannot modify extensions in the VM when the VM is not running",
+# OperationNotAllowed, measured against the simulator's crash test), so it is waited for first.
+UNSETTLED_PROVISIONING = ("creating", "updating")
+TRANSITIONAL_POWER = ("starting", "stopping", "deallocating")
+
+
+def unsettled(vm):
+    """Whether ``vm`` (a wire dict with its instance view) is still being created or updated, or changing power."""
+    provisioning = (((vm or {}).get("properties") or {}).get("provisioningState") or "").lower()
+    return provisioning in UNSETTLED_PROVISIONING or power_state(vm, default=None) in TRANSITIONAL_POWER
 
 
 def _new_report(name):
@@ -350,6 +361,7 @@ def _work(names, state):
         "register": [n for n in names if state[n]["session_host"] is None],
         # a VM of an earlier run that a scaling plan or an operator stopped serves nobody until started
         "start": [n for n in names if state[n]["vm"] is not None and power_state(state[n]["vm"], default=None) in STOPPED],
+        "settle": [n for n in names if state[n]["vm"] is not None and unsettled(state[n]["vm"])],
     }
 
 
@@ -400,9 +412,11 @@ def _run_phases(ctx, params, names, state, work, reports, setup, token, deadline
         pollers.append((name, start_operation(start, "create VM '%s'" % name), start))
     ctx.log("session_host_deploy: creating %d VMs" % len(pollers))
     _wait_all(pollers, deadline, reports, "create VM")
-    # 1b. start stopped VMs (extensions and the agent need a running VM), all at once
+    # 1b. start stopped VMs (extensions and the agent need a running VM), all at once; first wait for the VMs a
+    # killed run left mid-creation: one that settles stopped is started too
+    to_start = list(work["start"]) + _settle(ctx, work["settle"], deadline, poll_interval)
     starts = [(name, functools.partial(ctx.compute.virtual_machines.begin_start, ctx.resource_group, name))
-              for name in work["start"]]
+              for name in to_start]
     pollers = [(name, start_operation(start, "start VM '%s'" % name), start) for name, start in starts]
     if pollers:
         ctx.log("session_host_deploy: starting %d stopped VMs" % len(pollers))
@@ -415,6 +429,22 @@ def _run_phases(ctx, params, names, state, work, reports, setup, token, deadline
     # 4. wait until every host is registered and Available: one session-host list per poll
     waiting = [n for n in names if not reports[n]["failed"]]
     _wait_registered(ctx, waiting, reports, deadline, poll_interval)
+
+
+def _settle(ctx, names, deadline, poll_interval):
+    """Wait (one VM list per poll) until ``names`` are created and between no power states; those now stopped."""
+    if not names:
+        return []
+    wanted = {name.lower() for name in names}
+
+    def settled():
+        vms = [vm for vm in list_vms(ctx.compute, ctx.resource_group) if (vm.get("name") or "").lower() in wanted]
+        add_instance_views(ctx.compute, vms)
+        return None if any(unsettled(vm) for vm in vms) else (vms or [{}])
+
+    ctx.log("session_host_deploy: waiting for %d VMs an earlier run left mid-operation" % len(names))
+    vms = wait_for(settled, deadline, poll_interval, "VMs %s to finish their creation" % ", ".join(sorted(names)))
+    return [vm["name"] for vm in vms if vm and power_state(vm, default=None) in STOPPED]
 
 
 def _join(ctx, params, pending, existing_ext, reports, location, deadline):

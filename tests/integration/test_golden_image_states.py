@@ -111,7 +111,7 @@ def test_check_mode_with_a_clone_kept_from_a_failed_run_previews_without_failing
 
     check = build(sim, check=True)
     assert check.rc == 0, check.stdout[-6000:]
-    assert check.task("Delete a clone left by an earlier run")["changed"]
+    assert check.task("Clean up what an earlier run of this build left")["changed"]
     # the preview stops before the new clone is prepared: it cannot be sysprepped or captured before it exists
     assert check.task("Sysprep and generalize the clone").get("skipped")
     assert check.task("Capture the clone as version 1.0.1").get("skipped")
@@ -128,7 +128,7 @@ def test_a_run_after_a_kept_failed_clone_builds_from_a_new_clone(sim):
 
     again = build(sim)
     assert again.rc == 0, again.stdout[-6000:]
-    assert again.task("Delete a clone left by an earlier run")["changed"]
+    assert again.task("Clean up what an earlier run of this build left")["changed"]
     assert again.task("Clone the original VM")["changed"]
     assert version_names(sim) == ["1.0.0", "1.0.1"]
     image = version_guest(sim, "1.0.1")
