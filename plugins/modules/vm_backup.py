@@ -256,6 +256,7 @@ def run_absent(azure, backup, collection_info):
         return
     if not azure.check_mode:
         backup.delete_restore_point(params["name"], Deadline(params["timeout"]))
+        backup.forget_versions([rp.get("name") for rp in backup.list_restore_points()])
     azure.exit(True, diff=azure.make_diff(describe_restore_point(existing), {}), collection=collection_info)
 
 
@@ -299,9 +300,9 @@ def run_restored(azure, backup, collection_info):
         replaced = backup.restore(vm, restore_point, plan, deadline, vm_tags=vm_tags)
     deleted = delete_replaced(azure, backup, vm, replaced, deadline)
     last_version = vm_tags.get(TAG_LAST_VERSION) if plan else (vm.get("tags") or {}).get(TAG_LAST_VERSION)
-    diff = azure.make_diff({"disk_ids": replaced if plan else [], "last_version": (vm.get("tags") or {}).get(
-        TAG_LAST_VERSION), "deleted_disk_ids": []}, {"disks": new_names, "last_version": last_version,
-                                                       "deleted_disk_ids": deleted})
+    before = {"disk_ids": replaced if plan else [], "last_version": (vm.get("tags") or {}).get(TAG_LAST_VERSION),
+              "deleted_disk_ids": []}
+    diff = azure.make_diff(before, {"disks": new_names, "last_version": last_version, "deleted_disk_ids": deleted})
     azure.exit(bool(plan) or bool(deleted), diff=diff, restore_point=described, collection=collection_info,
                restored_disks=new_names, replaced_disk_ids=replaced, deleted_disk_ids=deleted,
                last_version=last_version)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from helpers import run_module, run_playbook, wire
+from helpers import run_playbook, wire
 from test_vm_clone import CLONE, ORIGINAL, RG, TIME_SCALE, build_violations
 
 GALLERY = "gal_avd_demo"
@@ -75,36 +75,28 @@ def test_versions_of_one_clone_are_siblings_and_the_parent_follows_a_revert(sim)
     # the restore point remembers what the original had produced when it was made
     assert collection_tags(sim)["goldenimage.version-at.before-1.0.1"] == "1.0.0"
 
-    # the next build from the original: its parent is 1.0.3, with what it changed
+    # 1.0.1-1.0.3 were bad: revert the original to the state before them, then build again; the new version is a
+    # sibling of theirs (the restored state produced 1.0.0), not a child of the highest version
     changes = {"updates": ["KB5044284", "KB5044033"], "accounts_removed": ["alice.local", "bob.local"],
                "restore_point": COLLECTION + "/before-1.0.4"}
-    run_ok(sim, build_tasks("1.0.4", ["auto"], changes))
+    run = run_ok(sim, [task("revert", "vm_backup", vm=ORIGINAL, name="before-1.0.1", state="restored"),
+                       *build_tasks("1.0.4", ["1.0.4"], changes),
+                       task("tree", "image_version_info", gallery=GALLERY, image=IMAGE, replication_status=False)])
+    reverted = run.task("revert")
+    assert reverted["changed"] and reverted["last_version"] == "1.0.0", reverted
+    assert run.task("clone")["clone"]["tags"]["goldenimage.parent-version"] == "1.0.0"
     tags = version_tags(sim)
-    assert tags["1.0.4"]["goldenimage.parent-version"] == "1.0.3"
+    assert tags["1.0.4"]["goldenimage.parent-version"] == "1.0.0"
     assert tags["1.0.4"]["goldenimage.updates"] == "2:KB5044284,KB5044033"
     assert tags["1.0.4"]["goldenimage.accounts-removed"] == "2:alice.local,bob.local"
     assert tags["1.0.4"]["goldenimage.restore-point"] == COLLECTION + "/before-1.0.4"
-    assert collection_tags(sim)["goldenimage.version-at.before-1.0.4"] == "1.0.3"
-
-    # 1.0.4 was bad: revert the original to the state before it; the next version is a sibling of 1.0.4
-    reverted = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "before-1.0.4",
-                                             "state": "restored"})
-    assert not reverted["failed"] and reverted["changed"] and reverted["last_version"] == "1.0.3", reverted
-    assert original_tags(sim)["goldenimage.last-version"] == "1.0.3"
-    run = run_ok(sim, build_tasks("1.0.5", ["auto"]) + [
-        task("tree", "image_version_info", gallery=GALLERY, image=IMAGE, replication_status=False)])
-    assert version_tags(sim)["1.0.5"]["goldenimage.parent-version"] == "1.0.3"
+    assert collection_tags(sim)["goldenimage.version-at.before-1.0.4"] == "1.0.0"
+    assert original_tags(sim)["goldenimage.last-version"] == "1.0.4"
     tree = run.task("tree")["tree"]
-    assert tree["children"]["1.0.0"] == ["1.0.1", "1.0.2", "1.0.3"]
-    assert tree["children"]["1.0.3"] == ["1.0.4", "1.0.5"]
+    assert tree["children"]["1.0.0"] == ["1.0.1", "1.0.2", "1.0.3", "1.0.4"]
+    assert not tree["children"].get("1.0.3")
     by_name = {v["name"]: v for v in run.task("tree")["versions"]}
     assert by_name["1.0.4"]["provenance"]["updates"] == "2:KB5044284,KB5044033"
-
-    # a revert to the first restore point: the original's state produced 1.0.0
-    first = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "before-1.0.1",
-                                          "state": "restored"})
-    assert not first["failed"] and first["last_version"] == "1.0.0", first
-    assert original_tags(sim)["goldenimage.last-version"] == "1.0.0"
     assert build_violations(sim) == []
 
 
@@ -134,11 +126,10 @@ def writes(sim):
 
 
 def test_revert_original_playbook(sim):
-    backup = run_module(sim, "vm_backup", {"resource_group": RG, "vm": ORIGINAL, "name": "before-bad"})
-    assert not backup["failed"], backup
-    sim.advance(3600)
-    bad = run_module(sim, "windows_update", {"resource_group": RG, "name": ORIGINAL})
-    assert not bad["failed"] and bad["installed"], bad
+    # a backup, then a "bad" update of the original
+    setup = run_ok(sim, [task("backup", "vm_backup", vm=ORIGINAL, name="before-bad"),
+                         task("bad update", "windows_update", name=ORIGINAL)])
+    assert setup.task("bad update")["installed"]
     assert pending_updates(sim) == [] and power(sim) == "running"
     updated_disk = os_disk_id(sim)
 
