@@ -292,7 +292,7 @@ replication:
 original:
   description:
     - The VM the version comes from (the original the clone was made of) and the version it produced last
-      (C(goldenimage.last-version)) after this run; C(recorded) says whether this run wrote it.
+      (C(goldenimage.last-version)) after this run; C(recorded) says whether this run wrote it (in check mode, would).
   returned: when O(state=present)
   type: dict
   sample: {"id": "/subscriptions/.../virtualMachines/vm-golden-w11", "last_version": "1.0.4", "recorded": true}
@@ -331,7 +331,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire, wait_options
-from ansible_collections.goldenimage.avd.plugins.module_utils._provenance import capture_parent, change_tags
+from ansible_collections.goldenimage.avd.plugins.module_utils._provenance import capture_parent, change_tags, original_produced
 from ansible_collections.goldenimage.avd.plugins.module_utils._versions import next_patch_version
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
@@ -479,8 +479,9 @@ def _record_existing(azure, capture, version, name, deadline):
     if vm is None:
         return {"id": original_id, "last_version": None, "recorded": False}
     last = (vm.get("tags") or {}).get("goldenimage.last-version")
-    recorded = False
-    if not azure.check_mode:
+    if azure.check_mode:  # what a real run would record
+        recorded = original_produced(vm.get("tags"), name, version.get("tags") or {})
+    else:
         recorded = capture.record_last_version(original_id, name, deadline, version_tags=version.get("tags") or {})
     return {"id": vm.get("id"), "last_version": name if recorded else last, "recorded": recorded}
 
