@@ -110,7 +110,7 @@ class Chain:
 
     def __init__(self):
         self.order = []
-        self.last_kill = None
+        self.last_kill = ()  # (task, writes into it) once a run was killed
 
     def learn(self, tasks):
         for task in tasks:
@@ -120,7 +120,7 @@ class Chain:
     def reached(self, tasks, offset):
         """Whether a run that announced ``tasks`` and made ``offset`` writes in the last of them got as far as
         the last kill: past its task, or as many writes into it."""
-        if self.last_kill is None:
+        if not self.last_kill:
             return True
         task, kill_offset = self.last_kill
         mark = self.order.index(task)
