@@ -212,22 +212,20 @@ class Backup:
                 continue
             tags = replaced_disk_tags(disk.get("tags"), vm["id"], self.tag_value(restore_point))
             if tags != (disk.get("tags") or {}):
-                operation = "tag the replaced disk '%s'" % disk["name"]
-                start = functools.partial(self.compute.disks.begin_update, *_rg_and_name(current_id), {"tags": tags})
-                pollers.append((operation, start_operation(start, operation), start))
-        for operation, poller, start in pollers:
-            wait_operation(poller, deadline, operation, restart=start)
+                with azure_errors("tag the replaced disk '%s'" % disk["name"]):
+                    pollers.append((disk["name"], self.compute.disks.begin_update(
+                        *_rg_and_name(current_id), {"tags": tags})))
+        for name, poller in pollers:
+            wait_operation(poller, deadline, "tag the replaced disk '%s'" % name)
 
     def delete_disks(self, disk_ids, deadline):
         pollers = []
         for disk_id in disk_ids:
-            operation = "delete the replaced disk '%s'" % disk_id
-            start = functools.partial(self.compute.disks.begin_delete, *_rg_and_name(disk_id))
+            with ignore_not_found(), azure_errors("delete the replaced disk '%s'" % disk_id):
+                pollers.append((disk_id, self.compute.disks.begin_delete(*_rg_and_name(disk_id))))
+        for disk_id, poller in pollers:
             with ignore_not_found():
-                pollers.append((operation, start_operation(start, operation), start))
-        for operation, poller, start in pollers:
-            with ignore_not_found():
-                wait_operation(poller, deadline, operation, restart=start)
+                wait_operation(poller, deadline, "delete the replaced disk '%s'" % disk_id)
 
     def create_restore_point(self, name, deadline, exclude_disks=None):
         body = {"properties": {}}
