@@ -13,19 +13,14 @@ import functools
 from ._errors import (
     ConflictError,
     PreconditionError,
-    azure_errors,
     get_or_none,
     ignore_not_found,
 )
 from ._ids import parse_resource_id, same_id, validate_name
-from ._provenance import TAG_LAST_VERSION, collection_tags_with_record, collection_tags_without_records
 from ._vm import get_vm, power_state
 from ._wait import start_operation, wait_operation
 
 TAG_RESTORED_FROM = "goldenimage.restored-from"
-# On a disk a restore took out of a VM: the VM's id, and the restore point it was replaced by.
-TAG_REPLACED_DISK_OF = "goldenimage.replaced-disk-of"
-TAG_REPLACED_BY = "goldenimage.replaced-by"
 TAG_ROLE = "goldenimage.role"
 
 
@@ -44,10 +39,9 @@ def validate_backup_params(params):
     validate_name("restore_point", collection, option="collection")
     if params.get("name"):
         validate_name("restore_point", params["name"], option="name")
-    elif params.get("state", "present") == "absent":
-        raise ValueError("Option 'name' is required with state=absent (the restore point to delete).")
-    if params.get("delete_replaced_disks") and params.get("state", "present") != "restored":
-        raise ValueError("Option 'delete_replaced_disks' applies to state=restored only.")
+    elif params.get("state", "present") in ("absent", "restored"):
+        raise ValueError("Option 'name' is required with state=%s (the restore point to %s)." % (
+            params["state"], "delete" if params["state"] == "absent" else "restore"))
     retain = params.get("retain")
     if retain is not None and retain < 1:
         raise ValueError("Option 'retain' must be at least 1 (the restore point just made is always kept), got %d."
@@ -75,30 +69,6 @@ def restore_points_to_prune(restore_points, retain, keep_name=None):
         out.append(rp)
         excess -= 1
     return out
-
-
-def latest_restore_point(restore_points):
-    """The newest restore point that succeeded (by ``timeCreated``, then name), or None."""
-    ready = [rp for rp in restore_points or []
-             if ((rp.get("properties") or {}).get("provisioningState") or "Succeeded") == "Succeeded"]
-    if not ready:
-        return None
-    return max(ready, key=lambda rp: ((rp.get("properties") or {}).get("timeCreated") or "", rp.get("name") or ""))
-
-
-def replaced_disk_tags(disk_tags, vm_id, tag_value):
-    """The tags of a disk a restore takes out of VM ``vm_id``: found again by ``delete_replaced_disks``."""
-    tags = dict(disk_tags or {})
-    tags[TAG_REPLACED_DISK_OF] = vm_id
-    tags[TAG_REPLACED_BY] = tag_value
-    return tags
-
-
-def is_replaced_disk_of(disk, vm_id):
-    """A disk a restore took out of ``vm_id`` and that no VM uses any more."""
-    tags = (disk or {}).get("tags") or {}
-    return bool(tags.get(TAG_REPLACED_DISK_OF)) and same_id(tags[TAG_REPLACED_DISK_OF], vm_id) and \
-        not (disk or {}).get("managedBy")
 
 
 def restored_disk_name(disk_name, restore_point_name):
@@ -178,55 +148,6 @@ class Backup:
             self.resource_group, self.collection, body))
         return created, True
 
-    def set_collection_tags(self, tags):
-        with azure_errors("update the tags of restore point collection '%s'" % self.collection):
-            return self.to_wire(self.compute.restore_point_collections.update(
-                self.resource_group, self.collection, {"tags": tags}))
-
-    def record_version(self, collection, name, vm):
-        """Record on the collection the version ``vm`` has produced (its ``goldenimage.last-version``) as the
-        version of restore point ``name``; before the restore point is made, so a crash cannot lose it."""
-        points = [rp.get("name") for rp in self.list_restore_points(collection)]
-        tags = collection_tags_with_record((collection or {}).get("tags"), name,
-                                           (vm.get("tags") or {}).get(TAG_LAST_VERSION), points)
-        if tags is not None:
-            self.set_collection_tags(tags)
-
-    def forget_versions(self, remaining):
-        """Drop the records of restore points that are gone (pruned or deleted)."""
-        collection = self.get_collection()
-        tags = collection_tags_without_records((collection or {}).get("tags"), remaining)
-        if collection is not None and tags is not None:
-            self.set_collection_tags(tags)
-
-    def list_disks(self):
-        with azure_errors("list the disks of resource group '%s'" % self.resource_group):
-            return [self.to_wire(d) for d in self.compute.disks.list_by_resource_group(self.resource_group)]
-
-    def tag_replaced(self, plan, vm, restore_point, deadline):
-        """Tag the disks a restore takes out of the VM before the swap, so none is ever left unmarked."""
-        pollers = []
-        for _lun, current_id, _name, _drp in plan:
-            disk = self._get(self.compute.disks.get, *_rg_and_name(current_id)) if current_id else None
-            if disk is None:
-                continue
-            tags = replaced_disk_tags(disk.get("tags"), vm["id"], self.tag_value(restore_point))
-            if tags != (disk.get("tags") or {}):
-                with azure_errors("tag the replaced disk '%s'" % disk["name"]):
-                    pollers.append((disk["name"], self.compute.disks.begin_update(
-                        *_rg_and_name(current_id), {"tags": tags})))
-        for name, poller in pollers:
-            wait_operation(poller, deadline, "tag the replaced disk '%s'" % name)
-
-    def delete_disks(self, disk_ids, deadline):
-        pollers = []
-        for disk_id in disk_ids:
-            with ignore_not_found(), azure_errors("delete the replaced disk '%s'" % disk_id):
-                pollers.append((disk_id, self.compute.disks.begin_delete(*_rg_and_name(disk_id))))
-        for disk_id, poller in pollers:
-            with ignore_not_found():
-                wait_operation(poller, deadline, "delete the replaced disk '%s'" % disk_id)
-
     def create_restore_point(self, name, deadline, exclude_disks=None):
         body = {"properties": {}}
         if exclude_disks:
@@ -271,7 +192,7 @@ class Backup:
             plan.append((lun, current_id, name, drp_id))
         return plan
 
-    def restore(self, vm, restore_point, plan, deadline, vm_tags=None):
+    def restore(self, vm, restore_point, plan, deadline):
         """Create disks from the disk restore points and attach them in place of the current ones.
 
         The replaced disks are left in place (returned) so nothing is lost; delete them when done.
@@ -294,9 +215,6 @@ class Backup:
         for lun, name, poller, start in pollers:
             new_ids[lun] = self.to_wire(wait_operation(poller, deadline, "create disk '%s'" % name, restart=start))["id"]
         update = {"properties": {"storageProfile": swapped_storage(vm, new_ids)}}
-        if vm_tags is not None:
-            # with the disks in one PATCH: the VM's record of the version it produced follows the revert
-            update["tags"] = vm_tags
         wait_operation(functools.partial(self.compute.virtual_machines.begin_update, self.resource_group, self.vm_name,
                                          update), deadline, "swap the disks of VM '%s'" % self.vm_name, restart=True)
         return [current_id for _lun, current_id, _name, _drp in plan if current_id]

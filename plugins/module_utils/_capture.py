@@ -21,8 +21,7 @@ from ._errors import (
     get_or_none,
     ignore_not_found,
 )
-from ._ids import parse_resource_id, same_id, validate_name
-from ._provenance import original_produced, original_tags_after_capture, validate_changes
+from ._ids import same_id, validate_name
 from ._versions import version_key
 from ._vm import is_generalized, power_state
 from ._wait import wait_operation
@@ -77,7 +76,6 @@ def validate_capture_params(params):
     parent = params.get("parent_version")
     if parent:
         validate_name("image_version", parent, option="parent_version")
-    validate_changes(params.get("changes"))
     definition = params.get("definition")
     if definition:
         for key in ("publisher", "offer", "sku"):
@@ -259,37 +257,7 @@ class Capture:
                           not_found="Source VM '%s' was not found in resource group '%s'." % (name, resource_group)):
             return self.to_wire(self.compute.virtual_machines.get(resource_group, name, expand="instanceView"))
 
-    def get_vm_by_id(self, vm_id):
-        parts = parse_resource_id(vm_id)
-        return self.to_wire(get_or_none(self.compute.virtual_machines.get, parts["resource_group"], parts["name"]))
-
     # -- writes ------------------------------------------------------------------------------
-    def set_vm_tags(self, vm_id, tags, deadline):
-        """Replace the tags of a VM (PATCH); Azure keeps everything else of the VM as it is."""
-        parts = parse_resource_id(vm_id)
-        operation = "record the version produced on VM '%s'" % parts["name"]
-        with azure_errors(operation):
-            poller = self.compute.virtual_machines.begin_update(parts["resource_group"], parts["name"],
-                                                                {"tags": tags})
-        wait_operation(poller, deadline, operation)
-
-    def record_last_version(self, original_id, version, deadline, version_tags=None):
-        """Write ``goldenimage.last-version`` on the VM the version comes from; True when it changed.
-
-        With ``version_tags`` (an existing version: a run that stopped before the tag was written) only when the
-        VM still shows the version's own parent, so an older version never moves the record back.
-        """
-        original = self.get_vm_by_id(original_id) if original_id else None
-        if original is None:
-            return False
-        if version_tags is not None and not original_produced(original.get("tags"), version, version_tags):
-            return False
-        tags = original_tags_after_capture(original.get("tags"), version)
-        if tags is None:
-            return False
-        self.set_vm_tags(original["id"], tags, deadline)
-        return True
-
     def create_definition(self, body, deadline):
         operation = "create image definition '%s'" % self.image
         return self.to_wire(wait_operation(functools.partial(

@@ -26,13 +26,11 @@ from ._errors import (
     ignore_not_found,
 )
 from ._ids import parse_resource_id, same_id, validate_name
-from ._provenance import clone_parent
 from ._vm import power_state
 from ._wait import start_operation, wait_operation
 
 TAG_ROLE = "goldenimage.role"
 TAG_CLONE_OF = "goldenimage.clone-of"
-TAG_PARENT_VERSION = "goldenimage.parent-version"
 ROLE_CLONE = "clone"
 ROLE_ORIGINAL = "original"
 
@@ -87,14 +85,10 @@ def validate_clone_params(params):
         raise ValueError("Option 'name' must differ from 'source_vm': the clone is a new VM.")
 
 
-def clone_tags(source_vm_id, extra=None, parent_version=None):
-    """The tags of a clone and its parts; ``parent_version`` is the version the source produced last, recorded
-    so that every version captured from this clone has it as parent (see ``_provenance``)."""
+def clone_tags(source_vm_id, extra=None):
     tags = dict(extra or {})
     tags[TAG_ROLE] = ROLE_CLONE
     tags[TAG_CLONE_OF] = source_vm_id
-    if parent_version:
-        tags[TAG_PARENT_VERSION] = parent_version
     return tags
 
 
@@ -279,7 +273,7 @@ class Cloner:
         source_id = source_vm["id"]
         disks = source_disks(source_vm)
         names = clone_names(name, [lun for lun, _disk_id, _caching in disks if lun is not None])
-        tags = clone_tags(source_id, extra_tags, clone_parent(source_vm))
+        tags = clone_tags(source_id, extra_tags)
         created = []
 
         existing_vm = self.get_vm(self.resource_group, name)

@@ -45,10 +45,6 @@ PROVENANCE_TAGS = {
     "build_time": "goldenimage.build-time",
     "build_id": "goldenimage.build-id",
     "notes": "goldenimage.notes",
-    # what the build changed, in the compact form of _provenance.compact_list
-    "updates": "goldenimage.updates",
-    "accounts_removed": "goldenimage.accounts-removed",
-    "restore_point": "goldenimage.restore-point",
 }
 
 # lenient on read (tags may be hand-written); validate_marker applies the strict rule on write

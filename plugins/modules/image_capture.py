@@ -18,15 +18,8 @@ description:
     captured from the same source VM already exists (a re-run after a crash or a timeout), that
     version is used again instead of a new one.
   - Writes provenance tags on the version (C(goldenimage.source-vm), C(goldenimage.parent-version),
-    C(goldenimage.build-time), C(goldenimage.build-id), C(goldenimage.notes), and what the build changed, see
-    O(changes)). The source VM recorded is the original the clone was made of (its C(goldenimage.clone-of)
-    tag) when there is one.
-  - "The parent is recorded, never guessed: the version the original VM produced before this build. The
-    original carries C(goldenimage.last-version) (the version captured last from a clone of it, written by
-    this module once the version is created); M(goldenimage.avd.vm_clone) copies it onto the clone as
-    C(goldenimage.parent-version) when it makes the clone, so versions captured from one clone are siblings.
-    M(goldenimage.avd.vm_backup) records it per restore point and sets it back when the original is reverted,
-    so the parent follows a revert. Without a record the version has no parent (a root of the tree)."
+    C(goldenimage.build-time), C(goldenimage.build-id), C(goldenimage.notes)). The source VM recorded is
+    the original the clone was made of (its C(goldenimage.clone-of) tag) when there is one.
   - Waits until the version has replicated to every target region, polling one read with
     C($expand=ReplicationStatus) per O(poll_interval), and returns the state per region. On
     timeout the version is left in place; running the same task again resumes the wait.
@@ -127,29 +120,8 @@ options:
   parent_version:
     description:
       - The version this build started from, written as C(goldenimage.parent-version).
-      - Defaults to the parent recorded on the clone (C(goldenimage.parent-version), see above), or for a
-        source VM that is not a clone to its C(goldenimage.last-version); none when nothing is recorded.
+      - Defaults to the highest version that existed before this one.
     type: str
-  changes:
-    description:
-      - What the build changed, written on the version in a compact form within Azure's tag limits
-        (a value holds at most 256 characters).
-      - "Lists are written as C(<count>:<item>,<item>,...); a list that does not fit is cut and ends with
-        C(,+<how many more>), for example C(3:KB5044284,KB5044033,KB2267602) or C(40:KB1,...,KB19,+21)."
-      - A list left unset is not written (unknown); an empty list is written as C(0:) (nothing changed).
-    type: dict
-    suboptions:
-      updates:
-        description: Update ids installed (the RV(goldenimage.avd.windows_update#module:installed) list), tag C(goldenimage.updates).
-        type: list
-        elements: str
-      accounts_removed:
-        description: Local accounts removed before sysprep, tag C(goldenimage.accounts-removed).
-        type: list
-        elements: str
-      restore_point:
-        description: The backup taken before the build, as C(<collection>/<restore point>), tag C(goldenimage.restore-point).
-        type: str
   build_id:
     description: Free identifier of the build (for example the AWX job id), written as C(goldenimage.build-id).
     type: str
@@ -191,10 +163,6 @@ EXAMPLES = r"""
         storage_account_type: Standard_ZRS
     build_id: "{{ awx_job_id | default('manual') }}"
     notes: January updates
-    changes:
-      updates: "{{ updated.installed }}"
-      accounts_removed: "{{ sysprepped.removed_accounts | default([]) }}"
-      restore_point: vm-golden-w11-restorepoints/before-1.0.4
     timeout: 3600
   register: captured
 
@@ -289,13 +257,6 @@ replication:
       type: list
       elements: dict
       sample: [{"region": "westeurope", "state": "Completed", "progress": 100, "details": null}]
-original:
-  description:
-    - The VM the version comes from (the original the clone was made of) and the version it produced last
-      (C(goldenimage.last-version)) after this run; C(recorded) says whether this run wrote it (in check mode, would).
-  returned: when O(state=present)
-  type: dict
-  sample: {"id": "/subscriptions/.../virtualMachines/vm-golden-w11", "last_version": "1.0.4", "recorded": true}
 definition_created:
   description: Whether the image definition was created (or would be, in check mode).
   returned: always
@@ -331,8 +292,7 @@ from ansible_collections.goldenimage.avd.plugins.module_utils._errors import (
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._ids import parse_resource_id, resource_id, same_id
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, gallery_image_options, to_wire, wait_options
-from ansible_collections.goldenimage.avd.plugins.module_utils._provenance import capture_parent, change_tags, original_produced
-from ansible_collections.goldenimage.avd.plugins.module_utils._versions import next_patch_version
+from ansible_collections.goldenimage.avd.plugins.module_utils._versions import highest_version, next_patch_version
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_poll_interval, check_timeout
 
 
@@ -419,10 +379,9 @@ def run_present(azure, capture):
         return
     source = capture.get_source_vm(*_vm_rg_name(azure))
     check_source_vm(source, *_vm_rg_name(azure))
-    parent = capture_parent(params["parent_version"], source)
-    original_id = source_provenance(source)
-    tags = provenance_tags(original_id, parent, azure.server_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
-                           params["build_id"], params["notes"], extra=change_tags(params["changes"]))
+    parent = params["parent_version"] or highest_version([v.get("name") for v in versions])
+    tags = provenance_tags(source_provenance(source), parent, azure.server_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                           params["build_id"], params["notes"])
     body = version_body(location, source["id"], params["target_regions"], params["replica_count"],
                         params["exclude_from_latest"], params["end_of_life_date"], params["storage_account_type"],
                         tags)
@@ -430,8 +389,7 @@ def run_present(azure, capture):
                "source_vm_id": source["id"],
                "target_regions": body["properties"]["publishingProfile"]["targetRegions"]}
     if azure.check_mode:
-        azure.exit(True, diff=azure.make_diff({}, planned), version=planned, definition_created=definition_created,
-                   original={"id": original_id, "last_version": target_version, "recorded": True})
+        azure.exit(True, diff=azure.make_diff({}, planned), version=planned, definition_created=definition_created)
         return
     capture.start_version(target_version, body)
     if params["wait"]:
@@ -440,12 +398,9 @@ def run_present(azure, capture):
     else:
         current = capture.get_version(target_version)
         summary = replication_summary(current, region_names)
-    # the original has produced this version; a run that stops before this line records it when run again
-    recorded = capture.record_last_version(original_id, target_version, deadline)
     described = describe_version(current, summary)
     azure.exit(True, diff=azure.make_diff({}, described), version=described, replication=summary,
-               definition_created=definition_created,
-               original={"id": original_id, "last_version": target_version, "recorded": recorded})
+               definition_created=definition_created)
 
 
 def exit_existing(azure, capture, existing, target_version, expected_source, location, region_names, deadline,
@@ -463,27 +418,12 @@ def exit_existing(azure, capture, existing, target_version, expected_source, loc
                           "target regions differ from its own (%s). Capture a new version to replicate it "
                           "differently." % (target_version, ignored))
     summary = replication_summary(current, _regions_of(current) or region_names)
-    original = _record_existing(azure, capture, current, target_version, deadline)
     if params["wait"] and not azure.check_mode:
         current, summary = capture.wait_for_replication(target_version, _regions_of(current) or region_names,
                                                         deadline, params["poll_interval"])
     described = describe_version(current, summary)
-    azure.exit(original["recorded"], diff=azure.make_diff(described, described), version=described,
-               replication=summary, definition_created=definition_created, original=original)
-
-
-def _record_existing(azure, capture, version, name, deadline):
-    """A run that stopped between the capture and the record on the original writes the record now."""
-    original_id = ((version or {}).get("tags") or {}).get("goldenimage.source-vm")
-    vm = capture.get_vm_by_id(original_id) if original_id else None
-    if vm is None:
-        return {"id": original_id, "last_version": None, "recorded": False}
-    last = (vm.get("tags") or {}).get("goldenimage.last-version")
-    if azure.check_mode:  # what a real run would record
-        recorded = original_produced(vm.get("tags"), name, version.get("tags") or {})
-    else:
-        recorded = capture.record_last_version(original_id, name, deadline, version_tags=version.get("tags") or {})
-    return {"id": vm.get("id"), "last_version": name if recorded else last, "recorded": recorded}
+    azure.exit(False, diff=azure.make_diff(described, described), version=described, replication=summary,
+               definition_created=definition_created)
 
 
 def _regions_of(version):
@@ -555,11 +495,6 @@ def main():
             exclude_from_latest=dict(type="bool", default=False),
             end_of_life_date=dict(type="str"),
             parent_version=dict(type="str"),
-            changes=dict(type="dict", options=dict(
-                updates=dict(type="list", elements="str"),
-                accounts_removed=dict(type="list", elements="str"),
-                restore_point=dict(type="str"),
-            )),
             build_id=dict(type="str"),
             notes=dict(type="str"),
             wait=dict(type="bool", default=True),

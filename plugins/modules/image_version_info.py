@@ -166,10 +166,7 @@ versions:
     end_of_life_passed: {description: "Whether the end of life is past on the ARM clock.", type: bool}
     exclude_from_latest: {description: "Whether the version is excluded from C(latest).", type: bool}
     provenance:
-      description:
-        - C(source_vm), C(parent_version), C(build_time), C(build_id), C(notes) when tagged, and what the build
-          changed - C(updates), C(accounts_removed) (as C(<count>:<item>,...), ending with C(,+<more>) when cut)
-          and C(restore_point) (C(<collection>/<restore point>)); see M(goldenimage.avd.image_capture).
+      description: C(source_vm), C(parent_version), C(build_time), C(build_id), C(notes) when tagged.
       type: dict
     eligible: {description: "Whether the version may receive a marker.", type: bool}
     ineligible_reasons: {description: "Why not.", type: list, elements: str}

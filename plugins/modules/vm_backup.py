@@ -14,21 +14,11 @@ description:
     (created when missing, in the VM's region). With O(retain), the oldest restore points of that
     collection beyond that number are deleted; the one named here is always kept.
   - O(state=absent) deletes the restore point O(name).
-  - "O(state=restored) reverts the VM's disks to restore point O(name) (by default the newest one that
-    succeeded) - new disks are created from the disk restore points and attached in place of the current
-    ones. The VM must be deallocated (in check mode the preview also runs on a running VM, with a warning).
-    The replaced disks are not deleted: they are tagged C(goldenimage.replaced-disk-of) (the VM's id) and
-    C(goldenimage.replaced-by) (C(<collection>/<restore point>)) before the swap and returned in
-    RV(replaced_disk_ids); O(delete_replaced_disks=true) deletes them (in this run or a later one) once the
-    restored VM is good. Running it again when the VM already uses disks restored from that restore point
-    changes nothing."
-  - "Provenance: when it makes a restore point, the module records on the collection which image version
-    the VM had produced then (its tag C(goldenimage.last-version), see M(goldenimage.avd.image_capture)), as
-    the tag C(goldenimage.version-at.<restore point>) (empty when none; the records of the newest 40 restore
-    points that exist are kept). Reverting sets the VM's C(goldenimage.last-version) back to that version in the
-    same update that swaps the disks, so the next version built from the VM has the version the restored
-    state produced as parent; without a record the tag is removed (the next version has no parent) and a
-    warning says so."
+  - O(state=restored) reverts the VM's disks to restore point O(name) - new disks are created from the
+    disk restore points and attached in place of the current ones. The VM must be deallocated. The
+    replaced disks are not deleted (they are returned in RV(replaced_disk_ids)); delete them once the
+    restored VM is good. Running it again when the VM already uses disks restored from that restore
+    point changes nothing.
   - Restore points are the backup the golden-image workflow takes of the original VM before each change.
 author:
   - goldenimage.avd contributors (@goldenimage-avd)
@@ -46,8 +36,7 @@ options:
       - Name of the restore point.
       - With O(state=present) it defaults to C(backup-<UTC time of the Azure clock>), which makes a new
         restore point on every run; give a name to make the task idempotent.
-      - Required with O(state=absent); with O(state=restored) it defaults to the newest restore point of the
-        collection that succeeded.
+      - Required with O(state=absent) and O(state=restored).
     type: str
   collection:
     description: Name of the restore point collection; defaults to C(<vm>-restorepoints).
@@ -57,12 +46,6 @@ options:
       - With O(state=present), keep at most this many restore points in the collection, deleting the
         oldest first. Unset keeps all.
     type: int
-  delete_replaced_disks:
-    description:
-      - With O(state=restored), delete the disks earlier restores took out of this VM (tagged
-        C(goldenimage.replaced-disk-of) with its id) that no VM uses, after the revert.
-    type: bool
-    default: false
   state:
     description: V(present) backs up, V(absent) deletes a restore point, V(restored) reverts the VM to one.
     type: str
@@ -93,13 +76,6 @@ EXAMPLES = r"""
     vm: vm-golden-w11
     name: before-build-1.0.1
     state: restored
-
-- name: Revert the original VM to its newest backup and delete the disks it used before
-  goldenimage.avd.vm_backup:
-    resource_group: rg-avd-demo
-    vm: vm-golden-w11
-    state: restored
-    delete_replaced_disks: true
 
 - name: Delete a restore point
   goldenimage.avd.vm_backup:
@@ -153,41 +129,22 @@ restored_disks:
   type: list
   elements: str
 replaced_disk_ids:
-  description: Ids of the disks the VM used before the restore; they are left in place (and tagged).
+  description: Ids of the disks the VM used before the restore; they are left in place.
   returned: when O(state=restored)
   type: list
   elements: str
-deleted_disk_ids:
-  description: Ids of the replaced disks deleted (or that would be) because of O(delete_replaced_disks).
-  returned: when O(state=restored)
-  type: list
-  elements: str
-last_version:
-  description:
-    - The image version the VM's state produced (its C(goldenimage.last-version)) after the revert, as recorded
-      for the restore point; null when none is recorded.
-  returned: when O(state=restored)
-  type: str
-  sample: 1.0.4
 """
 
 from ansible_collections.goldenimage.avd.plugins.module_utils._backup import (
     Backup,
     default_collection_name,
     describe_restore_point,
-    is_replaced_disk_of,
-    latest_restore_point,
     restore_points_to_prune,
     validate_backup_params,
 )
 from ansible_collections.goldenimage.avd.plugins.module_utils._errors import ConflictError, NotFoundError, \
     PreconditionError
 from ansible_collections.goldenimage.avd.plugins.module_utils._module import AzureModule, to_wire, wait_options
-from ansible_collections.goldenimage.avd.plugins.module_utils._provenance import (
-    TAG_LAST_VERSION,
-    original_tags_after_restore,
-    recorded_version,
-)
 from ansible_collections.goldenimage.avd.plugins.module_utils._vm import power_state
 from ansible_collections.goldenimage.avd.plugins.module_utils._wait import Deadline, check_timeout
 
@@ -216,7 +173,6 @@ def ensure_restore_point(azure, backup, name, points_before, deadline):
         return before, before, points_before, False
     if azure.check_mode:
         return {}, {"name": name}, points_before + [{"name": name, "properties": {"timeCreated": "9999"}}], True
-    backup.record_version(backup.get_collection(), name, backup.get_vm())
     restore_point = describe_restore_point(backup.create_restore_point(name, deadline))
     return {}, restore_point, backup.list_restore_points(), True
 
@@ -236,7 +192,6 @@ def run_present(azure, backup, collection_info):
     if pruned and not azure.check_mode:
         for rp_name in pruned:
             backup.delete_restore_point(rp_name, deadline)
-        backup.forget_versions([rp.get("name") for rp in points_after if rp.get("name") not in pruned])
     diff = azure.make_diff(
         {"restore_point": before, "restore_points": sorted(rp.get("name") for rp in points_before)},
         {"restore_point": restore_point,
@@ -256,68 +211,34 @@ def run_absent(azure, backup, collection_info):
         return
     if not azure.check_mode:
         backup.delete_restore_point(params["name"], Deadline(params["timeout"]))
-        backup.forget_versions([rp.get("name") for rp in backup.list_restore_points()])
     azure.exit(True, diff=azure.make_diff(describe_restore_point(existing), {}), collection=collection_info)
-
-
-def find_restore_point(backup, name):
-    """``(collection, restore point)``: the one named, or the newest that succeeded."""
-    collection = backup.get_collection()
-    if name:
-        restore_point = backup.get_restore_point(name) if collection is not None else None
-        if restore_point is None:
-            raise NotFoundError("Restore point '%s' was not found in collection '%s'." % (name, backup.collection))
-        return collection, restore_point
-    latest = latest_restore_point(backup.list_restore_points(collection))
-    if latest is None:
-        raise NotFoundError("Collection '%s' holds no restore point that succeeded; nothing to revert to."
-                            % backup.collection)
-    return collection, backup.get_restore_point(latest["name"])
 
 
 def run_restored(azure, backup, collection_info):
     params = azure.params
-    deadline = Deadline(params["timeout"])
     vm = backup.get_vm()
-    collection, restore_point = find_restore_point(backup, params["name"])
+    collection = backup.get_collection()
+    restore_point = backup.get_restore_point(params["name"]) if collection is not None else None
+    if restore_point is None:
+        raise NotFoundError("Restore point '%s' was not found in collection '%s'." % (
+            params["name"], backup.collection))
     collection_info["id"] = collection.get("id")
     plan = backup.restore_plan(vm, restore_point)
     described = describe_restore_point(restore_point)
-    recorded, version = recorded_version(collection.get("tags"), restore_point["name"])
-    vm_tags = original_tags_after_restore(vm.get("tags"), recorded, version)
+    if not plan:
+        azure.exit(False, diff=azure.make_diff({}, {}), restore_point=described, collection=collection_info,
+                   restored_disks=[], replaced_disk_ids=[])
+        return
+    if power_state(vm) != "deallocated":
+        raise PreconditionError("VM '%s' must be deallocated to restore its disks (power state: %s); deallocate it "
+                                "with goldenimage.avd.vm_power first." % (params["vm"], power_state(vm)))
     new_names = [name for _lun, _current, name, _drp in plan]
     replaced = [current for _lun, current, _name, _drp in plan if current]
-    if plan and power_state(vm) != "deallocated":
-        if not azure.check_mode:
-            raise PreconditionError("VM '%s' must be deallocated to restore its disks (power state: %s); deallocate "
-                                    "it with goldenimage.avd.vm_power first." % (params["vm"], power_state(vm)))
-        azure.module.warn("VM '%s' is %s: it must be deallocated before the restore." % (params["vm"], power_state(vm)))
-    if plan and not recorded:
-        azure.module.warn("Restore point '%s' has no record of the image version the VM had produced; the VM's %s "
-                          "is removed, so the next version has no parent." % (restore_point["name"], TAG_LAST_VERSION))
-    if plan and not azure.check_mode:
-        backup.tag_replaced(plan, vm, restore_point, deadline)
-        replaced = backup.restore(vm, restore_point, plan, deadline, vm_tags=vm_tags)
-    deleted = delete_replaced(azure, backup, vm, replaced, deadline)
-    last_version = vm_tags.get(TAG_LAST_VERSION) if plan else (vm.get("tags") or {}).get(TAG_LAST_VERSION)
-    before = {"disk_ids": replaced if plan else [], "last_version": (vm.get("tags") or {}).get(TAG_LAST_VERSION),
-              "deleted_disk_ids": []}
-    diff = azure.make_diff(before, {"disks": new_names, "last_version": last_version, "deleted_disk_ids": deleted})
-    azure.exit(bool(plan) or bool(deleted), diff=diff, restore_point=described, collection=collection_info,
-               restored_disks=new_names, replaced_disk_ids=replaced, deleted_disk_ids=deleted,
-               last_version=last_version)
-
-
-def delete_replaced(azure, backup, vm, replaced_now, deadline):
-    """With O(delete_replaced_disks), delete the replaced disks no VM uses (those of this run included)."""
-    if not azure.params["delete_replaced_disks"]:
-        return []
-    found = [d["id"] for d in backup.list_disks() if is_replaced_disk_of(d, vm["id"])]
-    if azure.check_mode:
-        found += [disk_id for disk_id in replaced_now if disk_id not in found]
-    elif found:
-        backup.delete_disks(found, deadline)
-    return sorted(found)
+    diff = azure.make_diff({"disk_ids": replaced}, {"disks": new_names})
+    if not azure.check_mode:
+        replaced = backup.restore(vm, restore_point, plan, Deadline(params["timeout"]))
+    azure.exit(True, diff=diff, restore_point=described, collection=collection_info, restored_disks=new_names,
+               replaced_disk_ids=replaced)
 
 
 def run(azure):
@@ -343,7 +264,6 @@ def main():
             name=dict(type="str"),
             collection=dict(type="str"),
             retain=dict(type="int"),
-            delete_replaced_disks=dict(type="bool", default=False),
             **wait_options(timeout=1800, poll_interval=15),
             state=dict(type="str", choices=["present", "absent", "restored"], default="present"),
         ),

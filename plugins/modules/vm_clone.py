@@ -18,9 +18,6 @@ description:
   - "Everything made for the clone is named after it (C(<name>-snap-os), C(<name>-snap-data-<lun>),
     C(<name>-osdisk), C(<name>-datadisk-<lun>), network interface configuration C(<name>-nic)) and tagged C(goldenimage.role: clone) and
     C(goldenimage.clone-of: <source VM id>)."
-  - The clone also records the version its source produced last (the source's C(goldenimage.last-version))
-    as C(goldenimage.parent-version), the parent of every version M(goldenimage.avd.image_capture) captures
-    from it.
   - The source VM is only read, never changed.
   - By default the source VM must be stopped or deallocated, so that the copy is consistent (the
     golden-image workflow powers the original VM off before cloning it). With

@@ -71,11 +71,6 @@ def assert_built(sim, original_before):
     assert sorted((s["region"].replace(" ", "").lower(), s["state"]) for s in summary) == [
         ("northeurope", "Completed"), ("westeurope", "Completed")]
     assert version["tags"]["goldenimage.parent-version"] == "1.0.0"
-    # what the build changed, and the original's record of the version it produced (the next one's parent)
-    assert version["tags"]["goldenimage.updates"] == "3:KB5044284,KB5044033,KB2267602"
-    assert version["tags"]["goldenimage.accounts-removed"] == "2:alice.local,bob.local"
-    assert version["tags"]["goldenimage.restore-point"] == ORIGINAL + "-restorepoints/before-1.0.1"
-    assert sim.compute_client().virtual_machines.get(RG, ORIGINAL).tags["goldenimage.last-version"] == "1.0.1"
     # what the original holds after its updates is what the image holds
     original = vm_guest(sim, ORIGINAL)
     assert original["pending_updates"] == []

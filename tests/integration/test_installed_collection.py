@@ -185,7 +185,7 @@ def test_installed_collection_runs_against_the_simulator_by_fqcn(installed, tmp_
     assert result["markers"]["prod"] == "1.0.0"
 
 
-@pytest.mark.parametrize("playbook", ["lifecycle", "build_image", "promote", "rollback", "rollout", "revert_original"])
+@pytest.mark.parametrize("playbook", ["lifecycle", "build_image", "promote", "rollback", "rollout"])
 def test_installed_playbooks_resolve_by_fqcn(installed, tmp_path, playbook):
     """`ansible-playbook goldenimage.avd.<name>` finds the shipped playbook and every role it uses."""
     proc = subprocess.run(

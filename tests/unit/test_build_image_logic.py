@@ -257,9 +257,7 @@ def test_restore_points_being_created_are_never_pruned():
 @pytest.mark.parametrize("params, message", [
     ({"state": "present", "name": None}, None),
     ({"state": "absent", "name": None}, "Option 'name' is required"),
-    # restored without a name: the newest restore point
-    ({"state": "restored", "name": None}, None),
-    ({"state": "present", "name": "ok", "delete_replaced_disks": True}, "delete_replaced_disks"),
+    ({"state": "restored", "name": None}, "Option 'name' is required"),
     ({"state": "present", "name": "ok", "retain": 0}, "retain"),
     ({"state": "present", "name": "bad name"}, "Option 'name'"),
 ])
