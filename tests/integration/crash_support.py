@@ -15,7 +15,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from helpers import REPO, VENV_BIN, ansible_env, run_playbook
+from helpers import REPO, VENV_BIN, ansible_env, descendants, run_playbook
 
 # at least 6 kill points per chain in CI; GOLDENIMAGE_CRASH_POINTS=20 for more
 CRASH_POINTS = max(6, int(os.environ.get("GOLDENIMAGE_CRASH_POINTS", "6")))
@@ -31,26 +31,6 @@ def kill_points(writes_of_a_run, points=CRASH_POINTS):
     """
     share = max(1, writes_of_a_run // (points + 1))
     return [share] * points
-
-
-def _descendants(pid):
-    """Process ids of every descendant of ``pid`` (from /proc)."""
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry, encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def _alive(pid):
@@ -70,7 +50,7 @@ def kill_everything(proc):
     """
     stopped = []
     while True:
-        new = [pid for pid in [proc.pid] + _descendants(proc.pid) if pid not in stopped]
+        new = [pid for pid in [proc.pid] + descendants(proc.pid) if pid not in stopped]
         if not new:
             break
         for pid in new:

@@ -240,3 +240,23 @@ def run_module(sim, name, args, check=False, diff=False, *, extra_env=None, time
     result.setdefault("changed", False)
     result.setdefault("failed", False)
     return result
+
+
+def descendants(pid):
+    """Process ids of every descendant of ``pid`` (from /proc)."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % entry, encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found

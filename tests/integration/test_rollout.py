@@ -11,7 +11,7 @@ import threading
 import pytest
 
 import rollout_support as rs
-from helpers import run_playbook
+from helpers import descendants, run_playbook
 
 TIME_SCALE = 3000
 
@@ -266,28 +266,6 @@ def test_twenty_hosts_with_surge_roll_in_a_few_concurrent_batches(fresh_sim, tmp
     assert waiting <= 3 * azure_s / 15.0, (waiting, azure_s)
 
 
-def _descendants(pid):
-    """Process ids of every descendant of ``pid`` (from /proc)."""
-    import os
-
-    children = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry, encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(entry))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def test_a_crashed_rollout_resumes_from_the_real_state(fresh_sim, tmp_path):
     """Kill ansible-playbook while the first old host drains; the next run (same owner, as an AWX job
     template relaunch would be) continues: same pool size, every host on the target, nobody hurt."""
@@ -329,7 +307,7 @@ def test_a_crashed_rollout_resumes_from_the_real_state(fresh_sim, tmp_path):
     finally:
         # the playbook and everything it started: Ansible's workers run modules in sessions of their
         # own (os.setsid), so killing the process group alone would leave the drain module running
-        for pid in [proc.pid] + _descendants(proc.pid):
+        for pid in [proc.pid] + descendants(proc.pid):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
